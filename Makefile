@@ -1,0 +1,62 @@
+# pinbridge: the two commands a newcomer needs.
+#   make run    set up, build, and run pinbridge (SQLite, with the local Pinterest simulator)
+#   make test   set up, then lint and run every test on SQLite and PostgreSQL, and end to end
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+export PINBRIDGE_BIN := $(TARGET_DIR)/release/pinbridge
+export PINTEREST_SIM_BIN := $(TARGET_DIR)/release/pinterest-sim
+export PINBRIDGE_SITE_ROOT := $(TARGET_DIR)/site
+export PINBRIDGE_TEST_POSTGRES_URL ?=
+
+.PHONY: help setup setup-test build run test lint test-sqlite test-postgres e2e
+
+help:
+	@echo "make run   - set up, build and run pinbridge at http://127.0.0.1:3000"
+	@echo "make test  - set up and run every check and test (SQLite and PostgreSQL, end to end)"
+
+setup:
+	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh --test
+
+# The server binary and hydrating site (release, wasm size-optimised), and the simulator.
+build: setup
+	cargo leptos build --release
+	cargo build --release -p server --bin pinterest-sim
+
+run: build
+	@scripts/run.sh
+
+test: setup-test lint test-sqlite test-postgres e2e
+	@echo "make test: every check passed"
+
+lint:
+	cargo fmt --all -- --check
+	# Per package: building `app` with ssr and hydrate at once is not a real build.
+	cargo clippy -p app --features ssr --all-targets -- -D warnings
+	cargo clippy -p server --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+test-sqlite:
+	PINBRIDGE_TEST_BACKEND=sqlite cargo test -p app --features ssr
+	PINBRIDGE_TEST_BACKEND=sqlite cargo test -p server
+
+test-postgres:
+	@if scripts/postgres.sh available; then \
+	  scripts/postgres.sh sweep; \
+	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p app --features ssr; \
+	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p server; \
+	fi
+
+e2e: build
+	cd end2end && playwright test
+	@if scripts/postgres.sh available; then \
+	  export PINBRIDGE_E2E_DATABASE_URL="$$(scripts/postgres.sh fresh-database pinbridge_e2e)"; \
+	  cd end2end && playwright test; \
+	fi

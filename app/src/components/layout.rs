@@ -1,0 +1,67 @@
+//! The portal frame: header (product, environment switcher, operator), navigation, main.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::models::Theme;
+
+/// The current theme, shared by the frame and the preferences page.
+#[derive(Clone, Copy)]
+pub struct ThemeSignal(pub RwSignal<Theme>);
+
+/// The theme the page was rendered with: read from the request on the server
+/// (`load_preferences` put it there) and from the rendered markup in the browser,
+/// so both sides agree when hydrating.
+fn initial_theme() -> Theme {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Theme>().copied())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .get_element_by_id("app")
+            .and_then(|el| el.get_attribute("data-theme"))
+            .and_then(|raw| Theme::parse(&raw))
+            .unwrap_or_default()
+    }
+}
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let theme = RwSignal::new(initial_theme());
+    provide_context(ThemeSignal(theme));
+
+    view! {
+        <div id="app" class="app" data-theme=move || theme.get().as_str()>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <header class="topbar">
+                <a class="brand" href="/">
+                    <span class="brand-mark" aria-hidden="true">"pb"</span>
+                    <span class="brand-name">"pinbridge"</span>
+                </a>
+                // Filled in once workspaces and environments exist.
+                <div class="environment-slot" aria-label="Environment"></div>
+                <div class="operator-slot">
+                    <A href="/preferences" attr:class="operator-link">"Preferences"</A>
+                </div>
+            </header>
+            <div class="frame">
+                <nav class="sidenav" aria-label="Main">
+                    <ul>
+                        <li><A href="/" exact=true>"Home"</A></li>
+                        <li><A href="/preferences">"Preferences"</A></li>
+                    </ul>
+                </nav>
+                <main id="main" class="main">{children()}</main>
+            </div>
+            <footer class="footer">
+                "pinbridge " {env!("CARGO_PKG_VERSION")}
+                " · "<a href="/healthz">"health"</a>
+                " · "<a href="/readyz">"readiness"</a>
+            </footer>
+        </div>
+    }
+}

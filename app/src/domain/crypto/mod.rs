@@ -1,0 +1,7 @@
+//! Secrets at rest: the key ring, sealed values and in-memory secrets.
+
+mod keyring;
+mod secret;
+
+pub use keyring::{Aad, CryptoError, KeyId, KeyRing, KeyRingError, Sealed};
+pub use secret::SecretString;

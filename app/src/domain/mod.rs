@@ -1,0 +1,6 @@
+//! The server-only domain: storage, secrets and the state every request sees.
+
+pub mod crypto;
+pub mod db;
+pub mod key_check;
+pub mod state;

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Starts a release pinbridge on a fresh database for the end-to-end suite.
+# PINBRIDGE_BIN: the built server; PINBRIDGE_E2E_DATABASE_URL: a database to use
+# instead of a new SQLite file (the Makefile passes a fresh PostgreSQL one).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+port=${E2E_PORT:-3100}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+export PINBRIDGE_LISTEN_ADDR="127.0.0.1:$port"
+export PINBRIDGE_PUBLIC_URL="http://127.0.0.1:$port"
+export PINBRIDGE_DATABASE_URL="${PINBRIDGE_E2E_DATABASE_URL:-sqlite://$work/pinbridge.db}"
+export PINBRIDGE_SITE_ROOT="${PINBRIDGE_SITE_ROOT:-$root/target/site}"
+if [[ "$PINBRIDGE_DATABASE_URL" == postgres* ]]; then
+  export PINBRIDGE_ENCRYPTION_KEYS="e2e:$(head -c32 /dev/urandom | base64)"
+fi
+"${PINBRIDGE_BIN:-$root/target/release/pinbridge}" serve

@@ -1,0 +1,64 @@
+import { test, expect } from "./fixtures";
+
+test("the home page hydrates: the copy button works through wasm", async ({ page, context, baseURL }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseURL });
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Welcome to pinbridge" })).toBeVisible();
+  const redirect = `${baseURL}/integration-callback`;
+  await expect(page.locator("#redirect-uri")).toHaveText(redirect);
+
+  // Hidden in the server render; only hydration reveals and wires it.
+  const copy = page.getByRole("button", { name: "Copy redirect URI" });
+  await expect(copy).toBeVisible();
+  await copy.click();
+  await expect(copy).toHaveText("Copied");
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(redirect);
+  await page.screenshot({ path: "test-results/home.png", fullPage: true });
+});
+
+test("navigation and theme change without a page load when JavaScript is on", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("button", { name: "Copy redirect URI" })).toBeVisible();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Preferences" }).click();
+  await expect(page).toHaveURL(/\/preferences$/);
+  await page.evaluate(() => ((window as any).__marker = "same-document"));
+  await page.getByLabel("Dark").check();
+  await page.getByRole("button", { name: "Save preferences" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved.");
+  await expect(page.locator("#app")).toHaveAttribute("data-theme", "dark");
+  expect(await page.evaluate(() => (window as any).__marker)).toBe("same-document");
+  // Stored server-side: a fresh load shows it too.
+  await page.reload();
+  await expect(page.locator("#app")).toHaveAttribute("data-theme", "dark");
+  await page.screenshot({ path: "test-results/preferences-dark.png", fullPage: true });
+});
+
+test("the preferences form posts and applies with JavaScript disabled", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/preferences");
+  await expect(page.locator("#app")).toHaveAttribute("data-theme", "system");
+  // Without wasm the copy-style buttons stay hidden; the form is plain HTML.
+  await page.getByLabel("Light").check();
+  await page.getByRole("button", { name: "Save preferences" }).click();
+  await expect(page).toHaveURL(/\/preferences\??$/);
+  await expect(page.locator("#app")).toHaveAttribute("data-theme", "light");
+  await expect(page.getByLabel("Light")).toBeChecked();
+  await page.goto("/");
+  await expect(page.getByRole("button", { name: "Copy redirect URI" })).toBeHidden();
+  await expect(page.locator("#redirect-uri")).toContainText("/integration-callback");
+  await context.close();
+});
+
+test.describe("not found", () => {
+  // The document itself answers 404, which Chromium reports on the console.
+  test.use({ allowedConsoleErrors: [/status of 404 .*\/no\/such\/page\)$/] });
+
+  test("an unknown address shows the 404 page inside the portal frame", async ({ page }) => {
+    const response = await page.goto("/no/such/page");
+    expect(response?.status()).toBe(404);
+    await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+    await expect(page.getByRole("link", { name: "Go to the home page" })).toBeVisible();
+    await page.screenshot({ path: "test-results/not-found.png", fullPage: true });
+  });
+});

@@ -1,0 +1,461 @@
+//! Configuration: `PINBRIDGE_*` environment variables, overridden by flags.
+//!
+//! Raw values are parsed once here into [`Config`]; a bad value stops start-up
+//! with one line naming the setting.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use app::domain::db::Backend;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/pinbridge.db";
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
+pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:3000";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pinbridge",
+    version,
+    about = "pinbridge: a multi-tenant portal and OAuth gateway for the Pinterest API.",
+    long_about = "pinbridge: a multi-tenant portal and OAuth gateway for the Pinterest API.\n\n\
+        Every option can be given as a flag or as the PINBRIDGE_* environment variable \
+        named next to it; a flag wins over the variable. With no subcommand, pinbridge serves.",
+    after_help = "Encryption keys are `id:base64` entries (base64 of 32 random bytes, e.g. \
+        `head -c32 /dev/urandom | base64`), separated by commas; the first encrypts and all \
+        decrypt. Without PINBRIDGE_ENCRYPTION_KEYS, pinbridge keeps its keys in a key file \
+        (mode 0600) next to the SQLite database, created on first start. Pass keys in the \
+        environment rather than as a flag: command lines are visible to other users."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, check the key ring and serve the portal (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Raw settings as given; see [`Config::from_settings`] for their checks.
+#[derive(Clone, Debug, Args)]
+pub struct Settings {
+    /// Database URL: `sqlite://path/file.db` (created if missing) or `postgres://user@host/db`.
+    #[arg(long, global = true, env = "PINBRIDGE_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+
+    /// The URL people reach pinbridge at; the Pinterest redirect URI is `<public url>/integration-callback`.
+    #[arg(long, global = true, env = "PINBRIDGE_PUBLIC_URL", default_value = DEFAULT_PUBLIC_URL)]
+    pub public_url: String,
+
+    /// Address and port to listen on.
+    #[arg(long, global = true, env = "PINBRIDGE_LISTEN_ADDR", default_value = DEFAULT_LISTEN_ADDR)]
+    pub listen_addr: String,
+
+    /// Encryption keys, `id:base64` separated by commas; the first encrypts. Prefer the variable.
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_ENCRYPTION_KEYS",
+        hide_env_values = true
+    )]
+    pub encryption_keys: Option<String>,
+
+    /// Key file used when no keys are given [default: `pinbridge.keys` next to the SQLite database].
+    #[arg(long, global = true, env = "PINBRIDGE_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// Pinterest's OAuth (authorize page) base URL.
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_PINTEREST_OAUTH_URL",
+        default_value = "https://www.pinterest.com"
+    )]
+    pub pinterest_oauth_url: String,
+
+    /// Pinterest's API base URL (production).
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_PINTEREST_API_URL",
+        default_value = "https://api.pinterest.com"
+    )]
+    pub pinterest_api_url: String,
+
+    /// Pinterest's sandbox API base URL.
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_PINTEREST_SANDBOX_API_URL",
+        default_value = "https://api-sandbox.pinterest.com"
+    )]
+    pub pinterest_sandbox_api_url: String,
+
+    /// Directory holding the built site (`pkg/` with the wasm, JS and CSS).
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_SITE_ROOT",
+        default_value = "target/site"
+    )]
+    pub site_root: PathBuf,
+
+    /// Log line format.
+    #[arg(long, global = true, env = "PINBRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Log filter, in `tracing` syntax (e.g. `info` or `info,server=debug`).
+    #[arg(long, global = true, env = "PINBRIDGE_LOG", default_value = "info")]
+    pub log: String,
+}
+
+/// Where the key ring comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// `PINBRIDGE_ENCRYPTION_KEYS` (or the flag).
+    Inline,
+    /// A key file, generated on first start if missing.
+    File(PathBuf),
+}
+
+/// Checked configuration.
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub backend: Backend,
+    /// The SQLite database file, when the database is a file.
+    pub sqlite_path: Option<PathBuf>,
+    pub public_url: String,
+    pub listen_addr: SocketAddr,
+    pub encryption_keys: Option<String>,
+    pub key_source: KeySource,
+    pub pinterest_oauth_url: String,
+    pub pinterest_api_url: String,
+    pub pinterest_sandbox_api_url: String,
+    pub site_root: PathBuf,
+    pub log_format: LogFormat,
+    pub log: String,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never prints keys, nor the database URL (it may hold a password).
+        f.debug_struct("Config")
+            .field("backend", &self.backend)
+            .field("public_url", &self.public_url)
+            .field("listen_addr", &self.listen_addr)
+            .field("key_source", &self.key_source)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A setting that could not be used. Displays as one line naming it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub flag: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.variable, self.flag, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(variable: &'static str, flag: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        flag,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
+        const DB: (&str, &str) = ("PINBRIDGE_DATABASE_URL", "--database-url");
+        let backend = Backend::of_url(&s.database_url).ok_or_else(|| {
+            err(
+                DB.0,
+                DB.1,
+                "expected a URL starting with sqlite: or postgres://",
+            )
+        })?;
+        let sqlite_path = match backend {
+            Backend::Sqlite => sqlite_file(&s.database_url).map_err(|m| err(DB.0, DB.1, m))?,
+            Backend::Postgres => {
+                url::Url::parse(&s.database_url)
+                    .map_err(|e| err(DB.0, DB.1, format!("not a valid URL ({e})")))?;
+                None
+            }
+        };
+
+        let public_url =
+            base_url(&s.public_url).map_err(|m| err("PINBRIDGE_PUBLIC_URL", "--public-url", m))?;
+        let listen_addr = s.listen_addr.parse::<SocketAddr>().map_err(|_| {
+            err(
+                "PINBRIDGE_LISTEN_ADDR",
+                "--listen-addr",
+                format!(
+                    "{:?} is not an address and port such as 127.0.0.1:3000",
+                    s.listen_addr
+                ),
+            )
+        })?;
+        let pinterest_oauth_url = base_url(&s.pinterest_oauth_url)
+            .map_err(|m| err("PINBRIDGE_PINTEREST_OAUTH_URL", "--pinterest-oauth-url", m))?;
+        let pinterest_api_url = base_url(&s.pinterest_api_url)
+            .map_err(|m| err("PINBRIDGE_PINTEREST_API_URL", "--pinterest-api-url", m))?;
+        let pinterest_sandbox_api_url = base_url(&s.pinterest_sandbox_api_url).map_err(|m| {
+            err(
+                "PINBRIDGE_PINTEREST_SANDBOX_API_URL",
+                "--pinterest-sandbox-api-url",
+                m,
+            )
+        })?;
+
+        let encryption_keys = s.encryption_keys.filter(|k| !k.trim().is_empty());
+        let key_source = match (&encryption_keys, s.key_file, &sqlite_path) {
+            (Some(_), _, _) => KeySource::Inline,
+            (None, Some(file), _) => KeySource::File(file),
+            (None, None, Some(db_file)) => KeySource::File(default_key_file(db_file)),
+            (None, None, None) => {
+                return Err(err(
+                    "PINBRIDGE_ENCRYPTION_KEYS",
+                    "--encryption-keys",
+                    "required with this database (or set PINBRIDGE_KEY_FILE); only a SQLite file database gets a generated key file",
+                ));
+            }
+        };
+
+        Ok(Self {
+            database_url: s.database_url,
+            backend,
+            sqlite_path,
+            public_url,
+            listen_addr,
+            encryption_keys,
+            key_source,
+            pinterest_oauth_url,
+            pinterest_api_url,
+            pinterest_sandbox_api_url,
+            site_root: s.site_root,
+            log_format: s.log_format,
+            log: s.log,
+        })
+    }
+
+    pub fn portal_config(&self) -> app::domain::state::PortalConfig {
+        app::domain::state::PortalConfig {
+            public_url: self.public_url.clone(),
+            pinterest_oauth_url: self.pinterest_oauth_url.clone(),
+            pinterest_api_url: self.pinterest_api_url.clone(),
+            pinterest_sandbox_api_url: self.pinterest_sandbox_api_url.clone(),
+        }
+    }
+
+    /// Session cookies are `Secure` exactly when people reach pinbridge over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// The key file's default place: beside the database file.
+fn default_key_file(db_file: &Path) -> PathBuf {
+    db_file.with_file_name("pinbridge.keys")
+}
+
+/// The file behind a `sqlite:` URL, or `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Result<Option<PathBuf>, String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or("expected sqlite://path/to/file.db")?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path == ":memory:" || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    if path.is_empty() {
+        return Err("no database file given (e.g. sqlite://data/pinbridge.db)".into());
+    }
+    Ok(Some(PathBuf::from(path)))
+}
+
+/// An http(s) base URL without query, fragment or path, normalised without a trailing slash.
+fn base_url(raw: &str) -> Result<String, String> {
+    let url =
+        url::Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a valid URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{raw:?} must start with http:// or https://"));
+    }
+    if url.host().is_none() {
+        return Err(format!("{raw:?} has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{raw:?} must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("{raw:?} must not contain credentials"));
+    }
+    if url.path() != "/" {
+        return Err(format!(
+            "{raw:?} must not have a path (give only scheme, host and port)"
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(args: &[&str]) -> Settings {
+        let mut argv = vec!["pinbridge"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap().settings
+    }
+
+    #[test]
+    fn defaults_are_a_local_sqlite_install() {
+        let c = Config::from_settings(settings(&[])).unwrap();
+        assert_eq!(c.backend, Backend::Sqlite);
+        assert_eq!(
+            c.sqlite_path.as_deref(),
+            Some(Path::new("data/pinbridge.db"))
+        );
+        assert_eq!(c.key_source, KeySource::File("data/pinbridge.keys".into()));
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert_eq!(c.listen_addr, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(c.pinterest_oauth_url, "https://www.pinterest.com");
+        assert_eq!(c.pinterest_api_url, "https://api.pinterest.com");
+        assert_eq!(
+            c.pinterest_sandbox_api_url,
+            "https://api-sandbox.pinterest.com"
+        );
+        assert!(!c.secure_cookies());
+        assert_eq!(
+            c.portal_config().redirect_uri(),
+            "http://127.0.0.1:3000/integration-callback"
+        );
+    }
+
+    #[test]
+    fn flags_are_accepted_before_and_after_the_subcommand() {
+        let c = Cli::try_parse_from([
+            "pinbridge",
+            "serve",
+            "--public-url",
+            "https://b.example.com/",
+        ])
+        .unwrap();
+        assert!(matches!(c.command, Some(Command::Serve)));
+        let c = Config::from_settings(c.settings).unwrap();
+        assert_eq!(c.public_url, "https://b.example.com");
+        assert!(c.secure_cookies());
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["--public-url", "not a url"],
+                "PINBRIDGE_PUBLIC_URL (--public-url)",
+            ),
+            (&["--public-url", "ftp://x.example"], "PINBRIDGE_PUBLIC_URL"),
+            (
+                &["--public-url", "https://x.example/sub"],
+                "PINBRIDGE_PUBLIC_URL",
+            ),
+            (
+                &["--listen-addr", "localhost"],
+                "PINBRIDGE_LISTEN_ADDR (--listen-addr)",
+            ),
+            (&["--database-url", "mysql://x/y"], "PINBRIDGE_DATABASE_URL"),
+            (
+                &["--database-url", "postgres://x/y"],
+                "PINBRIDGE_ENCRYPTION_KEYS",
+            ),
+            (
+                &["--pinterest-api-url", "api.pinterest.com"],
+                "PINBRIDGE_PINTEREST_API_URL",
+            ),
+            (
+                &["--pinterest-oauth-url", "https://u:p@x.example"],
+                "PINBRIDGE_PINTEREST_OAUTH_URL",
+            ),
+            (
+                &["--pinterest-sandbox-api-url", "https://x?y=1"],
+                "PINBRIDGE_PINTEREST_SANDBOX_API_URL",
+            ),
+        ];
+        for (args, named) in cases {
+            let e = Config::from_settings(settings(args))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with(named), "{args:?}: {e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn postgres_with_keys_needs_no_key_file() {
+        let c = Config::from_settings(settings(&[
+            "--database-url",
+            "postgres://postgres@127.0.0.1/test",
+            "--encryption-keys",
+            "k1:AAAA",
+        ]))
+        .unwrap();
+        assert_eq!(c.backend, Backend::Postgres);
+        assert_eq!(c.key_source, KeySource::Inline);
+        assert!(c.sqlite_path.is_none());
+    }
+
+    #[test]
+    fn sqlite_urls() {
+        assert_eq!(
+            sqlite_file("sqlite://data/a.db?mode=rwc").unwrap(),
+            Some("data/a.db".into())
+        );
+        assert_eq!(
+            sqlite_file("sqlite:/abs/a.db").unwrap(),
+            Some("/abs/a.db".into())
+        );
+        assert_eq!(sqlite_file("sqlite::memory:").unwrap(), None);
+        assert!(sqlite_file("sqlite://").is_err());
+    }
+
+    #[test]
+    fn debug_hides_keys_and_database_url() {
+        let c = Config::from_settings(settings(&[
+            "--database-url",
+            "postgres://user:hunter2@db/x",
+            "--encryption-keys",
+            "k1:c2VjcmV0a2V5",
+        ]))
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("c2VjcmV0a2V5"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Loading the key ring at start-up: from the environment, or from a key file
+//! that is generated (mode 0600) on first start.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use app::domain::crypto::{KeyId, KeyRing};
+use zeroize::Zeroizing;
+
+use crate::config::{Config, KeySource};
+use crate::startup::StartError;
+
+/// The key ring, and the key file still to be written if it was just generated.
+pub struct PreparedKeys {
+    pub ring: KeyRing,
+    pub pending_file: Option<(PathBuf, Zeroizing<String>)>,
+}
+
+/// Reads the keys without touching the disk. A missing key file is generated in
+/// memory only; [`write_key_file`] persists it once the database accepts it.
+pub fn prepare(config: &Config) -> Result<PreparedKeys, StartError> {
+    match &config.key_source {
+        KeySource::Inline => {
+            let spec = config.encryption_keys.as_deref().unwrap_or_default();
+            let ring = KeyRing::parse(spec).map_err(|e| StartError::Keys {
+                setting: "PINBRIDGE_ENCRYPTION_KEYS (--encryption-keys)".into(),
+                message: e.to_string(),
+            })?;
+            Ok(PreparedKeys {
+                ring,
+                pending_file: None,
+            })
+        }
+        KeySource::File(path) => match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let text = Zeroizing::new(text);
+                let ring = KeyRing::parse(&text).map_err(|e| StartError::Keys {
+                    setting: format!("key file {}", path.display()),
+                    message: format!("{e}; fix or restore the file (it was not changed)"),
+                })?;
+                warn_if_readable_by_others(path);
+                Ok(PreparedKeys {
+                    ring,
+                    pending_file: None,
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let id = KeyId::parse("k1").expect("valid key id");
+                let (ring, text) = KeyRing::generate(&id);
+                Ok(PreparedKeys {
+                    ring,
+                    pending_file: Some((path.clone(), text)),
+                })
+            }
+            Err(e) => Err(StartError::Keys {
+                setting: format!("key file {}", path.display()),
+                message: format!("cannot be read: {e}"),
+            }),
+        },
+    }
+}
+
+/// Writes a generated key file with mode 0600, never replacing an existing file.
+pub fn write_key_file(path: &Path, text: &str) -> Result<(), StartError> {
+    let fail = |e: std::io::Error| StartError::Keys {
+        setting: format!("key file {}", path.display()),
+        message: format!("cannot be created: {e}"),
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(fail)?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| {
+            let _ = std::fs::remove_file(path);
+            fail(e)
+        })?;
+    tracing::info!(path = %path.display(), "generated a new encryption key file (back it up with the database)");
+    Ok(())
+}
+
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "the key file is readable by other users; run chmod 600 on it");
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The pinbridge server: configuration, start-up, router and operations endpoints,
+//! and the `pinterest-sim` simulator.
+
+pub mod config;
+pub mod keys;
+pub mod ops;
+pub mod router;
+pub mod sim;
+pub mod startup;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+use config::Config;
+use startup::StartError;
+
+/// Leptos' options built from our configuration (not from `LEPTOS_*` variables),
+/// so the binary runs the same inside and outside cargo-leptos.
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("pinbridge")
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen_addr)
+        .build()
+}
+
+/// A started server: its address, and a handle to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: app::domain::state::AppState,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting connections, lets requests in flight finish, and closes the database.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(());
+        let result = self
+            .task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        self.state.db.close().await;
+        result
+    }
+}
+
+/// Starts pinbridge on an already bound listener and returns at once.
+pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, StartError> {
+    let state = startup::prepare_state(config, leptos_options(config)).await?;
+    let addr = listener.local_addr().map_err(|e| StartError::Listen {
+        addr: config.listen_addr.to_string(),
+        message: e.to_string(),
+    })?;
+    let app = router::router(state.clone(), config.secure_cookies());
+    let cleanup = router::spawn_session_cleanup(&state);
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .await;
+        cleanup.abort();
+        served
+    });
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        task,
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

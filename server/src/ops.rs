@@ -1,0 +1,36 @@
+//! Operations endpoints: liveness and readiness.
+
+use std::time::Duration;
+
+use app::domain::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+/// `GET /healthz`: the process is alive and serving.
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers; 503 with the reason otherwise.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    match tokio::time::timeout(Duration::from_secs(3), state.db.ping()).await {
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": state.db.backend().label() })),
+        ),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            not_ready(format!("database unreachable: {e}"))
+        }
+        Err(_) => not_ready("database did not answer within 3 seconds".into()),
+    }
+}
+
+fn not_ready(reason: String) -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "unavailable", "reason": reason })),
+    )
+}

@@ -1,0 +1,162 @@
+//! The HTTP surface: portal pages and server functions (Leptos), operations
+//! endpoints, and the layers every request passes through.
+
+use std::time::Duration;
+
+use app::domain::db::SessionStore;
+use app::domain::state::AppState;
+use app::{App, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tracing::Level;
+
+use crate::ops;
+
+/// Largest request body accepted anywhere.
+const BODY_LIMIT: usize = 1024 * 1024;
+/// Sessions end after this long without a request.
+const SESSION_IDLE: time::Duration = time::Duration::days(7);
+
+pub fn router(state: AppState, secure_cookies: bool) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let render = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+
+    let sessions = SessionManagerLayer::new(SessionStore::new(state.db.clone()))
+        .with_name("pinbridge_session")
+        .with_http_only(true)
+        // Lax, not the library's Strict: Strict drops the cookie when a person
+        // comes back from Pinterest's consent page.
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure_cookies)
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
+
+    let request_id = header::HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .leptos_routes_with_context(&state, routes, context.clone(), render)
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(middleware::from_fn(app::functions::preferences::load_preferences))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin_writes))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<Body>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The path only: query strings can carry OAuth codes and state.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Refuses state-changing requests sent by another site's page: server
+/// functions have no CSRF token of their own, and cookies are SameSite=Lax.
+async fn same_origin_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    match cross_site_reason(request.headers(), &state.config.public_url) {
+        None => next.run(request).await,
+        Some(reason) => {
+            tracing::warn!(%reason, "refused a cross-site request");
+            (StatusCode::FORBIDDEN, reason).into_response()
+        }
+    }
+}
+
+fn cross_site_reason(headers: &HeaderMap, public_url: &str) -> Option<String> {
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return Some("This request came from another site and was refused.".into());
+    }
+    let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or("invalid");
+    (origin != public_url).then(|| {
+        format!(
+            "This request came from {origin}, but pinbridge's public URL is {public_url}; open pinbridge at its public URL and try again."
+        )
+    })
+}
+
+/// Removes expired sessions every hour.
+pub fn spawn_session_cleanup(state: &AppState) -> tokio::task::JoinHandle<()> {
+    use tower_sessions::session_store::ExpiredDeletion;
+    let store = SessionStore::new(state.db.clone());
+    tokio::spawn(async move {
+        if let Err(e) = store
+            .continuously_delete_expired(Duration::from_secs(3600))
+            .await
+        {
+            tracing::warn!(error = %e, "expired-session cleanup stopped");
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn cross_site_writes_are_recognised() {
+        let public = "https://bridge.example.com";
+        assert!(cross_site_reason(&headers(&[]), public).is_none());
+        assert!(
+            cross_site_reason(
+                &headers(&[("origin", "https://bridge.example.com")]),
+                public
+            )
+            .is_none()
+        );
+        assert!(
+            cross_site_reason(&headers(&[("origin", "https://evil.example")]), public).is_some()
+        );
+        assert!(cross_site_reason(&headers(&[("sec-fetch-site", "cross-site")]), public).is_some());
+        assert!(
+            cross_site_reason(&headers(&[("sec-fetch-site", "same-origin")]), public).is_none()
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! pinterest-sim: an offline Pinterest (see the `pinterest-sim` binary).

@@ -1,0 +1,185 @@
+//! Start-up, in an order that leaves nothing behind when it fails: bind the port,
+//! read the keys, open and migrate the database, check the keys against it, and
+//! only then write a newly generated key file.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use app::domain::db::Db;
+use app::domain::key_check::{self, KeyCheckError};
+use app::domain::state::AppState;
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, ConfigError};
+use crate::keys;
+
+/// Why pinbridge did not start. Displays as one line naming what to fix.
+#[derive(Debug)]
+pub enum StartError {
+    Config(ConfigError),
+    Listen { addr: String, message: String },
+    Keys { setting: String, message: String },
+    Database(String),
+    KeyCheck(String),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "{e}"),
+            Self::Listen { addr, message } => {
+                write!(
+                    f,
+                    "PINBRIDGE_LISTEN_ADDR (--listen-addr): cannot listen on {addr}: {message}"
+                )
+            }
+            Self::Keys { setting, message } => write!(f, "{setting}: {message}"),
+            Self::Database(message) => {
+                write!(f, "PINBRIDGE_DATABASE_URL (--database-url): {message}")
+            }
+            Self::KeyCheck(message) => write!(f, "encryption keys: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl From<ConfigError> for StartError {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
+
+/// Paths this start-up created, removed again if it fails.
+#[derive(Default)]
+struct Created(Vec<PathBuf>);
+
+impl Created {
+    fn remove_all(self) {
+        for path in self.0.into_iter().rev() {
+            let _ = if path.is_dir() {
+                std::fs::remove_dir(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+}
+
+pub async fn bind(config: &Config) -> Result<TcpListener, StartError> {
+    TcpListener::bind(config.listen_addr)
+        .await
+        .map_err(|e| StartError::Listen {
+            addr: config.listen_addr.to_string(),
+            message: match e.kind() {
+                std::io::ErrorKind::AddrInUse => {
+                    "the address is already in use (is pinbridge already running?)".into()
+                }
+                _ => e.to_string(),
+            },
+        })
+}
+
+/// Opens the database, creating a SQLite file (and its directory) if missing,
+/// and applies migrations.
+async fn open_database(config: &Config, created: &mut Created) -> Result<Db, StartError> {
+    if let Some(path) = &config.sqlite_path {
+        prepare_sqlite_path(path, created)?;
+    }
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    if let Err(e) = db.migrate().await {
+        db.close().await;
+        return Err(StartError::Database(e.to_string()));
+    }
+    Ok(db)
+}
+
+fn prepare_sqlite_path(path: &Path, created: &mut Created) -> Result<(), StartError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let mut missing = Vec::new();
+        let mut dir = Some(parent);
+        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+            missing.push(d.to_path_buf());
+            dir = d.parent();
+        }
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StartError::Database(format!("cannot create directory {}: {e}", parent.display()))
+        })?;
+        created.0.extend(missing.into_iter().rev());
+    }
+    if !path.exists() {
+        created.0.push(path.to_path_buf());
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            created.0.push(PathBuf::from(side));
+        }
+    }
+    Ok(())
+}
+
+/// `pinbridge migrate`.
+pub async fn migrate(config: &Config) -> Result<(), StartError> {
+    let mut created = Created::default();
+    match open_database(config, &mut created).await {
+        Ok(db) => {
+            db.close().await;
+            Ok(())
+        }
+        Err(e) => {
+            created.remove_all();
+            Err(e)
+        }
+    }
+}
+
+/// Everything `serve` needs before it accepts connections.
+pub async fn prepare_state(
+    config: &Config,
+    leptos_options: LeptosOptions,
+) -> Result<AppState, StartError> {
+    let keys = keys::prepare(config)?;
+    let mut created = Created::default();
+    let db = match open_database(config, &mut created).await {
+        Ok(db) => db,
+        Err(e) => {
+            created.remove_all();
+            return Err(e);
+        }
+    };
+    let checked = async {
+        key_check::check_canaries(&db, &keys.ring)
+            .await
+            .map_err(key_check_error)?;
+        if let Some((path, text)) = &keys.pending_file {
+            keys::write_key_file(path, text)?;
+            created.0.push(path.clone());
+        }
+        key_check::record_primary(&db, &keys.ring)
+            .await
+            .map_err(key_check_error)
+    }
+    .await;
+    if let Err(e) = checked {
+        db.close().await;
+        created.remove_all();
+        return Err(e);
+    }
+    Ok(AppState {
+        db,
+        keys: Arc::new(keys.ring),
+        config: Arc::new(config.portal_config()),
+        leptos_options,
+    })
+}
+
+fn key_check_error(e: KeyCheckError) -> StartError {
+    match e {
+        KeyCheckError::Db(e) => StartError::Database(e.to_string()),
+        other => StartError::KeyCheck(other.to_string()),
+    }
+}

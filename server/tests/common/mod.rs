@@ -1,0 +1,200 @@
+//! Test harness: a fresh database per test on the backend chosen by
+//! `PINBRIDGE_TEST_BACKEND` (`sqlite`, the default, or `postgres`), and the real
+//! app started on an ephemeral port.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use base64::Engine;
+use server::config::{Cli, Config};
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn backend() -> TestBackend {
+    match std::env::var("PINBRIDGE_TEST_BACKEND").as_deref() {
+        Ok("postgres") => TestBackend::Postgres,
+        _ => TestBackend::Sqlite,
+    }
+}
+
+pub fn postgres_base_url() -> String {
+    std::env::var("PINBRIDGE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into())
+}
+
+/// A database of its own for one test, removed by [`TestDb::drop_database`].
+pub struct TestDb {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend() {
+            TestBackend::Sqlite => Self {
+                url: format!("sqlite://{}", dir.path().join("pinbridge.db").display()),
+                dir,
+                pg_name: None,
+            },
+            TestBackend::Postgres => {
+                let name = format!("pinbridge_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = admin_pool().await;
+                sqlx::query(&format!("create database {name}"))
+                    .execute(&admin)
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                Self {
+                    url: with_database(&postgres_base_url(), &name),
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
+    pub async fn drop_database(&self) {
+        if let Some(name) = &self.pg_name {
+            let admin = admin_pool().await;
+            let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                .execute(&admin)
+                .await;
+            admin.close().await;
+        }
+    }
+}
+
+async fn admin_pool() -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&postgres_base_url())
+        .await
+        .expect("PostgreSQL for tests (PINBRIDGE_TEST_POSTGRES_URL)")
+}
+
+fn with_database(base: &str, name: &str) -> String {
+    let mut url = url::Url::parse(base).expect("PINBRIDGE_TEST_POSTGRES_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// `n` distinct keys in the `id:base64` form.
+pub fn key_spec(ids: &[(&str, u8)]) -> String {
+    ids.iter()
+        .map(|(id, byte)| {
+            format!(
+                "{id}:{}",
+                base64::engine::general_purpose::STANDARD.encode([*byte; 32])
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A running pinbridge and an HTTP client that keeps cookies and never follows redirects.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub running: Option<server::Running>,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let db = TestDb::new().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        let mut args = vec![
+            "pinbridge".to_owned(),
+            "--database-url".into(),
+            db.url.clone(),
+            "--public-url".into(),
+            base.clone(),
+            "--listen-addr".into(),
+            addr.to_string(),
+            "--site-root".into(),
+            db.dir.path().join("site").display().to_string(),
+        ];
+        if backend() == TestBackend::Postgres {
+            args.push("--encryption-keys".into());
+            args.push(key_spec(&[("k1", 1)]));
+        }
+        let config = Config::from_settings(Cli::try_parse_from_args(&args).settings).unwrap();
+        let running = server::start(&config, listener)
+            .await
+            .expect("pinbridge starts");
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base,
+            client,
+            running: Some(running),
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn state(&self) -> &app::domain::state::AppState {
+        &self.running.as_ref().expect("running").state
+    }
+
+    pub async fn get_text(&self, path: &str) -> (reqwest::StatusCode, String) {
+        let res = self.client.get(self.url(path)).send().await.unwrap();
+        let status = res.status();
+        (status, res.text().await.unwrap())
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.unwrap();
+        }
+        self.db.drop_database().await;
+    }
+}
+
+trait TryParseArgs {
+    fn try_parse_from_args(args: &[String]) -> Cli;
+}
+
+impl TryParseArgs for Cli {
+    fn try_parse_from_args(args: &[String]) -> Cli {
+        use clap::Parser;
+        Cli::try_parse_from(args).expect("test arguments parse")
+    }
+}
+
+/// Every file under `dir` with its bytes, to prove a failed start changed nothing.
+pub fn snapshot(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.push((path.clone(), Vec::new()));
+                stack.push(path);
+            } else {
+                out.push((path.clone(), std::fs::read(&path).unwrap_or_default()));
+            }
+        }
+    }
+    out.sort();
+    out
+}

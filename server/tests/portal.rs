@@ -1,0 +1,204 @@
+//! The portal over HTTP, as a browser without JavaScript would use it.
+
+mod common;
+
+use common::TestApp;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, LOCATION, REFERER, SET_COOKIE};
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let app = TestApp::spawn().await;
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn readyz_reports_the_database_and_503_when_it_is_gone() {
+    let app = TestApp::spawn().await;
+    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+
+    app.state().db.close().await;
+    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("database unreachable"),
+        "{body}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn home_page_renders_the_shell_and_installation_facts() {
+    let app = TestApp::spawn().await;
+    let (status, html) = app.get_text("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Welcome to pinbridge"));
+    // Header, navigation and main area of the frame.
+    assert!(html.contains(r#"class="topbar""#) && html.contains(r#"class="sidenav""#));
+    assert!(html.contains(r#"<main id="main""#));
+    // The redirect URI is built from the public URL.
+    assert!(
+        html.contains(&format!("{}/integration-callback", app.base)),
+        "{html}"
+    );
+    assert!(
+        html.contains("loopback"),
+        "warns that a loopback URL will not do in production"
+    );
+    let backend = app.state().db.backend().label();
+    assert!(html.contains(backend));
+    // The page hydrates: it loads the wasm bundle and the stylesheet.
+    assert!(html.contains("/pkg/pinbridge.js") && html.contains("/pkg/pinbridge.css"));
+    // The key id is shown; key material never is.
+    assert!(html.contains("<code>k1</code>"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_paths_get_the_404_page() {
+    let app = TestApp::spawn().await;
+    let (status, html) = app.get_text("/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found"));
+    assert!(
+        html.contains(r#"class="topbar""#),
+        "the 404 page keeps the portal frame"
+    );
+    app.stop().await;
+}
+
+/// Posts the preferences form as a browser with JavaScript off does.
+async fn post_theme(app: &TestApp, theme: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/preferences/theme"))
+        .header(ACCEPT, "text/html,application/xhtml+xml")
+        .header(REFERER, app.url("/preferences"))
+        .form(&[("theme", theme)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn preferences_form_works_without_javascript_and_lives_in_the_database() {
+    let app = TestApp::spawn().await;
+    let (_, before) = app.get_text("/preferences").await;
+    assert!(before.contains(r#"data-theme="system""#));
+
+    let res = post_theme(&app, "dark").await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let location = res.headers()[LOCATION].to_str().unwrap();
+    assert_eq!(location.trim_end_matches('?'), app.url("/preferences"));
+    let cookie = res.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("pinbridge_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "no Secure flag over plain http: {cookie}"
+    );
+
+    let (_, after) = app.get_text("/preferences").await;
+    assert!(
+        after.contains(r#"data-theme="dark""#),
+        "theme applied to the frame"
+    );
+    assert!(
+        after.contains(r#"value="dark" checked"#),
+        "the saved choice is selected"
+    );
+
+    // The session is stored in pinbridge's own database.
+    let sessions: i64 = app::on_pool!(&app.state().db, pool => {
+        sqlx::query_scalar("select count(*) from sessions").fetch_one(pool).await
+    })
+    .unwrap();
+    assert_eq!(sessions, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_invalid_choice_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    post_theme(&app, "light").await;
+    let res = post_theme(&app, "purple").await;
+    assert_eq!(res.status(), StatusCode::FOUND, "no 500 for bad input");
+    let location = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(
+        location.contains("__err="),
+        "the error travels back to the form: {location}"
+    );
+
+    let (status, page) = app.get_text(location.trim_start_matches(&app.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(r#"data-theme="light""#),
+        "previous choice kept"
+    );
+    assert!(
+        page.contains("The form was not understood"),
+        "a specific message is shown"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn writes_from_another_origin_are_refused() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .post(app.url("/api/preferences/theme"))
+        .header("origin", "http://evil.example")
+        .form(&[("theme", "dark")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let (_, page) = app.get_text("/preferences").await;
+    assert!(page.contains(r#"data-theme="system""#));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_primary_key_leaves_a_canary_and_no_key_material() {
+    let app = TestApp::spawn().await;
+    let rows = app::domain::db::repo::key_canaries::list(&app.state().db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].key_id, "k1");
+    assert!(rows[0].sealed.starts_with("pb1:k1:"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn server_function_errors_never_carry_internals() {
+    let app = TestApp::spawn().await;
+    post_theme(&app, "light").await;
+    app.state().db.close().await;
+    let res = post_theme(&app, "dark").await;
+    let location = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    let (_, page) = app.get_text(location.trim_start_matches(&app.base)).await;
+    assert!(page.contains("Something went wrong on our side"), "{page}");
+    for internal in ["pool", "sqlx", "PoolClosed", "sqlite", "postgres"] {
+        assert!(
+            !page.to_lowercase().contains(&format!("error: {internal}")),
+            "{internal}"
+        );
+    }
+    app.stop().await;
+}
