@@ -7,6 +7,10 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# cargo-leptos sets this for its builds and leptos reads it with option_env!, so
+# every other cargo command must see the same value or it rebuilds leptos and all
+# that depends on it.
+export LEPTOS_OUTPUT_NAME := pinbridge
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export PINBRIDGE_BIN := $(TARGET_DIR)/release/pinbridge
 export PINTEREST_SIM_BIN := $(TARGET_DIR)/release/pinterest-sim

@@ -15,4 +15,5 @@ export PINBRIDGE_SITE_ROOT="${PINBRIDGE_SITE_ROOT:-$root/target/site}"
 if [[ "$PINBRIDGE_DATABASE_URL" == postgres* ]]; then
   export PINBRIDGE_ENCRYPTION_KEYS="e2e:$(head -c32 /dev/urandom | base64)"
 fi
+export PINBRIDGE_LOG="${PINBRIDGE_LOG:-warn}"
 "${PINBRIDGE_BIN:-$root/target/release/pinbridge}" serve

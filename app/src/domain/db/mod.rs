@@ -52,9 +52,7 @@ pub enum Db {
 
 /// Runs the same expression against whichever pool `db` holds.
 ///
-/// ```ignore
-/// on_pool!(db, pool => sqlx::query("select 1").execute(pool).await)
-/// ```
+/// For example: `on_pool!(db, pool => sqlx::query("select 1").execute(pool).await)`.
 #[macro_export]
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
