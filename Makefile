@@ -14,7 +14,9 @@ export LEPTOS_OUTPUT_NAME := pinbridge
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export PINBRIDGE_BIN := $(TARGET_DIR)/release/pinbridge
 export PINTEREST_SIM_BIN := $(TARGET_DIR)/release/pinterest-sim
-export PINBRIDGE_SITE_ROOT := $(TARGET_DIR)/site
+# cargo-leptos writes the site under the workspace (site-root = "target/site"),
+# even when CARGO_TARGET_DIR moves the compiled binaries elsewhere.
+export PINBRIDGE_SITE_ROOT := $(CURDIR)/target/site
 export PINBRIDGE_TEST_POSTGRES_URL ?=
 
 .PHONY: help setup setup-test build run test lint test-sqlite test-postgres e2e
