@@ -1,5 +1,6 @@
 //! The server-only domain: storage, secrets and the state every request sees.
 
+pub mod accounts;
 pub mod crypto;
 pub mod db;
 pub mod key_check;

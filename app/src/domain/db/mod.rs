@@ -6,6 +6,7 @@
 
 pub mod repo;
 mod sessions;
+pub mod tx;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,3 +1,11 @@
 //! Repository functions: every SQL statement pinbridge runs, grouped by table.
 
+pub mod audit_events;
+pub mod environments;
+pub mod invitations;
 pub mod key_canaries;
+pub mod memberships;
+pub mod operators;
+pub mod setup_tokens;
+pub mod sign_in_failures;
+pub mod workspaces;

@@ -1,0 +1,347 @@
+//! Operator passwords: the policy a new one must meet, and argon2id hashing.
+//!
+//! Hashing and verification are deliberately slow, so they run on tokio's
+//! blocking pool rather than on the async runtime's worker threads.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::RngCore;
+use zeroize::Zeroizing;
+
+use super::email::Email;
+use super::input::{Field, InvalidInput};
+use super::names::WorkspaceName;
+
+pub const PASSWORD_MIN: usize = 12;
+pub const PASSWORD_MAX: usize = 1024;
+
+/// Email local parts and workspace names shorter than this are not looked for
+/// inside passwords: "a@example.com" must still be able to use the letter a.
+const CONTAINED_MIN: usize = 3;
+
+/// Whether `folded_password` contains `part`, when `part` is long enough to matter.
+fn contains_part(folded_password: &str, part: &str) -> bool {
+    part.chars().count() >= CONTAINED_MIN && folded_password.contains(part)
+}
+
+/// A password that met the policy. Held in memory only: redacted in `Debug`,
+/// wiped on drop, never `Serialize`.
+pub struct NewPassword(Zeroizing<String>);
+
+impl NewPassword {
+    /// Checks a chosen password against the policy. `workspace` is the
+    /// workspace being created or joined, when there is one.
+    ///
+    /// Passwords are not trimmed: every character typed counts.
+    pub fn parse(
+        input: &str,
+        email: &Email,
+        workspace: Option<&WorkspaceName>,
+    ) -> Result<Self, InvalidInput> {
+        if input.is_empty() {
+            return Err(InvalidInput::Required {
+                field: Field::Password,
+            });
+        }
+        let actual = input.chars().count();
+        if actual < PASSWORD_MIN {
+            return Err(InvalidInput::PasswordTooShort {
+                min: PASSWORD_MIN,
+                actual,
+            });
+        }
+        if actual > PASSWORD_MAX {
+            return Err(InvalidInput::TooLong {
+                field: Field::Password,
+                max: PASSWORD_MAX,
+                actual,
+            });
+        }
+        let mut chars = input.chars();
+        let first = chars.next();
+        if chars.all(|c| Some(c) == first) {
+            return Err(InvalidInput::PasswordRepeated);
+        }
+        let folded = Zeroizing::new(input.to_lowercase());
+        if contains_part(&folded, email.local_part()) {
+            return Err(InvalidInput::PasswordContainsEmail);
+        }
+        if let Some(workspace) = workspace
+            && contains_part(&folded, &workspace.folded())
+        {
+            return Err(InvalidInput::PasswordContainsWorkspaceName);
+        }
+        Ok(Self(Zeroizing::new(input.to_owned())))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword(redacted)")
+    }
+}
+
+/// A stored argon2id PHC string. Not `Serialize` on purpose: a hash has no
+/// business in a page, a JSON body or a log line, and `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// The PHC string, for the repository to store.
+    pub fn as_phc(&self) -> &str {
+        &self.0
+    }
+
+    /// Rebuilds a hash read back from storage.
+    pub fn from_stored(phc: String) -> Self {
+        Self(phc)
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(redacted)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashingError {
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("the blocking hashing task failed: {0}")]
+    Task(String),
+}
+
+/// Hashes and verifies passwords with one set of argon2id parameters.
+///
+/// [`Hasher::default`] uses the argon2 crate's defaults (19 MiB, 2 passes, 1 lane,
+/// OWASP's recommendation). [`Hasher::fast_insecure`] exists for tests: in an
+/// unoptimised test build the defaults cost about a second per hash, which adds
+/// up across a suite; the cheaper parameters exercise exactly the same code.
+/// Verification always uses the parameters recorded in the stored PHC string.
+#[derive(Clone)]
+pub struct Hasher {
+    params: Params,
+    /// A hash of a random password with the same parameters, verified against
+    /// when the email is unknown so that answer takes as long as a wrong password.
+    dummy: Arc<OnceLock<PasswordHash>>,
+}
+
+impl Default for Hasher {
+    fn default() -> Self {
+        Self::with_params(Params::default())
+    }
+}
+
+impl fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hasher")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hasher {
+    /// Minimal-cost parameters, for tests only: never for stored passwords.
+    pub fn fast_insecure() -> Self {
+        Self::with_params(Params::new(8, 1, 1, None).expect("valid minimal argon2 params"))
+    }
+
+    fn with_params(params: Params) -> Self {
+        Self {
+            params,
+            dummy: Arc::new(OnceLock::new()),
+        }
+    }
+
+    fn argon2(params: Params) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    }
+
+    /// Hashes a password (off the async runtime) with a fresh random salt.
+    pub async fn hash(&self, password: &NewPassword) -> Result<PasswordHash, HashingError> {
+        let params = self.params.clone();
+        let plain = Zeroizing::new(password.expose().to_owned());
+        tokio::task::spawn_blocking(move || hash_blocking(params, plain.as_bytes()))
+            .await
+            .map_err(|e| HashingError::Task(e.to_string()))?
+    }
+
+    /// Whether `password` matches `hash` (off the async runtime). A malformed
+    /// stored hash counts as a mismatch.
+    pub async fn verify(&self, password: &str, hash: &PasswordHash) -> Result<bool, HashingError> {
+        let plain = Zeroizing::new(password.to_owned());
+        let phc = hash.0.clone();
+        tokio::task::spawn_blocking(move || verify_blocking(plain.as_bytes(), &phc))
+            .await
+            .map_err(|e| HashingError::Task(e.to_string()))
+    }
+
+    /// Verifies a sign-in attempt: against the operator's hash when the email is
+    /// known, otherwise against a dummy hash of the same cost, so an unknown email
+    /// and a wrong password take similar time. Always `false` when `hash` is `None`.
+    pub async fn verify_or_dummy(
+        &self,
+        password: &str,
+        hash: Option<&PasswordHash>,
+    ) -> Result<bool, HashingError> {
+        match hash {
+            Some(hash) => self.verify(password, hash).await,
+            None => {
+                let dummy = self.dummy_hash().await?;
+                self.verify(password, &dummy).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Computes the dummy hash now (say at start-up), so the first sign-in with
+    /// an unknown email does not pay for it and stand out by taking longer.
+    pub async fn warm_up(&self) -> Result<(), HashingError> {
+        self.dummy_hash().await.map(|_| ())
+    }
+
+    async fn dummy_hash(&self) -> Result<PasswordHash, HashingError> {
+        if let Some(hash) = self.dummy.get() {
+            return Ok(hash.clone());
+        }
+        let mut random = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut random);
+        let params = self.params.clone();
+        let hash = tokio::task::spawn_blocking(move || hash_blocking(params, &random))
+            .await
+            .map_err(|e| HashingError::Task(e.to_string()))??;
+        Ok(self.dummy.get_or_init(|| hash).clone())
+    }
+}
+
+fn hash_blocking(params: Params, password: &[u8]) -> Result<PasswordHash, HashingError> {
+    let mut salt = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| HashingError::Hash(e.to_string()))?;
+    let phc = Hasher::argon2(params)
+        .hash_password(password, &salt)
+        .map_err(|e| HashingError::Hash(e.to_string()))?;
+    Ok(PasswordHash(phc.to_string()))
+}
+
+fn verify_blocking(password: &[u8], phc: &str) -> bool {
+    let Ok(parsed) = argon2::password_hash::PasswordHash::new(phc) else {
+        return false;
+    };
+    // The verifier takes algorithm, version and parameters from the PHC string.
+    Argon2::default().verify_password(password, &parsed).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email() -> Email {
+        Email::parse("ada.lovelace@example.com").unwrap()
+    }
+
+    #[test]
+    fn policy_gives_a_specific_message_for_each_problem() {
+        let ws = WorkspaceName::parse("Acme Corp").unwrap();
+        let check = |p: &str| NewPassword::parse(p, &email(), Some(&ws)).map(|_| ());
+        assert_eq!(
+            check(""),
+            Err(InvalidInput::Required {
+                field: Field::Password
+            })
+        );
+        assert_eq!(
+            check("short pass!"),
+            Err(InvalidInput::PasswordTooShort {
+                min: 12,
+                actual: 11
+            })
+        );
+        assert!(matches!(
+            check(&"ab".repeat(513)),
+            Err(InvalidInput::TooLong {
+                max: 1024,
+                actual: 1026,
+                ..
+            })
+        ));
+        assert_eq!(check(&"z".repeat(20)), Err(InvalidInput::PasswordRepeated));
+        assert_eq!(
+            check("xx-ADA.LOVELACE-xx"),
+            Err(InvalidInput::PasswordContainsEmail)
+        );
+        assert_eq!(
+            check("i love acme corp!!"),
+            Err(InvalidInput::PasswordContainsWorkspaceName)
+        );
+        assert!(check("correct horse battery").is_ok());
+        assert!(
+            check(&"ab".repeat(512)).is_ok(),
+            "1024 characters is allowed"
+        );
+        // Names too short to matter are not looked for.
+        let short = Email::parse("al@example.com").unwrap();
+        let tiny_ws = WorkspaceName::parse("AB").unwrap();
+        assert!(NewPassword::parse("totally alabaster", &short, Some(&tiny_ws)).is_ok());
+        // Without a workspace, only the email is checked.
+        assert!(NewPassword::parse("i love acme corp!!", &email(), None).is_ok());
+        assert_eq!(
+            InvalidInput::PasswordTooShort { min: 12, actual: 3 }.to_string(),
+            "Password must be at least 12 characters (this one has 3)."
+        );
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let p = NewPassword::parse("correct horse battery", &email(), None).unwrap();
+        assert_eq!(format!("{p:?}"), "NewPassword(redacted)");
+        let h = PasswordHash::from_stored("$argon2id$v=19$secret".into());
+        assert_eq!(format!("{h:?}"), "PasswordHash(redacted)");
+    }
+
+    #[tokio::test]
+    async fn hash_round_trip_and_wrong_password() {
+        let hasher = Hasher::fast_insecure();
+        let p = NewPassword::parse("correct horse battery", &email(), None).unwrap();
+        let hash = hasher.hash(&p).await.unwrap();
+        assert!(
+            hash.as_phc().starts_with("$argon2id$v=19$"),
+            "{}",
+            hash.as_phc()
+        );
+        assert!(hasher.verify("correct horse battery", &hash).await.unwrap());
+        assert!(!hasher.verify("correct horse batterY", &hash).await.unwrap());
+        // Salted: the same password hashes differently each time.
+        assert_ne!(hasher.hash(&p).await.unwrap(), hash);
+        // Unknown operator: never verifies, whatever is typed.
+        assert!(!hasher.verify_or_dummy("anything", None).await.unwrap());
+        assert!(
+            hasher
+                .verify_or_dummy("correct horse battery", Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify("x", &PasswordHash::from_stored("garbage".into()))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn default_hasher_uses_the_crate_defaults() {
+        let hasher = Hasher::default();
+        assert_eq!(hasher.params.m_cost(), Params::DEFAULT_M_COST);
+        assert_eq!(hasher.params.t_cost(), Params::DEFAULT_T_COST);
+        assert_eq!(hasher.params.p_cost(), Params::DEFAULT_P_COST);
+    }
+}
