@@ -27,11 +27,13 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(config: &Config) -> Result<(), StartError> {
+    // Installed first: a SIGTERM during start-up stops pinbridge as soon as it is up.
+    let shutdown = server::shutdown_signal().map_err(StartError::Signals)?;
     let listener = server::startup::bind(config).await?;
     let running = server::start(config, listener).await?;
     tracing::info!(addr = %running.addr, database = config.backend.label(), "pinbridge is listening");
     println!("pinbridge is running: open {}/", config.public_url);
-    server::shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutting down: finishing requests in flight");
     if let Err(e) = running.stop().await {
         tracing::error!(error = %e, "server error during shutdown");

@@ -23,6 +23,7 @@ pub enum StartError {
     Keys { setting: String, message: String },
     Database(String),
     KeyCheck(String),
+    Signals(std::io::Error),
 }
 
 impl fmt::Display for StartError {
@@ -40,6 +41,7 @@ impl fmt::Display for StartError {
                 write!(f, "PINBRIDGE_DATABASE_URL (--database-url): {message}")
             }
             Self::KeyCheck(message) => write!(f, "encryption keys: {message}"),
+            Self::Signals(e) => write!(f, "cannot listen for shutdown signals: {e}"),
         }
     }
 }
@@ -154,7 +156,15 @@ pub async fn prepare_state(
     let checked = async {
         key_check::check_canaries(&db, &keys.ring)
             .await
-            .map_err(key_check_error)?;
+            .map_err(key_check_error)
+            .map_err(|e| match (&e, &keys.pending_file) {
+                // The usual cause: the database was kept but its key file was not.
+                (StartError::KeyCheck(message), Some((path, _))) => StartError::KeyCheck(format!(
+                    "{message}; the key file {} was not found, so restore the original key file there",
+                    path.display()
+                )),
+                _ => e,
+            })?;
         if let Some((path, text)) = &keys.pending_file {
             keys::write_key_file(path, text)?;
             created.0.push(path.clone());

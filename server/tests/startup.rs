@@ -213,6 +213,30 @@ fn a_key_of_the_wrong_length_names_the_setting() {
     );
 }
 
+#[test]
+fn a_lost_key_file_is_named_and_not_replaced() {
+    if backend() != TestBackend::Sqlite {
+        return; // The key file sits next to a SQLite database.
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = start_and_wait(
+        pinbridge(dir.path()).env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}")),
+        port,
+    );
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+    std::fs::remove_file(dir.path().join("data/pinbridge.keys")).unwrap();
+    let before = snapshot(dir.path());
+    let line = failed_start(pinbridge(dir.path()).env(
+        "PINBRIDGE_LISTEN_ADDR",
+        format!("127.0.0.1:{}", free_port()),
+    ));
+    assert!(line.contains("key k1"), "{line}");
+    assert!(line.contains("data/pinbridge.keys was not found"), "{line}");
+    assert_eq!(snapshot(dir.path()), before, "no new key file written");
+}
+
 #[tokio::test]
 async fn a_key_id_missing_from_the_ring_stops_start_up_and_changes_nothing() {
     let db = TestDb::new().await;
