@@ -53,16 +53,24 @@ test-sqlite:
 	PINBRIDGE_TEST_BACKEND=sqlite cargo test -p app --features ssr
 	PINBRIDGE_TEST_BACKEND=sqlite cargo test -p server
 
+# postgres.sh available: 0 run it, 1 skip it (said loudly), anything else fail.
 test-postgres:
-	@if scripts/postgres.sh available; then \
+	@rc=0; scripts/postgres.sh available || rc=$$?; \
+	if [ $$rc -gt 1 ]; then exit $$rc; fi; \
+	if [ $$rc -eq 0 ]; then \
+	  echo "== Rust tests on PostgreSQL ($$(scripts/postgres.sh url)) =="; \
 	  scripts/postgres.sh sweep; \
 	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p app --features ssr; \
 	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p server; \
 	fi
 
 e2e: build
+	@echo "== end-to-end on SQLite =="
 	cd end2end && playwright test
-	@if scripts/postgres.sh available; then \
+	@rc=0; scripts/postgres.sh available || rc=$$?; \
+	if [ $$rc -gt 1 ]; then exit $$rc; fi; \
+	if [ $$rc -eq 0 ]; then \
+	  echo "== end-to-end on PostgreSQL =="; \
 	  export PINBRIDGE_E2E_DATABASE_URL="$$(scripts/postgres.sh fresh-database pinbridge_e2e)"; \
 	  cd end2end && playwright test; \
 	fi
