@@ -36,9 +36,15 @@ macro_rules! on_tx {
 pub use on_tx;
 
 impl Db {
+    /// Begins a transaction that may write.
+    ///
+    /// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken up front, waiting
+    /// (busy timeout) for another writer to finish. A deferred transaction that read
+    /// first and writes later would instead fail at once with "database is locked"
+    /// whenever another connection wrote in between, since its snapshot is stale.
     pub async fn begin(&self) -> Result<Tx, DbError> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
