@@ -17,6 +17,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -49,15 +50,31 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .with_secure(secure_cookies)
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
 
+    // Pages and server functions: sessions, preferences and the same-origin check.
+    let portal = Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), render)
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .layer(middleware::from_fn(
+            app::functions::preferences::load_preferences,
+        ))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            same_origin_writes,
+        ));
+
+    // Operations endpoints and the wasm/JS/CSS bundle need no session: keeping them
+    // outside those layers spares a session read per asset a page loads.
+    let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
+        .join(&*state.leptos_options.site_pkg_dir);
     let request_id = header::HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .leptos_routes_with_context(&state, routes, context.clone(), render)
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
-        .layer(middleware::from_fn(app::functions::preferences::load_preferences))
-        .layer(sessions)
-        .layer(middleware::from_fn_with_state(state.clone(), same_origin_writes))
+        .nest_service("/pkg", ServeDir::new(pkg_dir))
+        .merge(portal)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(

@@ -182,6 +182,46 @@ async fn the_primary_key_leaves_a_canary_and_no_key_material() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].key_id, "k1");
     assert!(rows[0].sealed.starts_with("pb1:k1:"));
+    // The key itself (from the generated key file, or the test's inline key) is
+    // nowhere in the stored canary.
+    let key_file = app.db.dir.path().join("pinbridge.keys");
+    let material = match std::fs::read_to_string(&key_file) {
+        Ok(text) => text
+            .lines()
+            .find_map(|l| l.strip_prefix("k1:"))
+            .unwrap()
+            .to_owned(),
+        Err(_) => common::key_spec(&[("k1", 1)])["k1:".len()..].to_owned(),
+    };
+    assert!(!rows[0].sealed.contains(&material));
+    assert!(!rows[0].sealed.contains(material.trim_end_matches('=')));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_site_bundle_is_served_without_touching_the_session() {
+    let app = TestApp::spawn().await;
+    let pkg = app.db.dir.path().join("site/pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("pinbridge.css"), "body{}").unwrap();
+    post_theme(&app, "dark").await; // the client now holds a session cookie
+    app.state().db.close().await;
+    let res = app
+        .client
+        .get(app.url("/pkg/pinbridge.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get(SET_COOKIE).is_none());
+    assert_eq!(res.text().await.unwrap(), "body{}");
+    let res = app
+        .client
+        .get(app.url("/pkg/missing.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }
 
