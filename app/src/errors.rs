@@ -11,6 +11,16 @@ use serde::{Deserialize, Serialize};
 pub enum AppError {
     #[error("Not found.")]
     NotFound,
+    /// No operator is signed in to this session.
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    /// Signed in, but the role in this workspace does not allow it.
+    #[error("Your role in this workspace does not allow this.")]
+    Forbidden,
+    /// Understood and allowed in general, but refused in this case: the message
+    /// says why (the last owner, an environment with connections, a used link…).
+    #[error("{0}")]
+    Refused(String),
     /// Bad input from the person: the message says what is wrong and how to fix it.
     #[error("{message}")]
     Invalid {
@@ -28,6 +38,40 @@ impl AppError {
         Self::Invalid {
             field: Some(field.to_owned()),
             message: message.into(),
+        }
+    }
+
+    /// For forms repeated once per row (rename this environment, change this
+    /// member's role): ties a field error or a refusal to the row `id`, so only
+    /// that row shows it. Field `f` becomes `f@id`; a refusal becomes field `@id`.
+    pub fn for_row(self, id: &str) -> Self {
+        match self {
+            Self::Invalid {
+                field: Some(field),
+                message,
+            } => Self::Invalid {
+                field: Some(format!("{field}@{id}")),
+                message,
+            },
+            Self::Invalid {
+                field: None,
+                message,
+            }
+            | Self::Refused(message) => Self::Invalid {
+                field: Some(format!("@{id}")),
+                message,
+            },
+            other => other,
+        }
+    }
+
+    /// The form field this error belongs next to, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid {
+                field: Some(field), ..
+            } => Some(field),
+            _ => None,
         }
     }
 
@@ -57,15 +101,59 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// The field where a person retypes a name to confirm deleting the thing.
+pub const CONFIRM_FIELD: &str = "confirm_name";
+
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::AppError;
+    use super::{AppError, CONFIRM_FIELD};
+    use crate::domain::accounts::{AccountsError, Field, InvalidInput};
     use crate::domain::db::DbError;
 
     impl From<DbError> for AppError {
         fn from(err: DbError) -> Self {
             tracing::error!(error = %err, "database error");
             Self::Internal
+        }
+    }
+
+    impl From<InvalidInput> for AppError {
+        fn from(invalid: InvalidInput) -> Self {
+            AppError::invalid(invalid.field().name(), invalid.to_string())
+        }
+    }
+
+    impl From<AccountsError> for AppError {
+        fn from(err: AccountsError) -> Self {
+            use AccountsError as E;
+            match err {
+                E::Invalid(invalid) => invalid.into(),
+                E::NotFound => AppError::NotFound,
+                E::Forbidden => AppError::Forbidden,
+                E::EmailTaken | E::AccountExists | E::AlreadyMember => {
+                    AppError::invalid(Field::Email.name(), err.to_string())
+                }
+                E::WorkspaceNameTaken => AppError::invalid(Field::WorkspaceName.name(), err.to_string()),
+                E::EnvironmentNameTaken | E::EnvironmentSlugTaken { .. } => {
+                    AppError::invalid(Field::EnvironmentName.name(), err.to_string())
+                }
+                E::EnvironmentConfirmationMismatch => AppError::invalid(CONFIRM_FIELD, err.to_string()),
+                E::SetupTokenInvalid
+                | E::SetupComplete
+                | E::InvitationInvalid
+                | E::InvitationForAnotherAccount { .. }
+                | E::EnvironmentInUse { .. }
+                | E::LastEnvironment
+                | E::FirstMemberMustBeOwner
+                | E::LastOwner
+                | E::Throttled { .. }
+                | E::InvalidCredentials => AppError::Refused(err.to_string()),
+                E::Hashing(e) => {
+                    tracing::error!(error = %e, "password hashing failed");
+                    AppError::Internal
+                }
+                E::Db(e) => e.into(),
+            }
         }
     }
 

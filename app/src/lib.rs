@@ -1,5 +1,7 @@
 //! The pinbridge portal: Leptos UI, server functions, and (feature `ssr`) the
 //! server-only domain behind them.
+// Deeply nested views make deep types; release builds need the headroom.
+#![recursion_limit = "256"]
 
 pub mod components;
 pub mod errors;
@@ -12,11 +14,15 @@ pub mod domain;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use components::Layout;
-use routes::{ErrorPage, HomePage, NotFound, PreferencesPage};
+use components::{Layout, PublicFrame};
+use routes::{
+    AuditPage, EnvironmentIndex, EnvironmentsPage, ErrorPage, InstallationPage, IntegrationsPage,
+    InvitationPage, MembersPage, NotFound, PreferencesPage, SetupPage, SignInPage, WorkspaceFrame,
+    WorkspaceIndex, WorkspacesPage,
+};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -47,12 +53,28 @@ pub fn App() -> impl IntoView {
         <Title text="pinbridge"/>
         <Router>
             <Layout>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPage errors/> }>
+                <ErrorBoundary fallback=|errors| view! { <PublicFrame><ErrorPage errors/></PublicFrame> }>
                     // Pages render completely on the server (`SsrMode::Async`), so
                     // they read and work the same without JavaScript.
-                    <Routes fallback=|| view! { <NotFound/> }>
-                        <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
+                    <Routes fallback=|| view! { <PublicFrame><NotFound/></PublicFrame> }>
+                        // Signed out, `/` goes to sign-in; signed in, to the first
+                        // workspace (see `route_guard`). This renders only for an
+                        // operator without a workspace.
+                        <Route path=path!("") view=WorkspacesPage ssr=SsrMode::Async/>
+                        <Route path=path!("sign-in") view=SignInPage ssr=SsrMode::Async/>
+                        <Route path=path!("setup") view=SetupPage ssr=SsrMode::Async/>
+                        <Route path=path!("invitations/accept") view=InvitationPage ssr=SsrMode::Async/>
                         <Route path=path!("preferences") view=PreferencesPage ssr=SsrMode::Async/>
+                        <Route path=path!("workspaces") view=WorkspacesPage ssr=SsrMode::Async/>
+                        <ParentRoute path=path!("w/:ws") view=WorkspaceFrame ssr=SsrMode::Async>
+                            <Route path=path!("") view=WorkspaceIndex ssr=SsrMode::Async/>
+                            <Route path=path!("e/:env") view=EnvironmentIndex ssr=SsrMode::Async/>
+                            <Route path=path!("e/:env/integrations") view=IntegrationsPage ssr=SsrMode::Async/>
+                            <Route path=path!("environments") view=EnvironmentsPage ssr=SsrMode::Async/>
+                            <Route path=path!("members") view=MembersPage ssr=SsrMode::Async/>
+                            <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
+                            <Route path=path!("installation") view=InstallationPage ssr=SsrMode::Async/>
+                        </ParentRoute>
                     </Routes>
                 </ErrorBoundary>
             </Layout>

@@ -50,7 +50,8 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .with_secure(secure_cookies)
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
 
-    // Pages and server functions: sessions, preferences and the same-origin check.
+    // Pages and server functions: the same-origin check, sessions, the sign-in
+    // guard for pages, the no-JavaScript form flash, and preferences.
     let portal = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         .fallback(file_and_error_handler_with_context::<AppState, _>(
@@ -58,6 +59,11 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         ))
         .layer(middleware::from_fn(
             app::functions::preferences::load_preferences,
+        ))
+        .layer(middleware::from_fn(app::functions::flash::form_flash))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            app::functions::auth::route_guard,
         ))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(

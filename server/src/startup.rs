@@ -183,6 +183,7 @@ pub async fn prepare_state(
         db,
         keys: Arc::new(keys.ring),
         config: Arc::new(config.portal_config()),
+        hasher: app::domain::accounts::Hasher::default(),
         leptos_options,
     })
 }

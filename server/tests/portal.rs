@@ -39,15 +39,69 @@ async fn readyz_reports_the_database_and_503_when_it_is_gone() {
     app.stop().await;
 }
 
+/// Completes first-start setup over HTTP as the browser would, which signs this
+/// client in; returns the new workspace's id.
+async fn set_up_owner(app: &TestApp) -> String {
+    let token = app::domain::accounts::setup::issue_token(&app.state().db)
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/auth/setup"))
+        .header("accept", "application/json")
+        .form(&[
+            ("token", token.expose()),
+            ("workspace_name", "Acme"),
+            ("display_name", "Ada Owner"),
+            ("email", "ada@example.com"),
+            ("password", "correct horse battery staple"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{:?}", res.text().await);
+    let name = app::domain::accounts::WorkspaceName::parse("Acme").unwrap();
+    app::domain::accounts::workspaces::find_by_name(&app.state().db, &name)
+        .await
+        .unwrap()
+        .expect("workspace created")
+        .id
+        .to_string()
+}
+
 #[tokio::test]
-async fn home_page_renders_the_shell_and_installation_facts() {
+async fn signed_out_visitors_are_sent_to_sign_in() {
     let app = TestApp::spawn().await;
-    let (status, html) = app.get_text("/").await;
+    let res = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[LOCATION], "/sign-in");
+    let (status, html) = app.get_text("/sign-in").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Welcome to pinbridge"));
-    // Header, navigation and main area of the frame.
+    assert!(html.contains("Sign in to pinbridge"));
+    assert!(
+        html.contains("pinbridge setup-link"),
+        "with no owner yet, the sign-in page points to the setup link"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn installation_page_renders_the_frame_and_installation_facts() {
+    let app = TestApp::spawn().await;
+    let workspace = set_up_owner(&app).await;
+    // Signed in, `/` opens the first environment of the first workspace.
+    let res = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(
+        res.headers()[LOCATION].to_str().unwrap(),
+        format!("/w/{workspace}/e/development/integrations")
+    );
+    let (status, html) = app.get_text(&format!("/w/{workspace}/installation")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Installation"));
+    // Header with the switchers, navigation and main area of the frame.
     assert!(html.contains(r#"class="topbar""#) && html.contains(r#"class="sidenav""#));
     assert!(html.contains(r#"<main id="main""#));
+    assert!(html.contains("Acme") && html.contains("Development"));
     // The redirect URI is built from the public URL.
     assert!(
         html.contains(&format!("{}/integration-callback", app.base)),

@@ -29,6 +29,9 @@ fn initial_theme() -> Theme {
     }
 }
 
+/// The document frame every page shares: theme, skip link and footer. The
+/// header and navigation belong to the page's frame ([`PublicFrame`] or the
+/// workspace frame), since only a workspace page has environments to switch.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let theme = RwSignal::new(initial_theme());
@@ -37,31 +40,39 @@ pub fn Layout(children: Children) -> impl IntoView {
     view! {
         <div id="app" class="app" data-theme=move || theme.get().as_str()>
             <a class="skip-link" href="#main">"Skip to content"</a>
-            <header class="topbar">
-                <a class="brand" href="/">
-                    <span class="brand-mark" aria-hidden="true">"pb"</span>
-                    <span class="brand-name">"pinbridge"</span>
-                </a>
-                // Filled in once workspaces and environments exist.
-                <div class="environment-slot" aria-label="Environment"></div>
-                <div class="operator-slot">
-                    <A href="/preferences" attr:class="operator-link">"Preferences"</A>
-                </div>
-            </header>
-            <div class="frame">
-                <nav class="sidenav" aria-label="Main">
-                    <ul>
-                        <li><A href="/" exact=true>"Home"</A></li>
-                        <li><A href="/preferences">"Preferences"</A></li>
-                    </ul>
-                </nav>
-                <main id="main" class="main">{children()}</main>
-            </div>
+            {children()}
             <footer class="footer">
                 "pinbridge " {env!("CARGO_PKG_VERSION")}
                 " · "<a href="/healthz">"health"</a>
                 " · "<a href="/readyz">"readiness"</a>
             </footer>
         </div>
+    }
+}
+
+/// The product's mark, linking home.
+#[component]
+pub fn Brand() -> impl IntoView {
+    view! {
+        <a class="brand" href="/">
+            <span class="brand-mark" aria-hidden="true">"pb"</span>
+            <span class="brand-name">"pinbridge"</span>
+        </a>
+    }
+}
+
+/// The frame of pages outside a workspace: signing in, setup, invitations,
+/// preferences, and pages that do not exist.
+#[component]
+pub fn PublicFrame(children: Children) -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <Brand/>
+            <div class="topbar-spacer"></div>
+            <nav class="operator-slot" aria-label="Account">
+                <A href="/preferences" attr:class="operator-link">"Preferences"</A>
+            </nav>
+        </header>
+        <main id="main" class="main main-public">{children()}</main>
     }
 }

@@ -1,7 +1,9 @@
 //! Reusable pieces of the portal's UI.
 
 mod copy_button;
+mod form;
 mod layout;
 
 pub use copy_button::CopyButton;
-pub use layout::{Layout, ThemeSignal};
+pub use form::{FormError, RowError, TextField, last_error, succeeded};
+pub use layout::{Brand, Layout, PublicFrame, ThemeSignal};

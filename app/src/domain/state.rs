@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use super::accounts::Hasher;
 use super::crypto::KeyRing;
 use super::db::Db;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub db: Db,
     pub keys: Arc<KeyRing>,
     pub config: Arc<PortalConfig>,
+    /// Operator passwords: argon2id with OWASP's parameters.
+    pub hasher: Hasher,
     pub leptos_options: LeptosOptions,
 }
 

@@ -1,7 +1,16 @@
 //! Wire types shared by the server and the browser.
 
+mod accounts;
 mod portal;
 mod preferences;
+mod time;
 
+pub use accounts::{
+    AuditEntryView, AuditView, EnvironmentView, FilterOption, IntegrationCard, IntegrationState,
+    IntegrationsView, InvitationView, IssuedInvitation, MemberRole, MemberView, MembersView,
+    OperatorView, PendingInvitationView, SetupLinkState, SignInView, WorkspaceSummary,
+    WorkspaceView,
+};
 pub use portal::PortalInfo;
 pub use preferences::Theme;
+pub use time::format_utc;

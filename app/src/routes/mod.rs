@@ -1,11 +1,42 @@
 //! Pages, by area.
 
+mod audit;
+mod environments;
 mod error_page;
-mod home;
+mod installation;
+mod integrations;
+mod invitation;
+mod members;
 mod not_found;
 mod preferences;
+mod setup;
+mod sign_in;
+pub mod workspace_frame;
+mod workspaces;
 
+pub use audit::AuditPage;
+pub use environments::EnvironmentsPage;
 pub use error_page::ErrorPage;
-pub use home::HomePage;
+pub use installation::InstallationPage;
+pub use integrations::IntegrationsPage;
+pub use invitation::InvitationPage;
+pub use members::MembersPage;
 pub use not_found::NotFound;
 pub use preferences::PreferencesPage;
+pub use setup::SetupPage;
+pub use sign_in::SignInPage;
+pub use workspace_frame::{EnvironmentIndex, WorkspaceFrame, WorkspaceIndex};
+pub use workspaces::WorkspacesPage;
+
+/// Percent-encodes a value for a query string.
+pub(crate) fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::ThemeSignal;
+use crate::components::{PublicFrame, ThemeSignal};
 use crate::functions::preferences::SetTheme;
 use crate::models::Theme;
 
@@ -29,7 +29,8 @@ pub fn PreferencesPage() -> impl IntoView {
 
     view! {
         <Title text="Preferences · pinbridge"/>
-        <section class="page">
+        <PublicFrame>
+        <section class="page page-narrow">
             <h1>"Preferences"</h1>
             <p class="lead">"These apply to this browser session."</p>
             <ActionForm action=save attr:class="form">
@@ -58,5 +59,6 @@ pub fn PreferencesPage() -> impl IntoView {
                 {saved}
             </ActionForm>
         </section>
+        </PublicFrame>
     }
 }

@@ -31,6 +31,11 @@ pub async fn issue_token(db: &Db) -> Result<OneTimeToken, AccountsError> {
     Ok(token)
 }
 
+/// Whether `token` is a setup link still open for use (while setup is needed).
+pub async fn token_is_open(db: &Db, token: &str) -> Result<bool, AccountsError> {
+    Ok(setup_tokens::is_open(db, TokenHash::of(token).as_str()).await?)
+}
+
 /// What setup created.
 #[derive(Clone, Debug)]
 pub struct SetupDone {

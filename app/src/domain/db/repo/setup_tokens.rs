@@ -1,6 +1,6 @@
 //! `setup_tokens`: hashes of first-start setup links.
 
-use crate::domain::db::DbError;
+use crate::domain::db::{Db, DbError, on_pool};
 use crate::domain::db::tx::{Tx, on_tx};
 
 pub async fn insert(tx: &mut Tx, token_hash: &str, now_ms: i64) -> Result<(), DbError> {
@@ -29,4 +29,18 @@ pub async fn use_all_open(tx: &mut Tx, now_ms: i64) -> Result<Vec<String>, DbErr
         .await
     })?;
     Ok(hashes)
+}
+
+/// Whether this hash belongs to an unused token (for the setup page, before the
+/// form is sent; completing setup checks again under its own lock).
+pub async fn is_open(db: &Db, token_hash: &str) -> Result<bool, DbError> {
+    let found = on_pool!(db, pool => {
+        sqlx::query_scalar::<_, i64>(
+            "select 1 from setup_tokens where token_hash = $1 and used_at is null",
+        )
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(found.is_some())
 }

@@ -1,4 +1,5 @@
-//! The home page: where this installation stands and what to do next.
+//! The installation page: the redirect URI to register with Pinterest, the
+//! Pinterest endpoints in use, and how this installation is set up.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,12 +9,12 @@ use crate::functions::portal::load_portal_info;
 use crate::models::PortalInfo;
 
 #[component]
-pub fn HomePage() -> impl IntoView {
+pub fn InstallationPage() -> impl IntoView {
     let info = Resource::new(|| (), |_| load_portal_info());
     view! {
-        <Title text="Home · pinbridge"/>
+        <Title text="Installation · pinbridge"/>
         <section class="page">
-            <h1>"Welcome to pinbridge"</h1>
+            <h1>"Installation"</h1>
             <p class="lead">
                 "pinbridge connects your product's users to Pinterest: you register one Pinterest app, "
                 "your users authorize their accounts here, and your application and agents use their "

@@ -1,0 +1,117 @@
+//! Form pieces that behave the same with and without JavaScript: each field
+//! shows its own error next to it and keeps what was typed.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+
+use crate::errors::AppError;
+
+/// The error of a form's last submission, if it failed.
+pub fn last_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
+where
+    S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(Result::err))
+}
+
+/// Whether a form's last submission succeeded.
+pub fn succeeded<S>(action: ServerAction<S>) -> Signal<bool>
+where
+    S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || matches!(action.value().get(), Some(Ok(_))))
+}
+
+/// A labelled text input with its hint (limits are stated there) and the
+/// message for it from the last submission.
+#[component]
+pub fn TextField(
+    label: &'static str,
+    /// The form field's name, which server errors refer to.
+    name: &'static str,
+    /// The key the error for this field has, when not `name` (see `AppError::for_row`).
+    #[prop(optional, into)]
+    error_key: Option<String>,
+    /// Unique within the page.
+    #[prop(into)]
+    id: String,
+    #[prop(default = "text")] kind: &'static str,
+    /// The initial value (what was typed before a refused submission, or the current value).
+    #[prop(optional_no_strip)]
+    value: Option<String>,
+    #[prop(optional, into)] hint: Option<String>,
+    #[prop(optional)] maxlength: Option<usize>,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] autofocus: bool,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let key = error_key.unwrap_or_else(|| name.to_owned());
+    let message = Signal::derive(move || error.get().and_then(|e| e.for_field(&key)));
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described_by = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        let has_hint = hint.is_some();
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if message.read().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:field-invalid=move || message.read().is_some()>
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                value=value
+                maxlength=maxlength
+                autocomplete=autocomplete
+                autofocus=autofocus
+                aria-invalid=move || message.read().is_some().then_some("true")
+                aria-describedby=described_by
+            />
+            {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
+            {move || {
+                message
+                    .get()
+                    .map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })
+            }}
+        </div>
+    }
+}
+
+/// The refusal for one row of a repeated form (see `AppError::for_row`).
+#[component]
+pub fn RowError(error: Signal<Option<AppError>>, #[prop(into)] row: String) -> impl IntoView {
+    let key = format!("@{row}");
+    move || {
+        error
+            .get()
+            .and_then(|e| e.for_field(&key))
+            .map(|m| view! { <p class="error" role="alert">{m}</p> })
+    }
+}
+
+/// The message of an error that belongs to none of `fields` (a refusal, a
+/// missing permission, an internal error), shown at the top of the form.
+#[component]
+pub fn FormError(error: Signal<Option<AppError>>, fields: &'static [&'static str]) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .filter(|e| {
+                e.field()
+                    .is_none_or(|f| !f.contains('@') && !fields.contains(&f))
+            })
+            .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+    }
+}

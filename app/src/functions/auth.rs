@@ -1,0 +1,233 @@
+//! Signing in and out, and first-start setup.
+//!
+//! The session holds only the signed-in operator's id. Its id is cycled whenever
+//! someone signs in (so an id planted before sign-in is worthless afterwards)
+//! and the session is flushed at sign-out.
+
+use leptos::prelude::*;
+
+use crate::errors::AppError;
+use crate::models::{SetupLinkState, SignInView};
+
+/// What the sign-in page needs before the form is shown.
+#[server(endpoint = "auth/sign-in-view")]
+pub async fn load_sign_in() -> Result<SignInView, AppError> {
+    let state = super::context::app_state()?;
+    let setup_needed = crate::domain::accounts::setup::needed(&state.db).await?;
+    Ok(SignInView { setup_needed })
+}
+
+/// Signs in, then continues to `next` (a local path) or the home page.
+#[server(endpoint = "auth/sign-in")]
+pub async fn sign_in(
+    email: String,
+    password: String,
+    #[server(default)] next: Option<String>,
+) -> Result<(), AppError> {
+    use super::context::{app_state, local_path, request_meta, session};
+    let state = app_state()?;
+    let session = session().await?;
+    let operator = crate::domain::accounts::sign_in::sign_in(
+        &state.db,
+        &state.hasher,
+        &email,
+        &password,
+        &request_meta(),
+    )
+    .await?;
+    start_session(&session, &operator).await?;
+    let to = match local_path(next.as_deref()) {
+        Some(next) => next,
+        None => home_path(&state, &operator).await,
+    };
+    leptos_axum::redirect(&to);
+    Ok(())
+}
+
+/// Signs out: records it, then empties the session and removes its cookie.
+#[server(endpoint = "auth/sign-out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use super::context::{OPERATOR_KEY, app_state, request_meta, session};
+    let state = app_state()?;
+    let session = session().await?;
+    if let Some(operator) = session
+        .get::<crate::domain::accounts::OperatorId>(OPERATOR_KEY)
+        .await?
+    {
+        crate::domain::accounts::sign_in::record_sign_out(&state.db, &operator, &request_meta())
+            .await?;
+    }
+    session.flush().await?;
+    leptos_axum::redirect("/sign-in");
+    Ok(())
+}
+
+/// Whether the setup link in the page's address can still be used.
+#[server(endpoint = "auth/setup-view")]
+pub async fn load_setup(token: String) -> Result<SetupLinkState, AppError> {
+    use crate::domain::accounts::setup;
+    let state = super::context::app_state()?;
+    if !setup::needed(&state.db).await? {
+        return Ok(SetupLinkState::Complete);
+    }
+    Ok(if setup::token_is_open(&state.db, &token).await? {
+        SetupLinkState::Open
+    } else {
+        SetupLinkState::Invalid
+    })
+}
+
+/// Creates the first workspace and its owner with a setup link's token, signs
+/// the new owner in and opens the workspace.
+#[server(endpoint = "auth/setup")]
+pub async fn complete_setup(
+    token: String,
+    workspace_name: String,
+    display_name: String,
+    email: String,
+    password: String,
+) -> Result<(), AppError> {
+    use crate::domain::accounts::members::NewOperator;
+    use crate::domain::accounts::{DisplayName, Email, NewPassword, WorkspaceName, setup};
+    use super::context::{app_state, request_meta, session};
+
+    let state = app_state()?;
+    let workspace = WorkspaceName::parse(&workspace_name)?;
+    let display_name = DisplayName::parse(&display_name)?;
+    let email = Email::parse(&email)?;
+    let password = NewPassword::parse(&password, &email, Some(&workspace))?;
+    // Refuse a used link before paying for the hash.
+    if !setup::token_is_open(&state.db, &token).await? {
+        return Err(if setup::needed(&state.db).await? {
+            crate::domain::accounts::AccountsError::SetupTokenInvalid.into()
+        } else {
+            crate::domain::accounts::AccountsError::SetupComplete.into()
+        });
+    }
+    let owner = NewOperator {
+        email,
+        display_name,
+        password_hash: state.hasher.hash(&password).await.map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            AppError::Internal
+        })?,
+    };
+    let done = setup::complete(&state.db, &token, &workspace, &owner, &request_meta()).await?;
+    let session = session().await?;
+    start_session(&session, &done.operator_id).await?;
+    leptos_axum::redirect(&format!("/w/{}", done.workspace_id));
+    Ok(())
+}
+
+/// Binds the session to `operator` under a fresh session id.
+#[cfg(feature = "ssr")]
+pub(crate) async fn start_session(
+    session: &tower_sessions::Session,
+    operator: &crate::domain::accounts::OperatorId,
+) -> Result<(), AppError> {
+    session.cycle_id().await?;
+    session
+        .insert(super::context::OPERATOR_KEY, operator)
+        .await?;
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+pub use guard::{home_path, route_guard};
+
+#[cfg(feature = "ssr")]
+mod guard {
+    use axum::extract::{Request, State};
+    use axum::middleware::Next;
+    use axum::response::{IntoResponse, Redirect, Response};
+    use http::Method;
+    use tower_sessions::Session;
+
+    use crate::domain::accounts::{OperatorId, workspaces};
+    use crate::domain::db::repo::environments;
+    use crate::domain::state::AppState;
+    use crate::functions::context::OPERATOR_KEY;
+
+    /// Pages that need a signed-in operator.
+    fn needs_operator(path: &str) -> bool {
+        path == "/" || path == "/workspaces" || path.starts_with("/w/")
+    }
+
+    /// Middleware for page loads: signed-out visitors of portal pages go to the
+    /// sign-in page (and come back afterwards); `/` takes a signed-in operator to
+    /// their first workspace. Server functions check the session themselves.
+    pub async fn route_guard(
+        State(state): State<AppState>,
+        session: Session,
+        request: Request,
+        next: Next,
+    ) -> Response {
+        if !matches!(*request.method(), Method::GET | Method::HEAD) {
+            return next.run(request).await;
+        }
+        let path = request.uri().path();
+        let operator = match session.get::<OperatorId>(OPERATOR_KEY).await {
+            Ok(operator) => operator,
+            Err(err) => {
+                tracing::error!(error = %err, "could not read the session");
+                None
+            }
+        };
+        match operator {
+            None if needs_operator(path) => {
+                let wanted = request
+                    .uri()
+                    .path_and_query()
+                    .map_or("/", |pq| pq.as_str());
+                let to = if wanted == "/" {
+                    "/sign-in".to_owned()
+                } else {
+                    let next: String =
+                        url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
+                    format!("/sign-in?next={next}")
+                };
+                Redirect::to(&to).into_response()
+            }
+            Some(operator) if path == "/" => match home_of(&state, &operator).await {
+                Some(home) => Redirect::to(&home).into_response(),
+                None => next.run(request).await,
+            },
+            Some(_) if path == "/sign-in" => Redirect::to("/").into_response(),
+            _ => next.run(request).await,
+        }
+    }
+
+    /// Where an operator starts: their first workspace's first environment, or
+    /// the workspace list (also when that cannot be read just now).
+    pub async fn home_path(state: &AppState, operator: &OperatorId) -> String {
+        home_of(state, operator)
+            .await
+            .unwrap_or_else(|| "/workspaces".to_owned())
+    }
+
+    /// The first environment of the operator's first workspace, or the workspace
+    /// list when they belong to none.
+    async fn home_of(state: &AppState, operator: &OperatorId) -> Option<String> {
+        let found = workspaces::of_operator(&state.db, operator).await;
+        let first = match found {
+            Ok(list) => list.into_iter().next(),
+            Err(err) => {
+                tracing::error!(error = %err, "could not list the operator's workspaces");
+                return None;
+            }
+        };
+        let Some(workspace) = first else {
+            return Some("/workspaces".into());
+        };
+        match environments::list(&state.db, &workspace.id).await {
+            Ok(envs) => Some(match envs.first() {
+                Some(env) => format!("/w/{}/e/{}/integrations", workspace.id, env.slug),
+                None => format!("/w/{}/environments", workspace.id),
+            }),
+            Err(err) => {
+                tracing::error!(error = %err, "could not list environments");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! A workspace's environments (admins and owners change them) and what each
+//! one offers: the Integrations list.
+
+use leptos::prelude::*;
+
+use crate::errors::AppError;
+use crate::models::{EnvironmentView, IntegrationsView};
+
+#[server(endpoint = "environments/add")]
+pub async fn add_environment(
+    workspace: String,
+    environment_name: String,
+) -> Result<EnvironmentView, AppError> {
+    use crate::domain::accounts::{EnvironmentName, environments};
+    let (state, actor) = super::context::actor(&workspace).await?;
+    actor.require_configure()?;
+    let name = EnvironmentName::parse(&environment_name)?;
+    let row = environments::add(&state.db, &actor, &name, &super::context::request_meta()).await?;
+    Ok(super::workspaces::ssr::environment_view(row))
+}
+
+/// Renames an environment; its address (slug) follows the new name.
+#[server(endpoint = "environments/rename")]
+pub async fn rename_environment(
+    workspace: String,
+    environment_id: String,
+    environment_name: String,
+) -> Result<EnvironmentView, AppError> {
+    use crate::domain::accounts::{EnvironmentId, EnvironmentName, environments};
+    let (state, actor) = super::context::actor(&workspace).await?;
+    actor.require_configure()?;
+    let id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
+    let name = EnvironmentName::parse(&environment_name).map_err(|e| AppError::from(e).for_row(id.as_str()))?;
+    let row =
+        environments::rename(&state.db, &actor, &id, &name, &super::context::request_meta())
+            .await
+            .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
+    Ok(super::workspaces::ssr::environment_view(row))
+}
+
+/// Deletes an environment once its name is typed again (`confirm_name`).
+#[server(endpoint = "environments/delete")]
+pub async fn delete_environment(
+    workspace: String,
+    environment_id: String,
+    confirm_name: String,
+) -> Result<(), AppError> {
+    use crate::domain::accounts::{EnvironmentId, environments};
+    let (state, actor) = super::context::actor(&workspace).await?;
+    actor.require_configure()?;
+    let id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
+    // No connections exist before the connections feature; it will count them here.
+    let connections = 0;
+    environments::delete(
+        &state.db,
+        &actor,
+        &id,
+        &confirm_name,
+        connections,
+        &super::context::request_meta(),
+    )
+    .await
+    .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
+    Ok(())
+}
+
+/// The integrations available in one environment, with their state there.
+#[server(endpoint = "environments/integrations")]
+pub async fn load_integrations(
+    workspace: String,
+    environment: String,
+) -> Result<IntegrationsView, AppError> {
+    use crate::domain::accounts::environments;
+    use crate::models::{IntegrationCard, IntegrationState};
+    let (state, actor) = super::context::actor(&workspace).await?;
+    let env = environments::find_by_slug(&state.db, &actor, &environment).await?;
+    Ok(IntegrationsView {
+        environment: super::workspaces::ssr::environment_view(env),
+        integrations: vec![IntegrationCard {
+            key: "pinterest".into(),
+            name: "Pinterest".into(),
+            description: "Let your users connect their Pinterest accounts, so your application and agents can read and manage their boards, pins and account data.".into(),
+            // Pinterest settings are stored per environment by the Pinterest page;
+            // until an environment has them, this is its state.
+            state: IntegrationState::NotConfigured,
+            connections: 0,
+        }],
+    })
+}

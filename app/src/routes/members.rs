@@ -1,0 +1,264 @@
+//! Members and invitations. Everyone sees who is in the workspace; owners
+//! invite, change roles and remove.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+
+use crate::components::{CopyButton, FormError, RowError, TextField, last_error};
+use crate::functions::flash::typed_value;
+use crate::functions::members::{
+    ChangeRole, InviteMember, RemoveMember, RevokeInvitation, load_members,
+};
+use crate::models::{
+    IssuedInvitation, MemberRole, MemberView, MembersView, PendingInvitationView, WorkspaceView,
+    format_utc,
+};
+use crate::routes::workspace_frame::{LoadError, WorkspaceCtx, with_workspace};
+
+#[component]
+pub fn MembersPage() -> impl IntoView {
+    let ctx = WorkspaceCtx::get();
+    let invite = ServerAction::<InviteMember>::new();
+    let change = ServerAction::<ChangeRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    let data = Resource::new(
+        move || {
+            (
+                ctx.workspace.get(),
+                invite.version().get(),
+                change.version().get(),
+                remove.version().get(),
+                revoke.version().get(),
+            )
+        },
+        |(ws, ..)| load_members(ws),
+    );
+    // A role change of one's own shows in the frame (the role badge).
+    Effect::new(move |_| {
+        if change.version().get() > 0 {
+            ctx.refresh.update(|n| *n += 1);
+        }
+    });
+    let actions = Actions {
+        invite,
+        change,
+        remove,
+        revoke,
+    };
+    view! {
+        <Title text="Members · pinbridge"/>
+        {with_workspace(move |w| view! {
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {
+                    let w = w.clone();
+                    move || {
+                        let w = w.clone();
+                        Suspend::new(async move {
+                            match data.await {
+                                Ok(m) => view! { <Members w m actions/> }.into_any(),
+                                Err(e) => view! { <LoadError error=e/> }.into_any(),
+                            }
+                        })
+                    }
+                }
+            </Transition>
+        })}
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Actions {
+    invite: ServerAction<InviteMember>,
+    change: ServerAction<ChangeRole>,
+    remove: ServerAction<RemoveMember>,
+    revoke: ServerAction<RevokeInvitation>,
+}
+
+#[component]
+fn Members(w: WorkspaceView, m: MembersView, actions: Actions) -> impl IntoView {
+    let owner = w.role.can_manage_members();
+    let change_error = last_error(actions.change);
+    let remove_error = last_error(actions.remove);
+    let revoke_error = last_error(actions.revoke);
+    let rows = m
+        .members
+        .into_iter()
+        .map(|member| view! { <MemberRow member workspace=w.id.clone() owner actions/> }.into_any())
+        .collect_view();
+    view! {
+        <section class="page">
+            <h1>"Members"</h1>
+            <p class="lead">
+                "Viewers read; admins also configure integrations and environments; owners also "
+                "manage members. A workspace always keeps at least one owner."
+            </p>
+            <FormError error=change_error fields=&[]/>
+            <FormError error=remove_error fields=&[]/>
+            <table class="table">
+                <thead>
+                    <tr><th>"Member"</th><th>"Role"</th><th>"Joined"</th>{owner.then(|| view! { <th><span class="visually-hidden">"Actions"</span></th> })}</tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+            {owner.then(|| view! {
+                <Invite workspace=w.id.clone() invite=actions.invite issued=m.issued.clone()/>
+                <h2>"Pending invitations"</h2>
+                <FormError error=revoke_error fields=&[]/>
+                <PendingInvitations list=m.invitations.clone() workspace=w.id.clone() revoke=actions.revoke/>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn MemberRow(member: MemberView, workspace: String, owner: bool, actions: Actions) -> impl IntoView {
+    let id = member.operator_id.clone();
+    let row_error = Signal::derive({
+        let suffix = format!("@{id}");
+        move || {
+            last_error(actions.change)
+                .get()
+                .or_else(|| last_error(actions.remove).get())
+                .filter(|e| e.field().is_some_and(|f| f.ends_with(&suffix)))
+        }
+    });
+    let you = member.is_you.then(|| view! { <span class="badge badge-you">"you"</span> });
+    let email = member.email.clone();
+    let manage = owner.then(|| {
+        let (ws_change, id_change) = (workspace.clone(), id.clone());
+        let (ws_remove, id_remove) = (workspace.clone(), id.clone());
+        let (select_id, label_for, row) = (format!("role-{id}"), format!("role-{id}"), id.clone());
+        let options = MemberRole::ALL
+            .into_iter()
+            .map(|r| view! { <option value=r.as_str() selected=r == member.role>{r.label()}</option> })
+            .collect_view();
+        let remove_label = if member.is_you { "Leave workspace" } else { "Remove" };
+        view! {
+            <td class="row-actions">
+                <ActionForm action=actions.change attr:class="inline-form">
+                    <input type="hidden" name="workspace" value=ws_change/>
+                    <input type="hidden" name="operator_id" value=id_change/>
+                    <label class="visually-hidden" for=label_for>"Role for " {email}</label>
+                    <select id=select_id name="role">{options}</select>
+                    <button type="submit" class="button button-secondary">"Change role"</button>
+                </ActionForm>
+                <ActionForm action=actions.remove attr:class="inline-form">
+                    <input type="hidden" name="workspace" value=ws_remove/>
+                    <input type="hidden" name="operator_id" value=id_remove/>
+                    <button type="submit" class="button button-danger">{remove_label}</button>
+                </ActionForm>
+                <RowError error=row_error row=row/>
+            </td>
+        }
+    });
+    let manage = manage.map(IntoAny::into_any);
+    view! {
+        <tr data-member=member.email.clone()>
+            <td>
+                <strong>{member.display_name.clone()}</strong> " " {you}<br/>
+                <span class="muted small">{member.email.clone()}</span>
+            </td>
+            <td><span class="badge">{member.role.label()}</span></td>
+            <td class="muted small">{format_utc(member.joined_at)}</td>
+            {manage}
+        </tr>
+    }
+}
+
+#[component]
+fn Invite(
+    workspace: String,
+    invite: ServerAction<InviteMember>,
+    issued: Option<IssuedInvitation>,
+) -> impl IntoView {
+    let error = last_error(invite);
+    let typed_role = typed_value(InviteMember::PATH, "role");
+    let options = MemberRole::ALL
+        .into_iter()
+        .map(|r| {
+            let selected = typed_role.as_deref().map_or(r == MemberRole::Viewer, |t| t == r.as_str());
+            view! { <option value=r.as_str() selected=selected>{r.label()} " — " {r.summary()}</option> }
+        })
+        .collect_view();
+    // With JavaScript the new link is the action's answer; without, the page load brings it.
+    let link = move || {
+        invite
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .or_else(|| issued.clone())
+            .map(|i| view! { <IssuedLink i/> })
+    };
+    view! {
+        <h2>"Invite someone"</h2>
+        <ActionForm action=invite attr:class="form" attr:novalidate=true>
+            <FormError error fields=&["email", "role"]/>
+            <input type="hidden" name="workspace" value=workspace/>
+            <TextField label="Email" name="email" id="invite-email" kind="email"
+                value=typed_value(InviteMember::PATH, "email")
+                hint="They get a one-time link, valid for 7 days, that you pass on." error/>
+            <div class="field">
+                <label for="invite-role">"Role"</label>
+                <select id="invite-role" name="role">{options}</select>
+                {move || error.get().and_then(|e| e.for_field("role")).map(|m| view! { <p class="field-error">{m}</p> })}
+            </div>
+            <button type="submit" class="button">"Create invitation link"</button>
+        </ActionForm>
+        {link}
+    }
+}
+
+#[component]
+fn IssuedLink(i: IssuedInvitation) -> impl IntoView {
+    view! {
+        <div class="card issued" role="status">
+            <h3>"Invitation link for " {i.email.clone()} " (" {i.role.label()} ")"</h3>
+            <p>"Send this link to them yourself. It works once, until " {format_utc(i.expires_at)}
+               ", and is shown only now."</p>
+            <div class="copy-field">
+                <code id="invitation-link">{i.link.clone()}</code>
+                <CopyButton text=i.link label="Copy invitation link"/>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn PendingInvitations(
+    list: Vec<PendingInvitationView>,
+    workspace: String,
+    revoke: ServerAction<RevokeInvitation>,
+) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="muted">"No pending invitations."</p> }.into_any();
+    }
+    let rows = list
+        .into_iter()
+        .map(|i| {
+            let workspace = workspace.clone();
+            view! {
+            <tr data-invitation=i.email.clone()>
+                <td>{i.email.clone()}</td>
+                <td><span class="badge">{i.role.label()}</span></td>
+                <td class="muted small">{i.invited_by.clone()}</td>
+                <td class="muted small">{format_utc(i.expires_at)}</td>
+                <td>
+                    <ActionForm action=revoke attr:class="inline-form">
+                        <input type="hidden" name="workspace" value=workspace.clone()/>
+                        <input type="hidden" name="invitation_id" value=i.id.clone()/>
+                        <button type="submit" class="button button-secondary">"Revoke"</button>
+                    </ActionForm>
+                </td>
+            </tr>
+        }})
+        .collect_view();
+    view! {
+        <table class="table">
+            <thead><tr><th>"Email"</th><th>"Role"</th><th>"Invited by"</th><th>"Expires"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}
