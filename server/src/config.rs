@@ -41,6 +41,51 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Print a one-time link for first-start setup, where the first workspace and its owner are created.
+    ///
+    /// Only while no workspace has an owner; each call issues a new link, valid until setup is
+    /// done. Afterwards, ask an owner for an invitation or use `pinbridge operator create`.
+    SetupLink,
+    /// Manage operators from the shell.
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Add an operator to a workspace, creating either or both if missing (as setup does).
+    ///
+    /// The workspace is created if no workspace has this name (in any letter case); its first
+    /// member must be an owner. The operator is created if the email is new, with the password
+    /// read from standard input (`--password-stdin`) or generated and printed once. An
+    /// existing operator keeps their password and is only added to the workspace.
+    Create(OperatorCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OperatorCreateArgs {
+    /// Workspace name; matched in any letter case, created if no workspace has it.
+    #[arg(long, value_name = "NAME")]
+    pub workspace: String,
+
+    /// The operator's email; a new operator is created if no operator has it.
+    #[arg(long)]
+    pub email: String,
+
+    /// Role in the workspace: owner, admin or viewer.
+    #[arg(long)]
+    pub role: String,
+
+    /// Display name of a new operator [default: the part of the email before the @].
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Read a new operator's password from the first line of standard input instead of
+    /// generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,7 @@
 //! The pinbridge server: configuration, start-up, router and operations endpoints,
 //! and the `pinterest-sim` simulator.
 
+pub mod admin;
 pub mod config;
 pub mod keys;
 pub mod ops;

@@ -1,9 +1,11 @@
 //! `pinbridge`: serve the portal, or run one administrative command.
 
+use std::fmt;
 use std::process::ExitCode;
 
 use clap::Parser;
-use server::config::{Cli, Command, Config};
+use server::admin::{self, AdminError};
+use server::config::{Cli, Command, Config, OperatorCommand};
 use server::startup::StartError;
 
 #[tokio::main]
@@ -14,15 +16,26 @@ async fn main() -> ExitCode {
         Err(e) => return fail(&StartError::Config(e), 2),
     };
     server::telemetry::init(&config.log, config.log_format);
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&config).await,
-        Command::Migrate => server::startup::migrate(&config).await.map(|()| {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => started(serve(&config).await),
+        Command::Migrate => started(server::startup::migrate(&config).await.map(|()| {
             println!("pinbridge: migrations applied ({})", config.backend.label());
-        }),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(&e, 1),
+        })),
+        Command::SetupLink => finished(
+            admin::setup_link(&config)
+                .await
+                .map(|link| println!("{}", link.expose())),
+        ),
+        Command::Operator {
+            command: OperatorCommand::Create(args),
+        } => {
+            let mut stdin = std::io::stdin().lock();
+            finished(
+                admin::operator_create(&config, &args, &mut stdin)
+                    .await
+                    .map(|report| print!("{}", report.as_str())),
+            )
+        }
     }
 }
 
@@ -33,6 +46,15 @@ async fn serve(config: &Config) -> Result<(), StartError> {
     let running = server::start(config, listener).await?;
     tracing::info!(addr = %running.addr, database = config.backend.label(), "pinbridge is listening");
     println!("pinbridge is running: open {}/", config.public_url);
+    // On stdout only: the link holds a token, which must never reach the log.
+    match admin::issue_setup_link(&running.state.db, &config.public_url).await {
+        Ok(Some(link)) => println!(
+            "First start: create the first workspace and its owner at this one-time link:\n  {}",
+            link.expose()
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not issue a first-start setup link"),
+    }
     shutdown.await;
     tracing::info!("shutting down: finishing requests in flight");
     if let Err(e) = running.stop().await {
@@ -42,7 +64,23 @@ async fn serve(config: &Config) -> Result<(), StartError> {
     Ok(())
 }
 
-fn fail(e: &StartError, code: u8) -> ExitCode {
+/// The exit code after `serve` or `migrate`.
+fn started(result: Result<(), StartError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e, 1),
+    }
+}
+
+/// The exit code after an administrative command.
+fn finished(result: Result<(), AdminError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
+fn fail(e: &dyn fmt::Display, code: u8) -> ExitCode {
     eprintln!("pinbridge: {e}");
     ExitCode::from(code)
 }
