@@ -133,11 +133,15 @@ mod ssr {
                 E::EmailTaken | E::AccountExists | E::AlreadyMember => {
                     AppError::invalid(Field::Email.name(), err.to_string())
                 }
-                E::WorkspaceNameTaken => AppError::invalid(Field::WorkspaceName.name(), err.to_string()),
+                E::WorkspaceNameTaken => {
+                    AppError::invalid(Field::WorkspaceName.name(), err.to_string())
+                }
                 E::EnvironmentNameTaken | E::EnvironmentSlugTaken { .. } => {
                     AppError::invalid(Field::EnvironmentName.name(), err.to_string())
                 }
-                E::EnvironmentConfirmationMismatch => AppError::invalid(CONFIRM_FIELD, err.to_string()),
+                E::EnvironmentConfirmationMismatch => {
+                    AppError::invalid(CONFIRM_FIELD, err.to_string())
+                }
                 E::SetupTokenInvalid
                 | E::SetupComplete
                 | E::InvitationInvalid

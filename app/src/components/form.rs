@@ -104,7 +104,10 @@ pub fn RowError(error: Signal<Option<AppError>>, #[prop(into)] row: String) -> i
 /// The message of an error that belongs to none of `fields` (a refusal, a
 /// missing permission, an internal error), shown at the top of the form.
 #[component]
-pub fn FormError(error: Signal<Option<AppError>>, fields: &'static [&'static str]) -> impl IntoView {
+pub fn FormError(
+    error: Signal<Option<AppError>>,
+    fields: &'static [&'static str],
+) -> impl IntoView {
     move || {
         error
             .get()

@@ -43,7 +43,10 @@ pub async fn load_audit(
     let action = match non_empty(action) {
         None => None,
         Some(raw) => Some(AuditAction::parse(&raw).ok_or_else(|| {
-            AppError::invalid("action", format!("“{raw}” is not an action in the audit log."))
+            AppError::invalid(
+                "action",
+                format!("“{raw}” is not an action in the audit log."),
+            )
         })?),
     };
     let after = match non_empty(after) {
@@ -123,20 +126,21 @@ mod ssr {
                 .find(|e| &e.id == id)
                 .map_or_else(|| "a deleted environment".to_owned(), |e| e.name.clone())
         });
-        let detail = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&row.detail)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| {
-                let shown = match v {
-                    serde_json::Value::String(s) => s,
-                    serde_json::Value::Number(n) if k.ends_with("_at") => {
-                        n.as_i64().map_or_else(|| n.to_string(), format_utc)
-                    }
-                    other => other.to_string(),
-                };
-                (k, shown)
-            })
-            .collect();
+        let detail =
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&row.detail)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| {
+                    let shown = match v {
+                        serde_json::Value::String(s) => s,
+                        serde_json::Value::Number(n) if k.ends_with("_at") => {
+                            n.as_i64().map_or_else(|| n.to_string(), format_utc)
+                        }
+                        other => other.to_string(),
+                    };
+                    (k, shown)
+                })
+                .collect();
         AuditEntryView {
             id: row.id.to_string(),
             at: row.created_at,

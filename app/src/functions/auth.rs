@@ -87,9 +87,9 @@ pub async fn complete_setup(
     email: String,
     password: String,
 ) -> Result<(), AppError> {
+    use super::context::{app_state, request_meta, session};
     use crate::domain::accounts::members::NewOperator;
     use crate::domain::accounts::{DisplayName, Email, NewPassword, WorkspaceName, setup};
-    use super::context::{app_state, request_meta, session};
 
     let state = app_state()?;
     let workspace = WorkspaceName::parse(&workspace_name)?;
@@ -175,10 +175,7 @@ mod guard {
         };
         match operator {
             None if needs_operator(path) => {
-                let wanted = request
-                    .uri()
-                    .path_and_query()
-                    .map_or("/", |pq| pq.as_str());
+                let wanted = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
                 let to = if wanted == "/" {
                     "/sign-in".to_owned()
                 } else {

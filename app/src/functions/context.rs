@@ -94,7 +94,10 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed() {
-        assert_eq!(local_path(Some("/w/abc/members")).as_deref(), Some("/w/abc/members"));
+        assert_eq!(
+            local_path(Some("/w/abc/members")).as_deref(),
+            Some("/w/abc/members")
+        );
         assert_eq!(local_path(Some("//evil.example/x")), None);
         assert_eq!(local_path(Some("/\\evil.example")), None);
         assert_eq!(local_path(Some("https://evil.example")), None);

@@ -30,11 +30,17 @@ pub async fn rename_environment(
     let (state, actor) = super::context::actor(&workspace).await?;
     actor.require_configure()?;
     let id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
-    let name = EnvironmentName::parse(&environment_name).map_err(|e| AppError::from(e).for_row(id.as_str()))?;
-    let row =
-        environments::rename(&state.db, &actor, &id, &name, &super::context::request_meta())
-            .await
-            .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
+    let name = EnvironmentName::parse(&environment_name)
+        .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
+    let row = environments::rename(
+        &state.db,
+        &actor,
+        &id,
+        &name,
+        &super::context::request_meta(),
+    )
+    .await
+    .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
     Ok(super::workspaces::ssr::environment_view(row))
 }
 

@@ -91,10 +91,7 @@ mod ssr {
         session: &Session,
         update: impl FnOnce(&mut Flash),
     ) -> Result<(), tower_sessions::session::Error> {
-        let mut flash = session
-            .get::<Flash>(FLASH_KEY)
-            .await?
-            .unwrap_or_default();
+        let mut flash = session.get::<Flash>(FLASH_KEY).await?.unwrap_or_default();
         update(&mut flash);
         session.insert(FLASH_KEY, flash).await
     }

@@ -66,8 +66,8 @@ pub async fn invite_member(
     email: String,
     role: String,
 ) -> Result<IssuedInvitation, AppError> {
-    use crate::domain::accounts::{Email, Role, invitations};
     use super::context::{actor, is_plain_form_post, request_meta, session};
+    use crate::domain::accounts::{Email, Role, invitations};
     let (state, actor) = actor(&workspace).await?;
     actor.require_manage_members()?;
     let email = Email::parse(&email)?;
@@ -124,9 +124,15 @@ pub async fn change_role(
     let role: Role = role
         .parse()
         .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
-    members::change_role(&state.db, &actor, &id, role, &super::context::request_meta())
-        .await
-        .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
+    members::change_role(
+        &state.db,
+        &actor,
+        &id,
+        role,
+        &super::context::request_meta(),
+    )
+    .await
+    .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
     Ok(())
 }
 
@@ -181,9 +187,9 @@ pub async fn accept_invitation(
     #[server(default)] display_name: Option<String>,
     #[server(default)] password: Option<String>,
 ) -> Result<(), AppError> {
+    use super::context::{OPERATOR_KEY, app_state, request_meta, session};
     use crate::domain::accounts::invitations::{self, Acceptance};
     use crate::domain::accounts::{DisplayName, NewPassword, OperatorId};
-    use super::context::{OPERATOR_KEY, app_state, request_meta, session};
     let state = app_state()?;
     let session = session().await?;
     let preview = invitations::preview(&state.db, &token).await?;

@@ -7,6 +7,7 @@ use crate::models::PortalInfo;
 
 #[server(endpoint = "portal/info")]
 pub async fn load_portal_info() -> Result<PortalInfo, AppError> {
+    super::context::signed_in().await?;
     let state = super::context::app_state()?;
     let config = &state.config;
     let redirect_uri = config.redirect_uri();

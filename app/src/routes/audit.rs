@@ -73,7 +73,10 @@ fn Audit(view: AuditView) -> impl IntoView {
         format!("{}?{}", location.pathname.get_untracked(), pairs.join("&"))
     };
     let entries = view.entries.clone();
-    let rows = entries.into_iter().map(|e| view! { <EntryRow e/> }).collect_view();
+    let rows = entries
+        .into_iter()
+        .map(|e| view! { <EntryRow e/> })
+        .collect_view();
     let empty = view.entries.is_empty();
     view! {
         <section class="page page-wide">
@@ -110,7 +113,12 @@ fn Audit(view: AuditView) -> impl IntoView {
 }
 
 #[component]
-fn Select(label: &'static str, name: &'static str, options: Vec<FilterOption>, current: String) -> impl IntoView {
+fn Select(
+    label: &'static str,
+    name: &'static str,
+    options: Vec<FilterOption>,
+    current: String,
+) -> impl IntoView {
     let id = format!("filter-{name}");
     let all = current.is_empty();
     view! {
@@ -153,4 +161,3 @@ fn EntryRow(e: AuditEntryView) -> impl IntoView {
         </tr>
     }
 }
-

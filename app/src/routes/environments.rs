@@ -91,11 +91,19 @@ fn EnvironmentRow(
 ) -> impl IntoView {
     let rename_error = Signal::derive({
         let id = env.id.clone();
-        move || last_error(rename).get().filter(|e| e.field().is_some_and(|f| f.ends_with(&format!("@{id}"))))
+        move || {
+            last_error(rename)
+                .get()
+                .filter(|e| e.field().is_some_and(|f| f.ends_with(&format!("@{id}"))))
+        }
     });
     let delete_error = Signal::derive({
         let id = env.id.clone();
-        move || last_error(delete).get().filter(|e| e.field().is_some_and(|f| f.ends_with(&format!("@{id}"))))
+        move || {
+            last_error(delete)
+                .get()
+                .filter(|e| e.field().is_some_and(|f| f.ends_with(&format!("@{id}"))))
+        }
     });
     // Without JavaScript, a refused rename comes back with what was typed.
     let typed = |action: &str, field: &str| {
@@ -103,7 +111,8 @@ fn EnvironmentRow(
             .then(|| typed_value(action, field))
             .flatten()
     };
-    let rename_value = typed(RenameEnvironment::PATH, "environment_name").unwrap_or_else(|| env.name.clone());
+    let rename_value =
+        typed(RenameEnvironment::PATH, "environment_name").unwrap_or_else(|| env.name.clone());
     let confirm_value = typed(DeleteEnvironment::PATH, CONFIRM_FIELD);
     let address = format!("/w/{workspace}/e/{}/integrations", env.slug);
     let id = env.id.clone();

@@ -7,12 +7,13 @@ use leptos_meta::Title;
 use crate::components::CopyButton;
 use crate::functions::portal::load_portal_info;
 use crate::models::PortalInfo;
+use crate::routes::workspace_frame::with_workspace;
 
 #[component]
 pub fn InstallationPage() -> impl IntoView {
     let info = Resource::new(|| (), |_| load_portal_info());
-    view! {
-        <Title text="Installation · pinbridge"/>
+    // A workspace page like the others: another workspace's address is not found.
+    let page = move |_| view! {
         <section class="page">
             <h1>"Installation"</h1>
             <p class="lead">
@@ -26,6 +27,10 @@ pub fn InstallationPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    };
+    view! {
+        <Title text="Installation · pinbridge"/>
+        {with_workspace(page)}
     }
 }
 

@@ -68,11 +68,13 @@ fn Invitation(view: InvitationView, token: String) -> impl IntoView {
         }
         .into_any()
     } else if view.account_exists {
-        let other = view.signed_in_as.clone().map(|other| view! {
-            <p class="warning" role="note">
-                "You are signed in as " {other} ". Sign out first, then sign in as "
-                {view.email.clone()} "."
-            </p>
+        let other = view.signed_in_as.clone().map(|other| {
+            view! {
+                <p class="warning" role="note">
+                    "You are signed in as " {other} ". Sign out first, then sign in as "
+                    {view.email.clone()} "."
+                </p>
+            }
         });
         view! {
             {other}
@@ -81,11 +83,13 @@ fn Invitation(view: InvitationView, token: String) -> impl IntoView {
         }
         .into_any()
     } else {
-        let switching = view.signed_in_as.clone().map(|other| view! {
-            <p class="warning" role="note">
-                "You are signed in as " {other} ". Accepting creates the account for "
-                {view.email.clone()} " and signs you in as it."
-            </p>
+        let switching = view.signed_in_as.clone().map(|other| {
+            view! {
+                <p class="warning" role="note">
+                    "You are signed in as " {other} ". Accepting creates the account for "
+                    {view.email.clone()} " and signs you in as it."
+                </p>
+            }
         });
         view! {
             {switching}
@@ -105,4 +109,3 @@ fn Invitation(view: InvitationView, token: String) -> impl IntoView {
     };
     view! { {summary} {body} }
 }
-

@@ -113,7 +113,12 @@ fn Members(w: WorkspaceView, m: MembersView, actions: Actions) -> impl IntoView 
 }
 
 #[component]
-fn MemberRow(member: MemberView, workspace: String, owner: bool, actions: Actions) -> impl IntoView {
+fn MemberRow(
+    member: MemberView,
+    workspace: String,
+    owner: bool,
+    actions: Actions,
+) -> impl IntoView {
     let id = member.operator_id.clone();
     let row_error = Signal::derive({
         let suffix = format!("@{id}");
@@ -124,7 +129,9 @@ fn MemberRow(member: MemberView, workspace: String, owner: bool, actions: Action
                 .filter(|e| e.field().is_some_and(|f| f.ends_with(&suffix)))
         }
     });
-    let you = member.is_you.then(|| view! { <span class="badge badge-you">"you"</span> });
+    let you = member
+        .is_you
+        .then(|| view! { <span class="badge badge-you">"you"</span> });
     let email = member.email.clone();
     let manage = owner.then(|| {
         let (ws_change, id_change) = (workspace.clone(), id.clone());
@@ -239,20 +246,21 @@ fn PendingInvitations(
         .map(|i| {
             let workspace = workspace.clone();
             view! {
-            <tr data-invitation=i.email.clone()>
-                <td>{i.email.clone()}</td>
-                <td><span class="badge">{i.role.label()}</span></td>
-                <td class="muted small">{i.invited_by.clone()}</td>
-                <td class="muted small">{format_utc(i.expires_at)}</td>
-                <td>
-                    <ActionForm action=revoke attr:class="inline-form">
-                        <input type="hidden" name="workspace" value=workspace.clone()/>
-                        <input type="hidden" name="invitation_id" value=i.id.clone()/>
-                        <button type="submit" class="button button-secondary">"Revoke"</button>
-                    </ActionForm>
-                </td>
-            </tr>
-        }})
+                <tr data-invitation=i.email.clone()>
+                    <td>{i.email.clone()}</td>
+                    <td><span class="badge">{i.role.label()}</span></td>
+                    <td class="muted small">{i.invited_by.clone()}</td>
+                    <td class="muted small">{format_utc(i.expires_at)}</td>
+                    <td>
+                        <ActionForm action=revoke attr:class="inline-form">
+                            <input type="hidden" name="workspace" value=workspace.clone()/>
+                            <input type="hidden" name="invitation_id" value=i.id.clone()/>
+                            <button type="submit" class="button button-secondary">"Revoke"</button>
+                        </ActionForm>
+                    </td>
+                </tr>
+            }
+        })
         .collect_view();
     view! {
         <table class="table">

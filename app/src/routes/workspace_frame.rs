@@ -44,7 +44,11 @@ fn environment_in_path(path: &str) -> Option<(String, String)> {
         return None;
     };
     let page = parts.next().unwrap_or("integrations");
-    let page = if page.is_empty() { "integrations" } else { page };
+    let page = if page.is_empty() {
+        "integrations"
+    } else {
+        page
+    };
     Some((slug.to_owned(), page.to_owned()))
 }
 
@@ -148,7 +152,9 @@ fn Switchers(w: WorkspaceView, sign_out: ServerAction<SignOut>) -> impl IntoView
         }
     };
     let env_links = move || {
-        let page = current.get().map_or_else(|| "integrations".to_owned(), |(_, p)| p);
+        let page = current
+            .get()
+            .map_or_else(|| "integrations".to_owned(), |(_, p)| p);
         let selected = current.get().map(|(slug, _)| slug);
         envs.iter()
             .map(|e| {

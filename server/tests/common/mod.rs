@@ -3,6 +3,8 @@
 //! app started on an ephemeral port.
 #![allow(dead_code)]
 
+pub mod portal;
+
 use std::path::PathBuf;
 
 use base64::Engine;

@@ -1,7 +1,7 @@
 //! `setup_tokens`: hashes of first-start setup links.
 
-use crate::domain::db::{Db, DbError, on_pool};
 use crate::domain::db::tx::{Tx, on_tx};
+use crate::domain::db::{Db, DbError, on_pool};
 
 pub async fn insert(tx: &mut Tx, token_hash: &str, now_ms: i64) -> Result<(), DbError> {
     on_tx!(tx, conn => {
@@ -34,13 +34,14 @@ pub async fn use_all_open(tx: &mut Tx, now_ms: i64) -> Result<Vec<String>, DbErr
 /// Whether this hash belongs to an unused token (for the setup page, before the
 /// form is sent; completing setup checks again under its own lock).
 pub async fn is_open(db: &Db, token_hash: &str) -> Result<bool, DbError> {
-    let found = on_pool!(db, pool => {
+    // count(*) is a 64-bit integer on both backends (a bare `1` is 32-bit on PostgreSQL).
+    let open = on_pool!(db, pool => {
         sqlx::query_scalar::<_, i64>(
-            "select 1 from setup_tokens where token_hash = $1 and used_at is null",
+            "select count(*) from setup_tokens where token_hash = $1 and used_at is null",
         )
         .bind(token_hash)
-        .fetch_optional(pool)
+        .fetch_one(pool)
         .await
     })?;
-    Ok(found.is_some())
+    Ok(open > 0)
 }
