@@ -60,6 +60,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .layer(middleware::from_fn(
             app::functions::preferences::load_preferences,
         ))
+        .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(app::functions::flash::form_flash))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -135,6 +136,38 @@ fn cross_site_reason(headers: &HeaderMap, public_url: &str) -> Option<String> {
             "This request came from {origin}, but pinbridge's public URL is {public_url}; open pinbridge at its public URL and try again."
         )
     })
+}
+
+/// Server functions answer every error with 500. A refusal the person can act
+/// on is not a server failure: this gives each its own status (and keeps 500
+/// for real failures), so clients, logs and browser consoles can tell them apart.
+async fn server_fn_error_status(request: Request, next: Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<app::errors::AppError>(&bytes) {
+        parts.status = error_status(&error);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn error_status(error: &app::errors::AppError) -> StatusCode {
+    use app::errors::AppError;
+    match error {
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::Refused(_) => StatusCode::CONFLICT,
+        AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Request(_) => StatusCode::BAD_REQUEST,
+        AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 /// Removes expired sessions every hour.

@@ -86,6 +86,54 @@ async fn signed_out_visitors_are_sent_to_sign_in() {
 }
 
 #[tokio::test]
+async fn server_function_refusals_get_their_own_status() {
+    let app = TestApp::spawn().await;
+    let call = |path: &'static str, form: Vec<(&'static str, &'static str)>| {
+        app.client
+            .post(app.url(path))
+            .header(ACCEPT, "application/json")
+            .form(&form)
+            .send()
+    };
+    // Signed out: 401, with the reason as JSON.
+    let res = call("/api/workspaces/list", vec![]).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        res.json::<app::errors::AppError>().await.unwrap(),
+        app::errors::AppError::Unauthenticated
+    );
+    // A wrong password: 409 and the same message as for an unknown email.
+    let res = call(
+        "/api/auth/sign-in",
+        vec![("email", "nobody@example.com"), ("password", "wrong wrong wrong")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    // Bad input: 422 naming the field.
+    let token = app::domain::accounts::setup::issue_token(&app.state().db)
+        .await
+        .unwrap();
+    let token: &'static str = Box::leak(token.expose().to_owned().into_boxed_str());
+    let res = call(
+        "/api/auth/setup",
+        vec![
+            ("token", token),
+            ("workspace_name", "Acme"),
+            ("display_name", "Ada"),
+            ("email", "not-an-email"),
+            ("password", "correct horse battery staple"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = res.json::<app::errors::AppError>().await.unwrap();
+    assert_eq!(error.field(), Some("email"));
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn installation_page_renders_the_frame_and_installation_facts() {
     let app = TestApp::spawn().await;
     let workspace = set_up_owner(&app).await;
