@@ -1736,7 +1736,10 @@ async fn deleting_an_environment_needs_its_exact_name_and_leaves_one() {
         &format!("@{}", prod.id),
     );
     assert!(message.contains("at least one environment"), "{message}");
-    assert_eq!(environments(&owner).await.as_slice(), std::slice::from_ref(prod));
+    assert_eq!(
+        environments(&owner).await.as_slice(),
+        std::slice::from_ref(prod)
+    );
     app.stop().await;
 }
 

@@ -13,20 +13,22 @@ use crate::routes::workspace_frame::with_workspace;
 pub fn InstallationPage() -> impl IntoView {
     let info = Resource::new(|| (), |_| load_portal_info());
     // A workspace page like the others: another workspace's address is not found.
-    let page = move |_| view! {
-        <section class="page">
-            <h1>"Installation"</h1>
-            <p class="lead">
-                "pinbridge connects your product's users to Pinterest: you register one Pinterest app, "
-                "your users authorize their accounts here, and your application and agents use their "
-                "boards and pins through pinbridge, which keeps every token fresh and encrypted."
-            </p>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    info.await.map(|info| view! { <InstallationCards info/> })
-                })}
-            </Suspense>
-        </section>
+    let page = move |_| {
+        view! {
+            <section class="page">
+                <h1>"Installation"</h1>
+                <p class="lead">
+                    "pinbridge connects your product's users to Pinterest: you register one Pinterest app, "
+                    "your users authorize their accounts here, and your application and agents use their "
+                    "boards and pins through pinbridge, which keeps every token fresh and encrypted."
+                </p>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        info.await.map(|info| view! { <InstallationCards info/> })
+                    })}
+                </Suspense>
+            </section>
+        }
     };
     view! {
         <Title text="Installation · pinbridge"/>
