@@ -16,4 +16,19 @@ if [[ "$PINBRIDGE_DATABASE_URL" == postgres* ]]; then
   export PINBRIDGE_ENCRYPTION_KEYS="e2e:$(head -c32 /dev/urandom | base64)"
 fi
 export PINBRIDGE_LOG="${PINBRIDGE_LOG:-warn}"
-"${PINBRIDGE_BIN:-$root/target/release/pinbridge}" serve
+bin="${PINBRIDGE_BIN:-$root/target/release/pinbridge}"
+
+# The tests run pinbridge's CLI (setup-link, operator create) against this same
+# installation: they read its binary and settings from here (mode 0600: it may
+# hold the encryption key), removed when the server stops.
+state="$root/end2end/.state"
+rm -rf "$state" && mkdir -p "$state" && chmod 700 "$state"
+trap 'rm -rf "$work" "$state"' EXIT
+(
+  umask 077
+  node -e 'process.stdout.write(JSON.stringify({
+    bin: process.argv[1],
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("PINBRIDGE_")))
+  }))' "$bin" > "$state/installation.json"
+)
+"$bin" serve

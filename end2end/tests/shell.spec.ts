@@ -1,9 +1,24 @@
 import { test, expect } from "./fixtures";
+import { createOperator } from "./installation";
+import type { Page } from "@playwright/test";
 
-test("the home page hydrates: the copy button works through wasm", async ({ page, context, baseURL }) => {
+// An operator made from the shell, as a scripted install would.
+const shell = { email: "shell@example.test", password: "quiet meadow candle 58" };
+test.beforeAll(() => createOperator("Shell Tests", shell.email, "owner", shell.password));
+
+async function openInstallation(page: Page) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(shell.email);
+  await page.getByLabel("Password").fill(shell.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/integrations$/);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Installation" }).click();
+  await expect(page.getByRole("heading", { name: "Installation", exact: true })).toBeVisible();
+}
+
+test("the installation page hydrates: the copy button works through wasm", async ({ page, context, baseURL }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseURL });
-  await page.goto("/");
-  await expect(page.getByRole("heading", { name: "Welcome to pinbridge" })).toBeVisible();
+  await openInstallation(page);
   const redirect = `${baseURL}/integration-callback`;
   await expect(page.locator("#redirect-uri")).toHaveText(redirect);
 
@@ -13,13 +28,14 @@ test("the home page hydrates: the copy button works through wasm", async ({ page
   await copy.click();
   await expect(copy).toHaveText("Copied");
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(redirect);
-  await page.screenshot({ path: "test-results/home.png", fullPage: true });
+  await page.screenshot({ path: "test-results/installation.png", fullPage: true });
 });
 
 test("navigation and theme change without a page load when JavaScript is on", async ({ page }) => {
-  await page.goto("/");
+  await openInstallation(page);
   await expect(page.getByRole("button", { name: "Copy redirect URI" })).toBeVisible();
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Preferences" }).click();
+  await page.locator('summary[aria-label="Account"]').click();
+  await page.getByRole("link", { name: "Preferences" }).click();
   await expect(page).toHaveURL(/\/preferences$/);
   await page.evaluate(() => ((window as any).__marker = "same-document"));
   await page.getByLabel("Dark").check();
@@ -44,7 +60,7 @@ test("the preferences form posts and applies with JavaScript disabled", async ({
   await expect(page).toHaveURL(/\/preferences\??$/);
   await expect(page.locator("#app")).toHaveAttribute("data-theme", "light");
   await expect(page.getByLabel("Light")).toBeChecked();
-  await page.goto("/");
+  await openInstallation(page);
   await expect(page.getByRole("button", { name: "Copy redirect URI" })).toBeHidden();
   await expect(page.locator("#redirect-uri")).toContainText("/integration-callback");
   await context.close();
@@ -59,6 +75,7 @@ test.describe("not found", () => {
     expect(response?.status()).toBe(404);
     await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
     await expect(page.getByRole("link", { name: "Go to the home page" })).toBeVisible();
+    await expect(page.locator(".topbar")).toBeVisible();
     await page.screenshot({ path: "test-results/not-found.png", fullPage: true });
   });
 });

@@ -105,7 +105,10 @@ async fn server_function_refusals_get_their_own_status() {
     // A wrong password: 409 and the same message as for an unknown email.
     let res = call(
         "/api/auth/sign-in",
-        vec![("email", "nobody@example.com"), ("password", "wrong wrong wrong")],
+        vec![
+            ("email", "nobody@example.com"),
+            ("password", "wrong wrong wrong"),
+        ],
     )
     .await
     .unwrap();

@@ -24,6 +24,22 @@ where
     Signal::derive(move || matches!(action.value().get(), Some(Ok(_))))
 }
 
+/// Empties a form once its action succeeded, ready for the next entry. Only
+/// with JavaScript: a plain post loads a fresh page anyway.
+pub fn reset_on_success<S>(action: ServerAction<S>, form: NodeRef<leptos::html::Form>)
+where
+    S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(_)))
+            && let Some(form) = form.get()
+        {
+            form.reset();
+        }
+    });
+}
+
 /// A labelled text input with its hint (limits are stated there) and the
 /// message for it from the last submission.
 #[component]

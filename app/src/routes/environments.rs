@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
-use crate::components::{FormError, RowError, TextField, last_error};
+use crate::components::{FormError, RowError, TextField, last_error, reset_on_success};
 use crate::errors::CONFIRM_FIELD;
 use crate::functions::environments::{AddEnvironment, DeleteEnvironment, RenameEnvironment};
 use crate::functions::flash::typed_value;
@@ -41,6 +41,8 @@ fn Environments(
 ) -> impl IntoView {
     let can_configure = w.role.can_configure();
     let add_error = last_error(add);
+    let add_form = NodeRef::new();
+    reset_on_success(add, add_form);
     let rows = w
         .environments
         .iter()
@@ -67,7 +69,7 @@ fn Environments(
             <div class="rows">{rows}</div>
             {can_configure.then(|| view! {
                 <h2>"Add an environment"</h2>
-                <ActionForm action=add attr:class="form" attr:novalidate=true>
+                <ActionForm action=add node_ref=add_form attr:class="form" attr:novalidate=true>
                     <FormError error=add_error fields=&["environment_name"]/>
                     <input type="hidden" name="workspace" value=w.id.clone()/>
                     <TextField label="Name" name="environment_name" id="new-environment-name"

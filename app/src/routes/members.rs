@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
-use crate::components::{CopyButton, FormError, RowError, TextField, last_error};
+use crate::components::{CopyButton, FormError, RowError, TextField, last_error, reset_on_success};
 use crate::functions::flash::typed_value;
 use crate::functions::members::{
     ChangeRole, InviteMember, RemoveMember, RevokeInvitation, load_members,
@@ -181,6 +181,8 @@ fn Invite(
     issued: Option<IssuedInvitation>,
 ) -> impl IntoView {
     let error = last_error(invite);
+    let form = NodeRef::new();
+    reset_on_success(invite, form);
     let typed_role = typed_value(InviteMember::PATH, "role");
     let options = MemberRole::ALL
         .into_iter()
@@ -200,7 +202,7 @@ fn Invite(
     };
     view! {
         <h2>"Invite someone"</h2>
-        <ActionForm action=invite attr:class="form" attr:novalidate=true>
+        <ActionForm action=invite node_ref=form attr:class="form" attr:novalidate=true>
             <FormError error fields=&["email", "role"]/>
             <input type="hidden" name="workspace" value=workspace/>
             <TextField label="Email" name="email" id="invite-email" kind="email"
