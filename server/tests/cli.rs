@@ -17,7 +17,7 @@ use app::domain::accounts::{
 };
 use app::domain::db::Db;
 use app::domain::db::repo::{memberships, operators};
-use common::{TestBackend, TestDb, backend, key_spec};
+use common::{TestBackend, TestDb, backend, free_port, key_spec, stderr, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pinbridge");
 const PUBLIC_URL: &str = "https://portal.example.com";
@@ -157,22 +157,6 @@ impl Install {
     async fn finish(self) {
         self.db.drop_database().await;
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The one-line message of a command that must fail with `code`.

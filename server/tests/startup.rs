@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TestBackend, TestDb, backend, key_spec, snapshot};
+use common::{TestBackend, TestDb, backend, free_port, key_spec, snapshot, stderr};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pinbridge");
 
@@ -19,18 +19,6 @@ fn pinbridge(dir: &Path) -> Command {
         .env("PINBRIDGE_LOG", "info")
         .stdin(Stdio::null());
     cmd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Runs a start that must fail; returns its one-line message.
