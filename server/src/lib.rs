@@ -53,6 +53,11 @@ impl Running {
 /// Starts pinbridge on an already bound listener and returns at once.
 pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, StartError> {
     let state = startup::prepare_state(config, leptos_options(config)).await?;
+    // The dummy hash that unknown-email sign-ins verify against: computed now, so
+    // the first such sign-in does not take longer and give the email away.
+    if let Err(e) = state.hasher.warm_up().await {
+        tracing::warn!(error = %e, "could not prepare the sign-in dummy hash");
+    }
     let addr = listener.local_addr().map_err(|e| StartError::Listen {
         addr: config.listen_addr.to_string(),
         message: e.to_string(),
