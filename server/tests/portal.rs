@@ -79,6 +79,10 @@ async fn signed_out_visitors_are_sent_to_sign_in() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Sign in to pinbridge"));
     assert!(
+        html.contains(r#"<meta name="referrer" content="same-origin""#),
+        "tokens in addresses never leave as a referrer"
+    );
+    assert!(
         html.contains("pinbridge setup-link"),
         "with no owner yet, the sign-in page points to the setup link"
     );
