@@ -64,6 +64,11 @@ test("an owner creates a second workspace and switches between them", async ({ p
   await page.locator("summary", { hasText: "Workspace" }).click();
   await page.locator(".menu-list").getByRole("link", { name: new RegExp(workspace) }).click();
   await expect(page.locator("summary", { hasText: "Workspace" })).toContainText(workspace);
+
+  // The brand leads home: the first workspace's first environment.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Members" }).click();
+  await page.locator(".brand").click();
+  await expect(page).toHaveURL(/\/w\/[0-9a-f-]+\/e\/development\/integrations$/);
 });
 
 test("an owner invites an admin, who joins in another browser and switches environment", async ({ page, browser }) => {

@@ -54,7 +54,8 @@ pub fn Layout(children: Children) -> impl IntoView {
 #[component]
 pub fn Brand() -> impl IntoView {
     view! {
-        <a class="brand" href="/">
+        // A full page load: `/` is resolved by the server (to the first workspace).
+        <a class="brand" href="/" rel="external">
             <span class="brand-mark" aria-hidden="true">"pb"</span>
             <span class="brand-name">"pinbridge"</span>
         </a>

@@ -16,7 +16,7 @@ pub fn NotFound() -> impl IntoView {
             <p class="eyebrow">"404"</p>
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address. It may have moved, or the link may be mistyped."</p>
-            <p><a class="button" href="/">"Go to the home page"</a></p>
+            <p><a class="button" href="/" rel="external">"Go to the home page"</a></p>
         </section>
     }
 }
