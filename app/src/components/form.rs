@@ -15,15 +15,6 @@ where
     Signal::derive(move || action.value().get().and_then(Result::err))
 }
 
-/// Whether a form's last submission succeeded.
-pub fn succeeded<S>(action: ServerAction<S>) -> Signal<bool>
-where
-    S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    Signal::derive(move || matches!(action.value().get(), Some(Ok(_))))
-}
-
 /// Empties a form once its action succeeded, ready for the next entry. Only
 /// with JavaScript: a plain post loads a fresh page anyway.
 pub fn reset_on_success<S>(action: ServerAction<S>, form: NodeRef<leptos::html::Form>)

@@ -193,12 +193,23 @@ pub fn snapshot(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
                 out.push((path.clone(), Vec::new()));
                 stack.push(path);
             } else {
-                out.push((path.clone(), std::fs::read(&path).unwrap_or_default()));
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                if !is_empty_sqlite_sidecar(&path, &bytes) {
+                    out.push((path.clone(), bytes));
+                }
             }
         }
     }
     out.sort();
     out
+}
+
+/// SQLite's shared-memory index (`-shm`, never data) and an empty write-ahead
+/// log (`-wal` of zero bytes, left when a checkpoint truncated it): they hold
+/// nothing, and whether SQLite has removed them yet depends on timing.
+fn is_empty_sqlite_sidecar(path: &std::path::Path, bytes: &[u8]) -> bool {
+    let name = path.to_string_lossy();
+    name.ends_with("-shm") || (name.ends_with("-wal") && bytes.is_empty())
 }
 
 /// A port nothing listens on right now, for a binary that binds its own.

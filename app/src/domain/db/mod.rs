@@ -145,6 +145,16 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Db::Sqlite(pool) = self {
+            // Move the write-ahead log into the database and empty it, so the
+            // files on disk hold everything even if the log outlives the pool.
+            if let Err(e) = sqlx::query("pragma wal_checkpoint(truncate)")
+                .execute(pool)
+                .await
+            {
+                tracing::warn!(error = %e, "could not checkpoint the SQLite log before closing");
+            }
+        }
         on_pool!(self, pool => pool.close().await);
     }
 }
