@@ -92,7 +92,7 @@ async fn signed_out_visitors_are_sent_to_sign_in() {
 #[tokio::test]
 async fn server_function_refusals_get_their_own_status() {
     let app = TestApp::spawn().await;
-    let call = |path: &'static str, form: Vec<(&'static str, &'static str)>| {
+    let call = |path: &'static str, form: Vec<(&'static str, String)>| {
         app.client
             .post(app.url(path))
             .header(ACCEPT, "application/json")
@@ -110,8 +110,8 @@ async fn server_function_refusals_get_their_own_status() {
     let res = call(
         "/api/auth/sign-in",
         vec![
-            ("email", "nobody@example.com"),
-            ("password", "wrong wrong wrong"),
+            ("email", "nobody@example.com".into()),
+            ("password", "wrong wrong wrong".into()),
         ],
     )
     .await
@@ -121,15 +121,14 @@ async fn server_function_refusals_get_their_own_status() {
     let token = app::domain::accounts::setup::issue_token(&app.state().db)
         .await
         .unwrap();
-    let token: &'static str = Box::leak(token.expose().to_owned().into_boxed_str());
     let res = call(
         "/api/auth/setup",
         vec![
-            ("token", token),
-            ("workspace_name", "Acme"),
-            ("display_name", "Ada"),
-            ("email", "not-an-email"),
-            ("password", "correct horse battery staple"),
+            ("token", token.expose().to_owned()),
+            ("workspace_name", "Acme".into()),
+            ("display_name", "Ada".into()),
+            ("email", "not-an-email".into()),
+            ("password", "correct horse battery staple".into()),
         ],
     )
     .await

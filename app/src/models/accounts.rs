@@ -98,12 +98,6 @@ pub struct WorkspaceView {
     pub operator: OperatorView,
 }
 
-impl WorkspaceView {
-    pub fn environment(&self, slug: &str) -> Option<&EnvironmentView> {
-        self.environments.iter().find(|e| e.slug == slug)
-    }
-}
-
 /// What the sign-in page needs to know.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInView {

@@ -25,10 +25,6 @@ impl Role {
         }
     }
 
-    pub fn can_read(self) -> bool {
-        true
-    }
-
     pub fn can_configure(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
     }
@@ -63,12 +59,11 @@ mod tests {
 
     #[test]
     fn permissions_grow_with_the_role() {
-        assert!(Role::Viewer.can_read());
         assert!(!Role::Viewer.can_configure());
         assert!(!Role::Viewer.can_manage_members());
-        assert!(Role::Admin.can_read() && Role::Admin.can_configure());
+        assert!(Role::Admin.can_configure());
         assert!(!Role::Admin.can_manage_members());
-        assert!(Role::Owner.can_read() && Role::Owner.can_configure());
+        assert!(Role::Owner.can_configure());
         assert!(Role::Owner.can_manage_members());
     }
 
