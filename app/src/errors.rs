@@ -104,11 +104,15 @@ impl FromServerFnError for AppError {
 /// The field where a person retypes a name to confirm deleting the thing.
 pub const CONFIRM_FIELD: &str = "confirm_name";
 
+/// The Pinterest settings form's scope checkboxes (sent as `scopes[]`).
+pub const SCOPES_FIELD: &str = "scopes";
+
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::{AppError, CONFIRM_FIELD};
+    use super::{AppError, CONFIRM_FIELD, SCOPES_FIELD};
     use crate::domain::accounts::{AccountsError, Field, InvalidInput};
     use crate::domain::db::DbError;
+    use crate::domain::pinterest::PinterestError;
 
     impl From<DbError> for AppError {
         fn from(err: DbError) -> Self {
@@ -157,6 +161,30 @@ mod ssr {
                     AppError::Internal
                 }
                 E::Db(e) => e.into(),
+            }
+        }
+    }
+
+    impl From<PinterestError> for AppError {
+        fn from(err: PinterestError) -> Self {
+            use PinterestError as E;
+            match err {
+                E::Invalid(invalid) => AppError::invalid(invalid.field(), invalid.to_string()),
+                E::Scopes(e) => AppError::invalid(SCOPES_FIELD, e.to_string()),
+                E::NotFound => AppError::NotFound,
+                E::Forbidden => AppError::Forbidden,
+                E::Conflict { by, at } => AppError::Refused(format!(
+                    "These settings were changed by {by} at {}, after you opened this page. Reload the page to see their changes, then make yours again.",
+                    crate::models::format_utc(at)
+                )),
+                E::ConfirmationMismatch => AppError::invalid(CONFIRM_FIELD, err.to_string()),
+                E::NotConfigured | E::Gone | E::InUse { .. } => AppError::Refused(err.to_string()),
+                E::Crypto(e) => {
+                    tracing::error!(error = %e, "a stored Pinterest secret could not be opened");
+                    AppError::Internal
+                }
+                E::Db(e) => e.into(),
+                E::Accounts(e) => e.into(),
             }
         }
     }

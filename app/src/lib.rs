@@ -20,8 +20,8 @@ use leptos_router::{SsrMode, path};
 use components::{Layout, PublicFrame};
 use routes::{
     AuditPage, EnvironmentIndex, EnvironmentsPage, ErrorPage, InstallationPage, IntegrationsPage,
-    InvitationPage, MembersPage, NotFound, PreferencesPage, SetupPage, SignInPage, WorkspaceFrame,
-    WorkspaceIndex, WorkspacesPage,
+    InvitationPage, MembersPage, NotFound, PinterestPage, PreferencesPage, SetupPage, SignInPage,
+    WorkspaceFrame, WorkspaceIndex, WorkspacesPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("") view=WorkspaceIndex ssr=SsrMode::Async/>
                             <Route path=path!("e/:env") view=EnvironmentIndex ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/integrations") view=IntegrationsPage ssr=SsrMode::Async/>
+                            <Route path=path!("e/:env/integrations/pinterest") view=PinterestPage ssr=SsrMode::Async/>
                             <Route path=path!("environments") view=EnvironmentsPage ssr=SsrMode::Async/>
                             <Route path=path!("members") view=MembersPage ssr=SsrMode::Async/>
                             <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>

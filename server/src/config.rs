@@ -6,6 +6,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use app::domain::db::Backend;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -152,6 +153,15 @@ pub struct Settings {
     )]
     pub pinterest_sandbox_api_url: String,
 
+    /// How long to wait for any one answer from Pinterest, in milliseconds (1 to 120000).
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_PINTEREST_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub pinterest_timeout_ms: u64,
+
     /// Directory holding the built site (`pkg/` with the wasm, JS and CSS).
     #[arg(
         long,
@@ -193,6 +203,7 @@ pub struct Config {
     pub pinterest_oauth_url: String,
     pub pinterest_api_url: String,
     pub pinterest_sandbox_api_url: String,
+    pub pinterest_timeout: Duration,
     pub site_root: PathBuf,
     pub log_format: LogFormat,
     pub log: String,
@@ -277,6 +288,18 @@ impl Config {
             )
         })?;
 
+        if !(1..=120_000).contains(&s.pinterest_timeout_ms) {
+            return Err(err(
+                "PINBRIDGE_PINTEREST_TIMEOUT_MS",
+                "--pinterest-timeout-ms",
+                format!(
+                    "{} is out of range: give milliseconds from 1 to 120000",
+                    s.pinterest_timeout_ms
+                ),
+            ));
+        }
+        let pinterest_timeout = Duration::from_millis(s.pinterest_timeout_ms);
+
         let encryption_keys = s.encryption_keys.filter(|k| !k.trim().is_empty());
         let key_source = match (&encryption_keys, s.key_file, &sqlite_path) {
             (Some(_), _, _) => KeySource::Inline,
@@ -302,6 +325,7 @@ impl Config {
             pinterest_oauth_url,
             pinterest_api_url,
             pinterest_sandbox_api_url,
+            pinterest_timeout,
             site_root: s.site_root,
             log_format: s.log_format,
             log: s.log,
@@ -314,6 +338,7 @@ impl Config {
             pinterest_oauth_url: self.pinterest_oauth_url.clone(),
             pinterest_api_url: self.pinterest_api_url.clone(),
             pinterest_sandbox_api_url: self.pinterest_sandbox_api_url.clone(),
+            pinterest_timeout: self.pinterest_timeout,
         }
     }
 

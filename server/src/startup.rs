@@ -184,6 +184,7 @@ pub async fn prepare_state(
         keys: Arc::new(keys.ring),
         config: Arc::new(config.portal_config()),
         hasher: app::domain::accounts::Hasher::default(),
+        http: app::domain::state::pinterest_http_client(config.pinterest_timeout),
         leptos_options,
     })
 }

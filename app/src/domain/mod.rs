@@ -4,4 +4,5 @@ pub mod accounts;
 pub mod crypto;
 pub mod db;
 pub mod key_check;
+pub mod pinterest;
 pub mod state;

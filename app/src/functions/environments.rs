@@ -77,18 +77,19 @@ pub async fn load_integrations(
     environment: String,
 ) -> Result<IntegrationsView, AppError> {
     use crate::domain::accounts::environments;
-    use crate::models::{IntegrationCard, IntegrationState};
+    use crate::domain::pinterest::settings;
+    use crate::models::IntegrationCard;
     let (state, actor) = super::context::actor(&workspace).await?;
     let env = environments::find_by_slug(&state.db, &actor, &environment).await?;
+    let pinterest = settings::find(&state.db, &actor, &env.id).await?;
     Ok(IntegrationsView {
         environment: super::workspaces::ssr::environment_view(env),
         integrations: vec![IntegrationCard {
             key: "pinterest".into(),
             name: "Pinterest".into(),
             description: "Let your users connect their Pinterest accounts, so your application and agents can read and manage their boards, pins and account data.".into(),
-            // Pinterest settings are stored per environment by the Pinterest page;
-            // until an environment has them, this is its state.
-            state: IntegrationState::NotConfigured,
+            state: super::pinterest::ssr::integration_state(pinterest.as_ref()),
+            // Connections arrive with the connections feature; none exist before it.
             connections: 0,
         }],
     })

@@ -17,6 +17,9 @@ pub struct Flash {
     pub form: Option<FormValues>,
     /// A just-created invitation (its link is shown once).
     pub invitation: Option<crate::models::IssuedInvitation>,
+    /// What a successful form said ("Saved."), for a page loaded after a plain post.
+    #[serde(default)]
+    pub notices: Vec<String>,
 }
 
 /// The fields of one refused form, by the path of the server function it was sent to.
@@ -47,6 +50,43 @@ pub fn typed_value(action: &str, field: &str) -> Option<String> {
     {
         let _ = (action, field);
         None
+    }
+}
+
+/// Every value typed into a field sent several times (checkboxes named
+/// `scopes[]`) of a refused form, or `None` when that form was not refused just
+/// before this page load.
+pub fn typed_values(action: &str, field: &str) -> Option<Vec<String>> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+        let form = parts.extensions.get::<Flash>()?.form.as_ref()?;
+        (form.action == action).then(|| {
+            form.values
+                .iter()
+                .filter(|(k, _)| k == field)
+                .map(|(_, v)| v.clone())
+                .collect()
+        })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = (action, field);
+        None
+    }
+}
+
+/// The notices a form sent without JavaScript left for this page load.
+pub fn notices() -> Vec<String> {
+    #[cfg(feature = "ssr")]
+    {
+        leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Flash>().map(|f| f.notices.clone()))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Vec::new()
     }
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod environments;
 pub mod flash;
 pub mod members;
+pub mod pinterest;
 pub mod portal;
 pub mod preferences;
 pub mod workspaces;

@@ -172,12 +172,45 @@ pub struct InvitationView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IntegrationState {
     NotConfigured,
+    /// Configured and on; `check` is the last credential check's outcome, if any.
+    Configured {
+        check: Option<super::CheckOutcomeView>,
+    },
+    /// Configured, but turned off: no new connections.
+    Disabled,
 }
 
 impl IntegrationState {
     pub fn label(&self) -> &'static str {
+        use super::CheckOutcomeView as C;
         match self {
             IntegrationState::NotConfigured => "Not configured",
+            IntegrationState::Configured { check: None } => "Configured · not checked",
+            IntegrationState::Configured {
+                check: Some(C::Accepted),
+            } => "Configured · credentials accepted",
+            IntegrationState::Configured {
+                check: Some(C::Rejected),
+            } => "Configured · credentials rejected",
+            IntegrationState::Configured {
+                check: Some(C::Failed),
+            } => "Configured · check failed",
+            IntegrationState::Disabled => "Disabled",
+        }
+    }
+
+    /// The status pill's style.
+    pub fn class(&self) -> &'static str {
+        use super::CheckOutcomeView as C;
+        match self {
+            IntegrationState::NotConfigured | IntegrationState::Disabled => "status status-off",
+            IntegrationState::Configured {
+                check: Some(C::Accepted),
+            } => "status status-ok",
+            IntegrationState::Configured {
+                check: Some(C::Rejected),
+            } => "status status-bad",
+            IntegrationState::Configured { .. } => "status status-warn",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Wire types shared by the server and the browser.
 
 mod accounts;
+mod pinterest;
 mod portal;
 mod preferences;
 mod time;
@@ -10,6 +11,10 @@ pub use accounts::{
     IntegrationsView, InvitationView, IssuedInvitation, MemberRole, MemberView, MembersView,
     OperatorView, PendingInvitationView, SetupLinkState, SignInView, WorkspaceSummary,
     WorkspaceView,
+};
+pub use pinterest::{
+    CheckOutcomeView, CredentialCheckView, PinterestPageView, PinterestSaved,
+    PinterestSettingsView, ScopeGroupView, ScopeOptionView,
 };
 pub use portal::PortalInfo;
 pub use preferences::Theme;

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::functions::environments::load_integrations;
-use crate::models::IntegrationCard;
+use crate::models::{IntegrationCard, IntegrationState};
 use crate::routes::workspace_frame::{LoadError, WorkspaceCtx};
 
 #[component]
@@ -31,7 +31,10 @@ pub fn IntegrationsPage() -> impl IntoView {
                                 "can use a test app while Production serves your users."
                             </p>
                             <div class="cards">
-                                {view.integrations.into_iter().map(|card| view! { <Card card/> }).collect_view()}
+                                {view.integrations.into_iter().map(|card| {
+                                    let href = format!("/w/{}/e/{}/integrations/{}", ctx.workspace.get_untracked(), view.environment.slug, card.key);
+                                    view! { <Card card href/> }
+                                }).collect_view()}
                             </div>
                         </section>
                     }.into_any(),
@@ -43,7 +46,7 @@ pub fn IntegrationsPage() -> impl IntoView {
 }
 
 #[component]
-fn Card(card: IntegrationCard) -> impl IntoView {
+fn Card(card: IntegrationCard, href: String) -> impl IntoView {
     let connections = match card.connections {
         1 => "1 connection".to_owned(),
         n => format!("{n} connections"),
@@ -52,11 +55,16 @@ fn Card(card: IntegrationCard) -> impl IntoView {
         <article class="card integration-card" data-integration=card.key.clone()>
             <header class="integration-head">
                 <span class="integration-logo" aria-hidden="true">"P"</span>
-                <h2>{card.name}</h2>
-                <span class="status status-off">{card.state.label()}</span>
+                <h2><a href=href.clone()>{card.name.clone()}</a></h2>
+                <span class=card.state.class() data-state=card.state.label()>{card.state.label()}</span>
             </header>
             <p>{card.description}</p>
-            <p class="muted small">{connections}</p>
+            <footer class="integration-foot">
+                <span class="muted small">{connections}</span>
+                <a class="button button-secondary" href=href>
+                    {if card.state == IntegrationState::NotConfigured { format!("Set up {}", card.name) } else { "Settings".to_owned() }}
+                </a>
+            </footer>
         </article>
     }
 }

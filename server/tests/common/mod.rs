@@ -110,6 +110,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// [`TestApp::spawn`] with more command-line settings (`--flag`, `value`, …).
+    pub async fn spawn_with(extra: &[&str]) -> Self {
         let db = TestDb::new().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -129,6 +134,7 @@ impl TestApp {
             args.push("--encryption-keys".into());
             args.push(key_spec(&[("k1", 1)]));
         }
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         let config = Config::from_settings(Cli::try_parse_from_args(&args).settings).unwrap();
         let running = server::start(&config, listener)
             .await

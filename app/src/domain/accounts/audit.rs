@@ -31,10 +31,17 @@ pub enum AuditAction {
     EnvironmentCreated,
     EnvironmentRenamed,
     EnvironmentDeleted,
+    PinterestConfigured,
+    PinterestSettingsChanged,
+    PinterestSecretReplaced,
+    PinterestCredentialsChecked,
+    PinterestEnabled,
+    PinterestDisabled,
+    PinterestDeleted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::SetupCompleted,
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
@@ -49,6 +56,13 @@ impl AuditAction {
         AuditAction::EnvironmentCreated,
         AuditAction::EnvironmentRenamed,
         AuditAction::EnvironmentDeleted,
+        AuditAction::PinterestConfigured,
+        AuditAction::PinterestSettingsChanged,
+        AuditAction::PinterestSecretReplaced,
+        AuditAction::PinterestCredentialsChecked,
+        AuditAction::PinterestEnabled,
+        AuditAction::PinterestDisabled,
+        AuditAction::PinterestDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +81,13 @@ impl AuditAction {
             AuditAction::EnvironmentCreated => "environment.created",
             AuditAction::EnvironmentRenamed => "environment.renamed",
             AuditAction::EnvironmentDeleted => "environment.deleted",
+            AuditAction::PinterestConfigured => "pinterest.configured",
+            AuditAction::PinterestSettingsChanged => "pinterest.settings_changed",
+            AuditAction::PinterestSecretReplaced => "pinterest.secret_replaced",
+            AuditAction::PinterestCredentialsChecked => "pinterest.credentials_checked",
+            AuditAction::PinterestEnabled => "pinterest.enabled",
+            AuditAction::PinterestDisabled => "pinterest.disabled",
+            AuditAction::PinterestDeleted => "pinterest.deleted",
         }
     }
 

@@ -6,6 +6,7 @@ pub mod invitations;
 pub mod key_canaries;
 pub mod memberships;
 pub mod operators;
+pub mod pinterest_settings;
 pub mod setup_tokens;
 pub mod sign_in_failures;
 pub mod workspaces;

@@ -1,0 +1,19 @@
+//! Pinterest settings per environment: the app's credentials (App id and the
+//! sealed App secret key), the scopes to request, which Pinterest API to use,
+//! whether the integration is on, and checking the credentials with Pinterest.
+//!
+//! Typed values are parsed here ([`ClientId`], [`NewSecret`], [`ScopeSet`],
+//! [`PinterestApi`]) with messages fit to show next to their form field.
+
+pub mod check;
+mod credentials;
+mod error;
+mod scope;
+pub mod settings;
+
+pub use check::CheckOutcome;
+pub use credentials::{
+    CLIENT_ID_MAX, ClientId, CredentialInput, NewSecret, PinterestApi, SECRET_MAX, SECRET_MIN,
+};
+pub use error::PinterestError;
+pub use scope::{Scope, ScopeError, ScopeGroup, ScopeSet};

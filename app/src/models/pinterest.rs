@@ -1,0 +1,108 @@
+//! What the Pinterest settings page shows, as sent to the browser. Nothing
+//! here ever holds the App secret key: only its fingerprint.
+
+use serde::{Deserialize, Serialize};
+
+use super::EnvironmentView;
+
+/// The page: the environment, what it needs to show the guide, and the settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinterestPageView {
+    pub environment: EnvironmentView,
+    pub can_configure: bool,
+    /// The exact redirect URI to register with Pinterest.
+    pub redirect_uri: String,
+    /// Why Pinterest would refuse that URI for a production app (http, loopback).
+    pub redirect_warnings: Vec<String>,
+    /// The configured base URLs, shown next to the two choices.
+    pub production_api_url: String,
+    pub sandbox_api_url: String,
+    pub scope_groups: Vec<ScopeGroupView>,
+    /// `None` until Pinterest is configured in this environment.
+    pub settings: Option<PinterestSettingsView>,
+    pub connections: u64,
+    /// What a form sent without JavaScript said just before this page load.
+    pub notices: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeGroupView {
+    pub label: String,
+    pub scopes: Vec<ScopeOptionView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeOptionView {
+    pub name: String,
+    pub description: String,
+    /// One of the three every configuration has; shown checked and locked.
+    pub minimum: bool,
+    /// A write or secret scope: needs the matching access on the Pinterest app.
+    pub needs_app_access: bool,
+    /// In the stored configuration (or, before there is one, the minimum).
+    pub selected: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinterestSettingsView {
+    pub client_id: String,
+    /// The secret's last four characters, as `…abcd`.
+    pub secret_fingerprint: String,
+    pub secret_set_by: String,
+    pub secret_set_at: i64,
+    pub scopes: Vec<String>,
+    /// `production` or `sandbox`.
+    pub api: String,
+    pub enabled: bool,
+    pub version: i64,
+    pub updated_by: String,
+    pub updated_at: i64,
+    pub last_check: Option<CredentialCheckView>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckOutcomeView {
+    Accepted,
+    Rejected,
+    Failed,
+}
+
+impl CheckOutcomeView {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Accepted => "Credentials accepted",
+            Self::Rejected => "Credentials rejected",
+            Self::Failed => "Check failed",
+        }
+    }
+
+    /// The status pill's style.
+    pub fn class(self) -> &'static str {
+        match self {
+            Self::Accepted => "status status-ok",
+            Self::Rejected => "status status-bad",
+            Self::Failed => "status status-warn",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialCheckView {
+    pub outcome: CheckOutcomeView,
+    pub at: i64,
+    pub by: String,
+    pub http_status: Option<u16>,
+    pub latency_ms: Option<i64>,
+    /// pinbridge's conclusion.
+    pub summary: String,
+    /// Pinterest's own message, if it sent one.
+    pub message: Option<String>,
+}
+
+/// The answer to a save.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinterestSaved {
+    pub settings: PinterestSettingsView,
+    /// What to tell the person (saved, unchanged, secret trimmed…).
+    pub notices: Vec<String>,
+}
