@@ -40,7 +40,9 @@ fn start_and_wait(cmd: &mut Command, port: u16) -> std::process::Child {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        // The port is bound before start-up finishes (key file, migrations), so
+        // an accepted connection is not enough: wait for an answer.
+        if ready(port) {
             return child;
         }
         if let Some(status) = child.try_wait().unwrap() {
@@ -50,6 +52,24 @@ fn start_and_wait(cmd: &mut Command, port: u16) -> std::process::Child {
         assert!(Instant::now() < deadline, "pinbridge did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Whether pinbridge on `port` answers `/readyz` with 200.
+fn ready(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    if stream
+        .write_all(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
 }
 
 fn sigterm(child: &std::process::Child) {
