@@ -976,7 +976,14 @@ async fn two_admins_saving_from_the_same_version_cannot_overwrite_each_other() {
         })
         .collect();
     let (o, a) = (&owner.browser, &admin);
-    let s = |i: usize| save(if i % 2 == 0 { o } else { a }, &ws, &env, &saves[i]);
+    let s = |i: usize| {
+        save(
+            if i.is_multiple_of(2) { o } else { a },
+            &ws,
+            &env,
+            &saves[i],
+        )
+    };
     let r = tokio::join!(s(0), s(1), s(2), s(3), s(4), s(5), s(6), s(7));
     let results = [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7];
     let won: Vec<&PinterestSaved> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
