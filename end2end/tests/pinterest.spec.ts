@@ -28,7 +28,7 @@ async function openPinterest(page: Page, environment: string) {
   await page.locator(".menu-list").getByRole("link", { name: environment }).click();
   await expect(page.locator(".environment-name")).toHaveText(environment);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Integrations" }).click();
-  await page.locator('[data-integration="pinterest"]').getByRole("link", { name: "Pinterest" }).click();
+  await page.locator('[data-integration="pinterest"]').getByRole("link", { name: "Pinterest", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Pinterest", level: 1 })).toBeVisible();
   await expect(page.locator(".integration-hero .eyebrow")).toHaveText(environment);
 }

@@ -223,6 +223,32 @@ async fn check(b: &Browser, ws: &str, env: &str) -> Result<PinterestSettingsView
     .await
 }
 
+async fn enable(
+    b: &Browser,
+    ws: &str,
+    env: &str,
+    on: bool,
+) -> Result<PinterestSettingsView, AppError> {
+    let on = on.to_string();
+    b.call(
+        "pinterest/enable",
+        &[("workspace", ws), ("environment_id", env), ("enabled", &on)],
+    )
+    .await
+}
+
+async fn delete(b: &Browser, ws: &str, env: &str, confirm: &str) -> Result<(), AppError> {
+    b.call(
+        "pinterest/delete",
+        &[
+            ("workspace", ws),
+            ("environment_id", env),
+            ("confirm_name", confirm),
+        ],
+    )
+    .await
+}
+
 /// The stored row, straight from the database.
 async fn stored(
     app: &TestApp,
@@ -467,6 +493,11 @@ async fn configure_reload_see_the_fingerprint_keep_and_replace_the_secret() {
         .unwrap()
         .1;
     assert_eq!(secret_event["fingerprint_before"], "…4a7c");
+    assert_eq!(secret_event["fingerprint_after"], "…4zq9");
+    assert_eq!(
+        secret_event["scopes"],
+        "user_accounts:read boards:read pins:read pins:write"
+    );
 
     // The Integrations card tells the truth.
     let list: IntegrationsView = b
@@ -502,14 +533,8 @@ async fn disable_enable_and_delete_with_a_typed_confirmation() {
     };
     assert_eq!(state().await, IntegrationState::NotConfigured);
     // Nothing to enable, check or delete yet.
-    let off = [
-        ("workspace", ws.as_str()),
-        ("environment_id", env.as_str()),
-        ("enabled", "false"),
-    ];
     assert!(matches!(
-        b.call::<PinterestSettingsView>("pinterest/enable", &off)
-            .await,
+        enable(b, &ws, &env, false).await,
         Err(AppError::Refused(_))
     ));
     assert!(matches!(
@@ -520,7 +545,7 @@ async fn disable_enable_and_delete_with_a_typed_confirmation() {
     save(b, &ws, &env, &Save::first("1234567", SECRET))
         .await
         .unwrap();
-    let disabled: PinterestSettingsView = b.call("pinterest/enable", &off).await.unwrap();
+    let disabled = enable(b, &ws, &env, false).await.unwrap();
     assert!(!disabled.enabled);
     assert_eq!(state().await, IntegrationState::Disabled);
     // A disabled environment still saves its settings: the version it holds is current.
@@ -528,38 +553,18 @@ async fn disable_enable_and_delete_with_a_typed_confirmation() {
     edit.version = 1;
     let edited = save(b, &ws, &env, &edit).await.unwrap().settings;
     assert!(!edited.enabled, "a save keeps the integration off");
-    let on = [
-        ("workspace", ws.as_str()),
-        ("environment_id", env.as_str()),
-        ("enabled", "true"),
-    ];
-    let enabled: PinterestSettingsView = b.call("pinterest/enable", &on).await.unwrap();
+    let enabled = enable(b, &ws, &env, true).await.unwrap();
     assert!(enabled.enabled);
 
     // Delete: the environment's name, exactly.
-    let delete = |confirm: &'static str| {
-        let ws = ws.clone();
-        let env = env.clone();
-        async move {
-            b.call::<()>(
-                "pinterest/delete",
-                &[
-                    ("workspace", ws.as_str()),
-                    ("environment_id", env.as_str()),
-                    ("confirm_name", confirm),
-                ],
-            )
-            .await
-        }
-    };
-    let wrong = delete("development").await.unwrap_err();
+    let wrong = delete(b, &ws, &env, "development").await.unwrap_err();
     assert_eq!(field_of(&wrong), Some("confirm_name"));
     assert!(stored(&app, &ws, &env).await.is_some());
-    delete("Development").await.unwrap();
+    delete(b, &ws, &env, "Development").await.unwrap();
     assert!(stored(&app, &ws, &env).await.is_none());
     assert_eq!(state().await, IntegrationState::NotConfigured);
     assert!(matches!(
-        delete("Development").await,
+        delete(b, &ws, &env, "Development").await,
         Err(AppError::Refused(_))
     ));
     assert_eq!(
@@ -824,28 +829,12 @@ async fn viewers_and_other_workspaces_cannot_touch_the_settings() {
         check(&viewer, &ws, &env).await.unwrap_err(),
         AppError::Forbidden
     );
-    let off = [
-        ("workspace", ws.as_str()),
-        ("environment_id", env.as_str()),
-        ("enabled", "false"),
-    ];
     assert_eq!(
-        viewer
-            .call::<PinterestSettingsView>("pinterest/enable", &off)
-            .await
-            .unwrap_err(),
+        enable(&viewer, &ws, &env, false).await.unwrap_err(),
         AppError::Forbidden
     );
-    let delete = [
-        ("workspace", ws.as_str()),
-        ("environment_id", env.as_str()),
-        ("confirm_name", "Development"),
-    ];
     assert_eq!(
-        viewer
-            .call::<()>("pinterest/delete", &delete)
-            .await
-            .unwrap_err(),
+        delete(&viewer, &ws, &env, "Development").await.unwrap_err(),
         AppError::Forbidden
     );
 
@@ -866,24 +855,12 @@ async fn viewers_and_other_workspaces_cannot_touch_the_settings() {
             check(g, workspace, &env).await.unwrap_err(),
             AppError::NotFound
         );
-        let off = [
-            ("workspace", workspace),
-            ("environment_id", env.as_str()),
-            ("enabled", "false"),
-        ];
         assert_eq!(
-            g.call::<PinterestSettingsView>("pinterest/enable", &off)
-                .await
-                .unwrap_err(),
+            enable(g, workspace, &env, false).await.unwrap_err(),
             AppError::NotFound
         );
-        let delete = [
-            ("workspace", workspace),
-            ("environment_id", env.as_str()),
-            ("confirm_name", "Development"),
-        ];
         assert_eq!(
-            g.call::<()>("pinterest/delete", &delete).await.unwrap_err(),
+            delete(g, workspace, &env, "Development").await.unwrap_err(),
             AppError::NotFound
         );
         let view = g

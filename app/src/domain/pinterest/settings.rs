@@ -293,6 +293,8 @@ pub async fn save(
                             "fingerprint_after",
                             format!("…{}", after.secret_last4).into(),
                         ),
+                        ("client_id", after.client_id.clone().into()),
+                        ("scopes", after.scopes.clone().into()),
                     ]),
                 );
                 audit::append_tx(&mut tx, event, meta).await?;

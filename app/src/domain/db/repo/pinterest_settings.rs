@@ -72,38 +72,70 @@ pub async fn find_tx(
     Ok(row)
 }
 
+/// The columns a save writes, in the order [`bind_settings!`] binds them.
+const SETTINGS: [&str; 18] = [
+    "client_id",
+    "client_secret",
+    "secret_last4",
+    "secret_set_by",
+    "secret_set_at",
+    "scopes",
+    "api",
+    "enabled",
+    "version",
+    "updated_by",
+    "updated_at",
+    "checked_at",
+    "checked_by",
+    "check_outcome",
+    "check_http_status",
+    "check_latency_ms",
+    "check_summary",
+    "check_message",
+];
+
+/// Binds a row's [`SETTINGS`] columns, in order, to a query.
+macro_rules! bind_settings {
+    ($query:expr, $row:expr) => {
+        $query
+            .bind(&$row.client_id)
+            .bind(&$row.client_secret)
+            .bind(&$row.secret_last4)
+            .bind(&$row.secret_set_by)
+            .bind($row.secret_set_at)
+            .bind(&$row.scopes)
+            .bind(&$row.api)
+            .bind($row.enabled)
+            .bind($row.version)
+            .bind(&$row.updated_by)
+            .bind($row.updated_at)
+            .bind($row.checked_at)
+            .bind(&$row.checked_by)
+            .bind(&$row.check_outcome)
+            .bind($row.check_http_status)
+            .bind($row.check_latency_ms)
+            .bind(&$row.check_summary)
+            .bind(&$row.check_message)
+    };
+}
+
 /// Inserts an environment's first settings. A row already there (another
 /// admin's first save) fails with a unique violation.
 pub async fn insert(tx: &mut Tx, row: &PinterestSettingsRow) -> Result<(), DbError> {
+    let placeholders: Vec<String> = (3..3 + SETTINGS.len()).map(|n| format!("${n}")).collect();
     let sql = format!(
-        "insert into pinterest_settings ({COLUMNS}) values \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+        "insert into pinterest_settings (workspace_id, environment_id, {}) values ($1, $2, {})",
+        SETTINGS.join(", "),
+        placeholders.join(", ")
     );
     on_tx!(tx, conn => {
-        sqlx::query(&sql)
-            .bind(&row.environment_id)
-            .bind(&row.workspace_id)
-            .bind(&row.client_id)
-            .bind(&row.client_secret)
-            .bind(&row.secret_last4)
-            .bind(&row.secret_set_by)
-            .bind(row.secret_set_at)
-            .bind(&row.scopes)
-            .bind(&row.api)
-            .bind(row.enabled)
-            .bind(row.version)
-            .bind(&row.updated_by)
-            .bind(row.updated_at)
-            .bind(row.checked_at)
-            .bind(&row.checked_by)
-            .bind(&row.check_outcome)
-            .bind(row.check_http_status)
-            .bind(row.check_latency_ms)
-            .bind(&row.check_summary)
-            .bind(&row.check_message)
-            .execute(conn)
-            .await
-            .map(|_| ())
+        bind_settings!(
+            sqlx::query(&sql).bind(&row.workspace_id).bind(&row.environment_id),
+            row
+        )
+        .execute(conn)
+        .await
+        .map(|_| ())
     })?;
     Ok(())
 }
@@ -115,39 +147,27 @@ pub async fn update_if_version(
     row: &PinterestSettingsRow,
     expected: i64,
 ) -> Result<bool, DbError> {
+    let n = SETTINGS.len();
+    let assignments: Vec<String> = SETTINGS
+        .iter()
+        .enumerate()
+        .map(|(i, column)| format!("{column} = ${}", i + 1))
+        .collect();
+    let sql = format!(
+        "update pinterest_settings set {} where workspace_id = ${} and environment_id = ${} and version = ${}",
+        assignments.join(", "),
+        n + 1,
+        n + 2,
+        n + 3
+    );
     let n = on_tx!(tx, conn => {
-        sqlx::query(
-            "update pinterest_settings set client_id = $1, client_secret = $2, secret_last4 = $3, \
-             secret_set_by = $4, secret_set_at = $5, scopes = $6, api = $7, enabled = $8, \
-             version = $9, updated_by = $10, updated_at = $11, checked_at = $12, checked_by = $13, \
-             check_outcome = $14, check_http_status = $15, check_latency_ms = $16, \
-             check_summary = $17, check_message = $18 \
-             where workspace_id = $19 and environment_id = $20 and version = $21",
-        )
-        .bind(&row.client_id)
-        .bind(&row.client_secret)
-        .bind(&row.secret_last4)
-        .bind(&row.secret_set_by)
-        .bind(row.secret_set_at)
-        .bind(&row.scopes)
-        .bind(&row.api)
-        .bind(row.enabled)
-        .bind(row.version)
-        .bind(&row.updated_by)
-        .bind(row.updated_at)
-        .bind(row.checked_at)
-        .bind(&row.checked_by)
-        .bind(&row.check_outcome)
-        .bind(row.check_http_status)
-        .bind(row.check_latency_ms)
-        .bind(&row.check_summary)
-        .bind(&row.check_message)
-        .bind(&row.workspace_id)
-        .bind(&row.environment_id)
-        .bind(expected)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
+        bind_settings!(sqlx::query(&sql), row)
+            .bind(&row.workspace_id)
+            .bind(&row.environment_id)
+            .bind(expected)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(n == 1)
 }
