@@ -6,7 +6,7 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{CopyButton, FormError, TextField, last_error};
+use crate::components::{CopyButton, FormError, TextField, last_error, reset_on_success};
 use crate::errors::{AppError, CONFIRM_FIELD, SCOPES_FIELD};
 use crate::functions::flash::{typed_value, typed_values};
 use crate::functions::pinterest::{
@@ -310,6 +310,19 @@ fn SettingsForm(
     save: ServerAction<SavePinterest>,
 ) -> impl IntoView {
     let error = last_error(save);
+    // After a save, the typed secret is cleared and its disclosure closed (the
+    // page redraws from the stored settings, but a redraw keeps what the
+    // browser holds in existing fields).
+    let form = NodeRef::new();
+    let replace = NodeRef::<leptos::html::Details>::new();
+    reset_on_success(save, form);
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_)))
+            && let Some(details) = replace.get()
+        {
+            let _ = details.remove_attribute("open");
+        }
+    });
     let path = SavePinterest::PATH;
     let version = settings.as_ref().map_or(0, |s| s.version);
     let client_id =
@@ -340,7 +353,7 @@ fn SettingsForm(
                         <code class="fingerprint">{s.secret_fingerprint.clone()}</code>
                         <span class="muted small">"Set by " {s.secret_set_by.clone()} " on " {format_utc(s.secret_set_at)} ". It is never shown again."</span>
                     </p>
-                    <details class="replace-secret" open=open>
+                    <details class="replace-secret" open=open node_ref=replace>
                         <summary>"Replace secret"</summary>
                         <TextField label="New App secret key" name="client_secret" id="pinterest-client-secret"
                             kind="password" autocomplete="off" maxlength=128
@@ -392,7 +405,7 @@ fn SettingsForm(
         .collect_view();
     let api_production = api == "production";
     view! {
-        <ActionForm action=save attr:class="form form-wide settings-form" attr:novalidate=true attr:id="pinterest-settings">
+        <ActionForm action=save node_ref=form attr:class="form form-wide settings-form" attr:novalidate=true attr:id="pinterest-settings">
             <h2>{if settings.is_some() { "App credentials and scopes" } else { "Connect your Pinterest app" }}</h2>
             <FormError error fields=&["client_id", "client_secret", SCOPES_FIELD, "api"]/>
             <input type="hidden" name="workspace" value=workspace/>
@@ -465,7 +478,7 @@ fn CheckCard(
         Some(c) => {
             let details = [
                 c.http_status.map(|s| format!("HTTP {s}")),
-                c.latency_ms.map(|ms| format!("{ms} ms")),
+                c.latency_ms.map(|ms| if ms < 1 { "under 1 ms".to_owned() } else { format!("{ms} ms") }),
                 Some(format!("checked {} by {}", format_utc(c.at), c.by)),
             ]
             .into_iter()
@@ -475,7 +488,7 @@ fn CheckCard(
             view! {
                 <div class="check-result" data-check=format!("{:?}", c.outcome).to_lowercase()>
                     <p><span class=c.outcome.class()>{c.outcome.label()}</span> " " {c.summary}</p>
-                    {c.message.map(|m| view! { <p class="small">"Pinterest said: " <q>{m}</q></p> })}
+                    {c.message.map(|m| view! { <p class="small">"Pinterest's answer: " <q>{m}</q></p> })}
                     <p class="muted small">{details}</p>
                 </div>
             }
