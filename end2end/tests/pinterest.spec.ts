@@ -178,6 +178,7 @@ test.describe("without JavaScript", () => {
     await page.getByLabel("Environment name").fill("Production");
     await page.getByRole("button", { name: "Delete configuration" }).click();
     await expect(page.locator(".integration-hero .status")).toHaveText("Not configured");
+    await expect(page.getByRole("status")).toContainText("The Pinterest configuration of Production was deleted");
     await page.screenshot({ path: "test-results/pinterest-nojs.png", fullPage: true });
   });
 });

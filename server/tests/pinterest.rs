@@ -237,7 +237,7 @@ async fn enable(
     .await
 }
 
-async fn delete(b: &Browser, ws: &str, env: &str, confirm: &str) -> Result<(), AppError> {
+async fn delete(b: &Browser, ws: &str, env: &str, confirm: &str) -> Result<String, AppError> {
     b.call(
         "pinterest/delete",
         &[
@@ -560,7 +560,11 @@ async fn disable_enable_and_delete_with_a_typed_confirmation() {
     let wrong = delete(b, &ws, &env, "development").await.unwrap_err();
     assert_eq!(field_of(&wrong), Some("confirm_name"));
     assert!(stored(&app, &ws, &env).await.is_some());
-    delete(b, &ws, &env, "Development").await.unwrap();
+    let said = delete(b, &ws, &env, "Development").await.unwrap();
+    assert!(
+        said.contains("configuration of Development was deleted"),
+        "{said}"
+    );
     assert!(stored(&app, &ws, &env).await.is_none());
     assert_eq!(state().await, IntegrationState::NotConfigured);
     assert!(matches!(

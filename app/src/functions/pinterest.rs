@@ -45,7 +45,7 @@ pub async fn save_pinterest(
     #[server(default)] scopes: Vec<String>,
     api: String,
 ) -> Result<PinterestSaved, AppError> {
-    use super::context::{actor, is_plain_form_post, request_meta, session};
+    use super::context::{actor, request_meta};
     use crate::domain::accounts::EnvironmentId;
     use crate::domain::pinterest::settings::{self, SaveOutcome, SaveRequest};
     use crate::domain::pinterest::{ClientId, NewSecret, PinterestApi, PinterestError, ScopeSet};
@@ -79,11 +79,7 @@ pub async fn save_pinterest(
                 .to_owned(),
         );
     }
-    if is_plain_form_post() {
-        let session = session().await?;
-        let kept = notices.clone();
-        super::flash::put(&session, move |f| f.notices = kept).await?;
-    }
+    ssr::tell(&notices).await?;
     Ok(PinterestSaved {
         settings: ssr::settings_view(saved.settings),
         notices,
@@ -142,8 +138,8 @@ pub async fn delete_pinterest(
     workspace: String,
     environment_id: String,
     confirm_name: String,
-) -> Result<(), AppError> {
-    use crate::domain::accounts::EnvironmentId;
+) -> Result<String, AppError> {
+    use crate::domain::accounts::{EnvironmentId, environments};
     use crate::domain::pinterest::settings;
     let (state, actor) = super::context::actor(&workspace).await?;
     actor.require_configure()?;
@@ -159,11 +155,30 @@ pub async fn delete_pinterest(
         &super::context::request_meta(),
     )
     .await?;
-    Ok(())
+    let env = environments::find(&state.db, &actor, &environment_id).await?;
+    let notice = format!(
+        "The Pinterest configuration of {} was deleted: its App id, App secret key and scopes are gone.",
+        env.name
+    );
+    ssr::tell(std::slice::from_ref(&notice)).await?;
+    Ok(notice)
 }
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
+    use crate::errors::AppError;
+    use crate::functions::context::{is_plain_form_post, session};
+
+    /// Without JavaScript the answer is a redirect: what to tell the person
+    /// travels to the next page load in the flash.
+    pub async fn tell(notices: &[String]) -> Result<(), AppError> {
+        if is_plain_form_post() {
+            let kept = notices.to_vec();
+            super::super::flash::put(&session().await?, move |f| f.notices = kept).await?;
+        }
+        Ok(())
+    }
+
     use crate::domain::pinterest::settings::PinterestSettings;
     use crate::domain::pinterest::{CheckOutcome, Scope, ScopeGroup};
     use crate::models::{

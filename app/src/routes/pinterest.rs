@@ -108,8 +108,8 @@ fn Pinterest(view: PinterestPageView, workspace: String, actions: Actions) -> im
     let notices = move || {
         let mut all = flash_notices.clone();
         all.extend(saved_notices());
-        if matches!(actions.delete.value().get(), Some(Ok(()))) {
-            all.push("The Pinterest configuration of this environment was deleted.".into());
+        if let Some(Ok(deleted)) = actions.delete.value().get() {
+            all.push(deleted);
         }
         all.into_iter()
             .map(|n| view! { <p class="notice" role="status">{n}</p> })
@@ -478,7 +478,13 @@ fn CheckCard(
         Some(c) => {
             let details = [
                 c.http_status.map(|s| format!("HTTP {s}")),
-                c.latency_ms.map(|ms| if ms < 1 { "under 1 ms".to_owned() } else { format!("{ms} ms") }),
+                c.latency_ms.map(|ms| {
+                    if ms < 1 {
+                        "under 1 ms".to_owned()
+                    } else {
+                        format!("{ms} ms")
+                    }
+                }),
                 Some(format!("checked {} by {}", format_utc(c.at), c.by)),
             ]
             .into_iter()
