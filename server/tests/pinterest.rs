@@ -560,6 +560,41 @@ async fn disable_enable_and_delete_with_a_typed_confirmation() {
     let wrong = delete(b, &ws, &env, "development").await.unwrap_err();
     assert_eq!(field_of(&wrong), Some("confirm_name"));
     assert!(stored(&app, &ws, &env).await.is_some());
+    // With connections, the service refuses (the portal passes their count).
+    {
+        use app::domain::accounts::{
+            EnvironmentId, OperatorId, RequestMeta, WorkspaceId, actor_in,
+        };
+        use app::domain::pinterest::{PinterestError, settings};
+        let db = &app.state().db;
+        let actor = actor_in(
+            db,
+            &WorkspaceId::parse(&ws).unwrap(),
+            &OperatorId::parse(&owner.operator_id).unwrap(),
+        )
+        .await
+        .unwrap();
+        let refused = settings::delete(
+            db,
+            &actor,
+            &EnvironmentId::parse(&env).unwrap(),
+            "Development",
+            2,
+            &RequestMeta::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(refused, PinterestError::InUse { connections: 2 }),
+            "{refused:?}"
+        );
+        assert!(
+            AppError::from(refused)
+                .to_string()
+                .contains("2 Pinterest connection(s)")
+        );
+        assert!(stored(&app, &ws, &env).await.is_some());
+    }
     let said = delete(b, &ws, &env, "Development").await.unwrap();
     assert!(
         said.contains("configuration of Development was deleted"),
