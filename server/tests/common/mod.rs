@@ -100,6 +100,10 @@ pub fn key_spec(ids: &[(&str, u8)]) -> String {
         .join(",")
 }
 
+/// Longest a test waits for any one answer from pinbridge: a request that
+/// hangs fails its test (naming the request) instead of stalling the suite.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// A running pinbridge and an HTTP client that keeps cookies and never follows redirects.
 pub struct TestApp {
     pub base: String,
@@ -142,6 +146,7 @@ impl TestApp {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .unwrap();
         Self {

@@ -62,6 +62,7 @@ impl Browser {
         let client = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(super::REQUEST_TIMEOUT)
             .build()
             .unwrap();
         Self {
@@ -81,7 +82,7 @@ impl Browser {
             .header(USER_AGENT, BROWSER_AGENT)
             .send()
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("no answer: {e}"));
         let status = res.status();
         let location = res
             .headers()
@@ -152,6 +153,7 @@ impl Browser {
     pub async fn page_with_session(&self, path: &str, cookie: &str) -> Answer {
         let request = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(super::REQUEST_TIMEOUT)
             .build()
             .unwrap()
             .get(self.url(path))
