@@ -1,6 +1,7 @@
 //! The HTTP surface: portal pages and server functions (Leptos), operations
 //! endpoints, and the layers every request passes through.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use app::domain::db::SessionStore;
@@ -14,7 +15,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{
+    AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
+};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
@@ -30,8 +33,21 @@ const BODY_LIMIT: usize = 1024 * 1024;
 /// Sessions end after this long without a request.
 const SESSION_IDLE: time::Duration = time::Duration::days(7);
 
+/// The app's routes, generated once per process.
+///
+/// Generating them renders the app with resource loading suppressed through a
+/// flag that is global to the process (leptos_server's `SuppressResourceLoad`):
+/// a page being rendered by another router in the same process at that moment
+/// waits forever on its first resource (leptos issue #4773). Tests run many
+/// servers in one process, so each start must not generate them again; the
+/// first caller generates while the others wait, before any of them serves.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState, secure_cookies: bool) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
