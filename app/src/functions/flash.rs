@@ -29,38 +29,35 @@ pub struct FormValues {
     pub values: Vec<(String, String)>,
 }
 
+/// Reads the flash the request of this page load carries. Only the server
+/// render has one; a later call from the browser has none.
+pub fn with_current<R>(read: impl FnOnce(&Flash) -> Option<R>) -> Option<R> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+        read(parts.extensions.get::<Flash>()?)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = read;
+        None
+    }
+}
+
 /// What was typed into `field` of the form sent to `action` (a server function's
 /// `PATH`) and refused just before this page load. Only the server render has it;
 /// the browser renders the same input without it, which hydration accepts for a
 /// plain attribute.
 pub fn typed_value(action: &str, field: &str) -> Option<String> {
-    #[cfg(feature = "ssr")]
-    {
-        let parts = leptos::prelude::use_context::<http::request::Parts>()?;
-        let form = parts.extensions.get::<Flash>()?.form.as_ref()?;
-        if form.action != action {
-            return None;
-        }
-        form.values
-            .iter()
-            .find(|(k, _)| k == field)
-            .map(|(_, v)| v.clone())
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        let _ = (action, field);
-        None
-    }
+    typed_values(action, field)?.into_iter().next()
 }
 
 /// Every value typed into a field sent several times (checkboxes named
 /// `scopes[]`) of a refused form, or `None` when that form was not refused just
 /// before this page load.
 pub fn typed_values(action: &str, field: &str) -> Option<Vec<String>> {
-    #[cfg(feature = "ssr")]
-    {
-        let parts = leptos::prelude::use_context::<http::request::Parts>()?;
-        let form = parts.extensions.get::<Flash>()?.form.as_ref()?;
+    with_current(|flash| {
+        let form = flash.form.as_ref()?;
         (form.action == action).then(|| {
             form.values
                 .iter()
@@ -68,26 +65,12 @@ pub fn typed_values(action: &str, field: &str) -> Option<Vec<String>> {
                 .map(|(_, v)| v.clone())
                 .collect()
         })
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        let _ = (action, field);
-        None
-    }
+    })
 }
 
 /// The notices a form sent without JavaScript left for this page load.
 pub fn notices() -> Vec<String> {
-    #[cfg(feature = "ssr")]
-    {
-        leptos::prelude::use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<Flash>().map(|f| f.notices.clone()))
-            .unwrap_or_default()
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        Vec::new()
-    }
+    with_current(|flash| Some(flash.notices.clone())).unwrap_or_default()
 }
 
 #[cfg(feature = "ssr")]

@@ -54,7 +54,8 @@ pub async fn load_members(workspace: String) -> Result<MembersView, AppError> {
     Ok(MembersView {
         members,
         invitations,
-        issued: ssr::issued_invitation_from_flash(),
+        // A link made by a form sent without JavaScript just before this page load.
+        issued: super::flash::with_current(|f| f.invitation.clone()),
     })
 }
 
@@ -225,17 +226,4 @@ pub async fn accept_invitation(
     super::auth::start_session(&session, &accepted.operator_id).await?;
     leptos_axum::redirect(&format!("/w/{}", accepted.workspace_id));
     Ok(())
-}
-
-#[cfg(feature = "ssr")]
-mod ssr {
-    use crate::functions::flash::Flash;
-    use crate::models::IssuedInvitation;
-
-    /// The invitation created by a form sent without JavaScript just before this
-    /// page load (only a page render, not a later call from the browser, has it).
-    pub fn issued_invitation_from_flash() -> Option<IssuedInvitation> {
-        let parts = leptos::prelude::use_context::<http::request::Parts>()?;
-        parts.extensions.get::<Flash>()?.invitation.clone()
-    }
 }

@@ -24,6 +24,7 @@ pub async fn load_pinterest(
         production_api_url: state.config.pinterest_api_url.clone(),
         sandbox_api_url: state.config.pinterest_sandbox_api_url.clone(),
         scope_groups: ssr::scope_groups(stored.as_ref()),
+        state: ssr::integration_state(stored.as_ref()),
         settings: stored.map(ssr::settings_view),
         // Connections arrive with the connections feature; none exist before it.
         connections: 0,
@@ -139,14 +140,14 @@ pub async fn delete_pinterest(
     environment_id: String,
     confirm_name: String,
 ) -> Result<String, AppError> {
-    use crate::domain::accounts::{EnvironmentId, environments};
+    use crate::domain::accounts::EnvironmentId;
     use crate::domain::pinterest::settings;
     let (state, actor) = super::context::actor(&workspace).await?;
     actor.require_configure()?;
     let environment_id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
     // No connections exist before the connections feature; it will count them here.
     let connections = 0;
-    settings::delete(
+    let environment_name = settings::delete(
         &state.db,
         &actor,
         &environment_id,
@@ -155,10 +156,8 @@ pub async fn delete_pinterest(
         &super::context::request_meta(),
     )
     .await?;
-    let env = environments::find(&state.db, &actor, &environment_id).await?;
     let notice = format!(
-        "The Pinterest configuration of {} was deleted: its App id, App secret key and scopes are gone.",
-        env.name
+        "The Pinterest configuration of {environment_name} was deleted: its App id, App secret key and scopes are gone."
     );
     ssr::tell(std::slice::from_ref(&notice)).await?;
     Ok(notice)

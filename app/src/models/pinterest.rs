@@ -9,6 +9,8 @@ use super::EnvironmentView;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PinterestPageView {
     pub environment: EnvironmentView,
+    /// The same state the Integrations card shows.
+    pub state: super::IntegrationState,
     pub can_configure: bool,
     /// The exact redirect URI to register with Pinterest.
     pub redirect_uri: String,

@@ -13,8 +13,7 @@ use crate::functions::pinterest::{
     CheckPinterestCredentials, DeletePinterest, SavePinterest, SetPinterestEnabled, load_pinterest,
 };
 use crate::models::{
-    CredentialCheckView, IntegrationState, PinterestPageView, PinterestSettingsView,
-    ScopeGroupView, format_utc,
+    CredentialCheckView, PinterestPageView, PinterestSettingsView, ScopeGroupView, format_utc,
 };
 use crate::routes::workspace_frame::{LoadError, WorkspaceCtx};
 
@@ -80,19 +79,8 @@ pub fn PinterestPage() -> impl IntoView {
     }
 }
 
-fn integration_state(settings: Option<&PinterestSettingsView>) -> IntegrationState {
-    match settings {
-        None => IntegrationState::NotConfigured,
-        Some(s) if !s.enabled => IntegrationState::Disabled,
-        Some(s) => IntegrationState::Configured {
-            check: s.last_check.as_ref().map(|c| c.outcome),
-        },
-    }
-}
-
 #[component]
 fn Pinterest(view: PinterestPageView, workspace: String, actions: Actions) -> impl IntoView {
-    let state = integration_state(view.settings.as_ref());
     let configured = view.settings.is_some();
     let integrations = format!("/w/{workspace}/e/{}/integrations", view.environment.slug);
     let saved_notices = move || {
@@ -117,6 +105,7 @@ fn Pinterest(view: PinterestPageView, workspace: String, actions: Actions) -> im
     };
     let PinterestPageView {
         environment,
+        state,
         can_configure,
         redirect_uri,
         redirect_warnings,

@@ -4,4 +4,4 @@ mod keyring;
 mod secret;
 
 pub use keyring::{Aad, CryptoError, KeyId, KeyRing, KeyRingError, Sealed};
-pub use secret::SecretString;
+pub use secret::{SecretString, fingerprint_of};

@@ -19,12 +19,22 @@ impl SecretString {
         &self.0
     }
 
-    /// The last four characters, shown to operators so they can recognise a secret.
-    pub fn fingerprint(&self) -> String {
+    /// The last four characters, stored beside a sealed secret so operators
+    /// can recognise it without it being opened.
+    pub fn last4(&self) -> String {
         let chars: Vec<char> = self.0.chars().collect();
-        let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
-        format!("…{tail}")
+        chars[chars.len().saturating_sub(4)..].iter().collect()
     }
+
+    /// The last four characters as shown: `…abcd`.
+    pub fn fingerprint(&self) -> String {
+        fingerprint_of(&self.last4())
+    }
+}
+
+/// How a stored last-four is shown: `…abcd`.
+pub fn fingerprint_of(last4: &str) -> String {
+    format!("…{last4}")
 }
 
 impl fmt::Debug for SecretString {

@@ -171,13 +171,6 @@ impl PinterestApi {
             _ => Err(CredentialInput::UnknownApi),
         }
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Production => "Production",
-            Self::Sandbox => "Sandbox",
-        }
-    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::error::PinterestError;
 use super::scope::ScopeSet;
 use crate::domain::accounts::audit::{self, AuditAction, NewAuditEvent, detail};
 use crate::domain::accounts::{Actor, EnvironmentId, RequestMeta, WorkspaceId};
-use crate::domain::crypto::{Aad, KeyRing, Sealed, SecretString};
+use crate::domain::crypto::{Aad, KeyRing, Sealed, SecretString, fingerprint_of};
 use crate::domain::db::repo::environments;
 use crate::domain::db::repo::pinterest_settings::{self as rows, PinterestSettingsRow};
 use crate::domain::db::tx::is_unique_violation;
@@ -93,7 +93,7 @@ impl PinterestSettings {
             environment_id: row.environment_id.clone(),
             client_id: ClientId::from_stored(row.client_id.clone()),
             secret: SecretInfo {
-                fingerprint: format!("…{}", row.secret_last4),
+                fingerprint: fingerprint_of(&row.secret_last4),
                 set_by: row.secret_set_by.clone(),
                 set_at: row.secret_set_at,
             },
@@ -151,11 +151,6 @@ pub struct Saved {
     pub secret_trimmed: bool,
 }
 
-fn last4(secret: &SecretString) -> String {
-    let chars: Vec<char> = secret.expose().chars().collect();
-    chars[chars.len().saturating_sub(4)..].iter().collect()
-}
-
 pub async fn save(
     db: &Db,
     keys: &KeyRing,
@@ -191,7 +186,7 @@ pub async fn save(
                     .seal_str(secret.expose(), secret_aad(&binding))?
                     .as_stored()
                     .to_owned(),
-                secret_last4: last4(&secret),
+                secret_last4: secret.last4(),
                 secret_set_by: actor.label().to_owned(),
                 secret_set_at: now,
                 scopes: request.scopes.to_stored(),
@@ -224,7 +219,7 @@ pub async fn save(
                     ("client_id", row.client_id.clone().into()),
                     ("scopes", row.scopes.clone().into()),
                     ("api", row.api.clone().into()),
-                    ("fingerprint", format!("…{}", row.secret_last4).into()),
+                    ("fingerprint", fingerprint_of(&row.secret_last4).into()),
                 ]),
             );
             audit::append_tx(&mut tx, event, meta).await?;
@@ -287,11 +282,11 @@ pub async fn save(
                     detail([
                         (
                             "fingerprint_before",
-                            format!("…{}", before.secret_last4).into(),
+                            fingerprint_of(&before.secret_last4).into(),
                         ),
                         (
                             "fingerprint_after",
-                            format!("…{}", after.secret_last4).into(),
+                            fingerprint_of(&after.secret_last4).into(),
                         ),
                         ("client_id", after.client_id.clone().into()),
                         ("scopes", after.scopes.clone().into()),
@@ -338,7 +333,7 @@ fn updated_row(
             .seal_str(secret.expose(), secret_aad(binding))?
             .as_stored()
             .to_owned();
-        after.secret_last4 = last4(secret);
+        after.secret_last4 = secret.last4();
         after.secret_set_by = actor.label().to_owned();
         after.secret_set_at = now;
     }
@@ -457,7 +452,7 @@ pub async fn set_enabled(
 }
 
 /// Deletes the environment's configuration (secret included) once the
-/// environment's name is typed again. Refused while connections exist:
+/// environment's name is typed again; answers that name. Refused while connections exist:
 /// `connections` is their count (no connections exist before that feature, so
 /// callers pass 0 until it counts them).
 pub async fn delete(
@@ -467,7 +462,7 @@ pub async fn delete(
     typed_name: &str,
     connections: u64,
     meta: &RequestMeta,
-) -> Result<(), PinterestError> {
+) -> Result<String, PinterestError> {
     actor.require_configure()?;
     let ws = actor.workspace_id();
     let mut tx = db.begin().await?;
@@ -495,7 +490,7 @@ pub async fn delete(
     );
     audit::append_tx(&mut tx, event, meta).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(env.name)
 }
 
 /// Asks Pinterest whether it accepts the stored App id and secret, and stores
