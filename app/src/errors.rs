@@ -111,8 +111,27 @@ pub const SCOPES_FIELD: &str = "scopes";
 mod ssr {
     use super::{AppError, CONFIRM_FIELD, SCOPES_FIELD};
     use crate::domain::accounts::{AccountsError, Field, InvalidInput};
+    use crate::domain::connections::ConnectionError;
     use crate::domain::db::DbError;
     use crate::domain::pinterest::PinterestError;
+
+    impl From<ConnectionError> for AppError {
+        fn from(err: ConnectionError) -> Self {
+            use ConnectionError as E;
+            match err {
+                E::Invalid { field, message } => AppError::invalid(field, message),
+                E::NotFound => AppError::NotFound,
+                E::Forbidden => AppError::Forbidden,
+                E::Refused(message) => AppError::Refused(message),
+                E::Crypto(e) => {
+                    tracing::error!(error = %e, "a stored connection token could not be opened");
+                    AppError::Internal
+                }
+                E::Db(e) => e.into(),
+                E::Accounts(e) => e.into(),
+            }
+        }
+    }
 
     impl From<DbError> for AppError {
         fn from(err: DbError) -> Self {

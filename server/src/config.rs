@@ -162,6 +162,24 @@ pub struct Settings {
     )]
     pub pinterest_timeout_ms: u64,
 
+    /// How often each connection's health is probed, in seconds (60 to 2592000; default daily).
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_HEALTH_CHECK_INTERVAL_SECS",
+        default_value_t = 86_400
+    )]
+    pub health_check_interval_secs: u64,
+
+    /// How often the background worker looks for due refreshes and probes, in milliseconds (10 to 3600000).
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_SCHEDULER_INTERVAL_MS",
+        default_value_t = 15_000
+    )]
+    pub scheduler_interval_ms: u64,
+
     /// Directory holding the built site (`pkg/` with the wasm, JS and CSS).
     #[arg(
         long,
@@ -204,6 +222,8 @@ pub struct Config {
     pub pinterest_api_url: String,
     pub pinterest_sandbox_api_url: String,
     pub pinterest_timeout: Duration,
+    pub health_check_interval: Duration,
+    pub scheduler_interval: Duration,
     pub site_root: PathBuf,
     pub log_format: LogFormat,
     pub log: String,
@@ -299,6 +319,26 @@ impl Config {
             ));
         }
         let pinterest_timeout = Duration::from_millis(s.pinterest_timeout_ms);
+        if !(60..=2_592_000).contains(&s.health_check_interval_secs) {
+            return Err(err(
+                "PINBRIDGE_HEALTH_CHECK_INTERVAL_SECS",
+                "--health-check-interval-secs",
+                format!(
+                    "{} is out of range: give seconds from 60 to 2592000 (30 days)",
+                    s.health_check_interval_secs
+                ),
+            ));
+        }
+        if !(10..=3_600_000).contains(&s.scheduler_interval_ms) {
+            return Err(err(
+                "PINBRIDGE_SCHEDULER_INTERVAL_MS",
+                "--scheduler-interval-ms",
+                format!(
+                    "{} is out of range: give milliseconds from 10 to 3600000",
+                    s.scheduler_interval_ms
+                ),
+            ));
+        }
 
         let encryption_keys = s.encryption_keys.filter(|k| !k.trim().is_empty());
         let key_source = match (&encryption_keys, s.key_file, &sqlite_path) {
@@ -326,6 +366,8 @@ impl Config {
             pinterest_api_url,
             pinterest_sandbox_api_url,
             pinterest_timeout,
+            health_check_interval: Duration::from_secs(s.health_check_interval_secs),
+            scheduler_interval: Duration::from_millis(s.scheduler_interval_ms),
             site_root: s.site_root,
             log_format: s.log_format,
             log: s.log,
@@ -339,6 +381,7 @@ impl Config {
             pinterest_api_url: self.pinterest_api_url.clone(),
             pinterest_sandbox_api_url: self.pinterest_sandbox_api_url.clone(),
             pinterest_timeout: self.pinterest_timeout,
+            health_check_interval: self.health_check_interval,
         }
     }
 

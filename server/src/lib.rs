@@ -64,6 +64,10 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
     })?;
     let app = router::router(state.clone(), config.secure_cookies());
     let cleanup = router::spawn_session_cleanup(&state);
+    let scheduler = tokio::spawn(app::domain::connections::scheduler::run(
+        state.clone(),
+        config.scheduler_interval,
+    ));
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let served = axum::serve(
@@ -75,6 +79,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
         })
         .await;
         cleanup.abort();
+        scheduler.abort();
         served
     });
     Ok(Running {

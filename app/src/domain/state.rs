@@ -21,9 +21,15 @@ pub struct PortalConfig {
     pub pinterest_sandbox_api_url: String,
     /// How long pinbridge waits for any one answer from Pinterest.
     pub pinterest_timeout: Duration,
+    /// How often each connection is probed.
+    pub health_check_interval: Duration,
 }
 
 impl PortalConfig {
+    pub fn health_check_interval_ms(&self) -> i64 {
+        i64::try_from(self.health_check_interval.as_millis()).unwrap_or(i64::MAX / 4)
+    }
+
     /// The redirect URI operators register with Pinterest.
     pub fn redirect_uri(&self) -> String {
         format!("{}/integration-callback", self.public_url)
@@ -115,6 +121,7 @@ mod tests {
             pinterest_api_url: "https://api.pinterest.com".into(),
             pinterest_sandbox_api_url: "https://api-sandbox.pinterest.com".into(),
             pinterest_timeout: Duration::from_secs(10),
+            health_check_interval: Duration::from_secs(86_400),
         }
     }
 

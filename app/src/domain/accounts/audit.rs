@@ -38,10 +38,19 @@ pub enum AuditAction {
     PinterestEnabled,
     PinterestDisabled,
     PinterestDeleted,
+    ConnectLinkCreated,
+    ReturnOriginsChanged,
+    ConnectionCreated,
+    ConnectionReauthorized,
+    ConnectionAuthorizationFailed,
+    ConnectionRefreshed,
+    ConnectionStateChanged,
+    ConnectionDisconnected,
+    ConnectionsCheckAll,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 30] = [
         AuditAction::SetupCompleted,
         AuditAction::SignedIn,
         AuditAction::SignInFailed,
@@ -63,6 +72,15 @@ impl AuditAction {
         AuditAction::PinterestEnabled,
         AuditAction::PinterestDisabled,
         AuditAction::PinterestDeleted,
+        AuditAction::ConnectLinkCreated,
+        AuditAction::ReturnOriginsChanged,
+        AuditAction::ConnectionCreated,
+        AuditAction::ConnectionReauthorized,
+        AuditAction::ConnectionAuthorizationFailed,
+        AuditAction::ConnectionRefreshed,
+        AuditAction::ConnectionStateChanged,
+        AuditAction::ConnectionDisconnected,
+        AuditAction::ConnectionsCheckAll,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +106,15 @@ impl AuditAction {
             AuditAction::PinterestEnabled => "pinterest.enabled",
             AuditAction::PinterestDisabled => "pinterest.disabled",
             AuditAction::PinterestDeleted => "pinterest.deleted",
+            AuditAction::ConnectLinkCreated => "connection.link_created",
+            AuditAction::ReturnOriginsChanged => "connection.return_origins_changed",
+            AuditAction::ConnectionCreated => "connection.created",
+            AuditAction::ConnectionReauthorized => "connection.reauthorized",
+            AuditAction::ConnectionAuthorizationFailed => "connection.authorization_failed",
+            AuditAction::ConnectionRefreshed => "connection.refreshed",
+            AuditAction::ConnectionStateChanged => "connection.state_changed",
+            AuditAction::ConnectionDisconnected => "connection.disconnected",
+            AuditAction::ConnectionsCheckAll => "connection.check_all_started",
         }
     }
 

@@ -57,6 +57,23 @@ uuid_id!(
     AuditEventId
 );
 
+uuid_id!(
+    /// An end user's Pinterest connection.
+    ConnectionId
+);
+uuid_id!(
+    /// A connect link handed to one end user.
+    ConnectLinkId
+);
+uuid_id!(
+    /// One health probe of a connection.
+    ProbeId
+);
+uuid_id!(
+    /// One "Check all" of an environment's connections.
+    HealthRunId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

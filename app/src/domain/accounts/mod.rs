@@ -30,7 +30,10 @@ pub use access::{Actor, actor_in};
 pub use audit::{AuditAction, RequestMeta};
 pub use email::{EMAIL_MAX, Email};
 pub use error::AccountsError;
-pub use ids::{AuditEventId, EnvironmentId, InvitationId, OperatorId, WorkspaceId};
+pub use ids::{
+    AuditEventId, ConnectLinkId, ConnectionId, EnvironmentId, HealthRunId, InvitationId,
+    OperatorId, ProbeId, WorkspaceId,
+};
 pub use input::{Field, InvalidInput};
 pub use names::{DisplayName, EnvironmentName, NAME_MAX, WorkspaceName};
 pub use password::{Hasher, HashingError, NewPassword, PASSWORD_MAX, PASSWORD_MIN, PasswordHash};

@@ -70,6 +70,11 @@ pub enum Event {
     Rejected { reason: String },
     /// The operator (or the application) disconnected it; tokens are deleted.
     Disconnected { by: String },
+    /// A probe read the account: Pinterest accepts the access token. `missing`
+    /// lists scopes the environment requires now that the grant lacks.
+    Verified { missing: Vec<String> },
+    /// Pinterest refused a call for lack of a scope (401 code 3, 403).
+    ScopeRefused { reason: String },
 }
 
 /// A connection's state, why, and since when (Unix milliseconds).
@@ -97,6 +102,21 @@ impl ConnectionState {
             (_, Event::Disconnected { by }) => (Revoked, format!("Disconnected by {by}.")),
             // A revoked connection has no tokens: nothing but a new authorization revives it.
             (Revoked, _) => return self.clone(),
+            // Only a new authorization gives a refresh token back.
+            (NeedsReauth, Event::Verified { .. } | Event::ScopeRefused { .. }) => {
+                return self.clone();
+            }
+            (_, Event::Verified { missing }) if missing.is_empty() => {
+                (Active, "Pinterest accepts the tokens.".to_owned())
+            }
+            (_, Event::Verified { missing }) => (
+                InsufficientScope,
+                format!(
+                    "The grant lacks {}, which this environment now requires: the end user must connect again.",
+                    missing.join(", ")
+                ),
+            ),
+            (_, Event::ScopeRefused { reason }) => (InsufficientScope, reason.clone()),
             (NeedsReauth | InsufficientScope, Event::Succeeded | Event::Transient { .. }) => {
                 return self.clone();
             }
@@ -204,6 +224,41 @@ mod tests {
         assert_eq!(s.after(&rejected(), 300).health, Health::NeedsReauth);
         let fixed = s.after(&Event::Authorized { missing: vec![] }, 400);
         assert_eq!(fixed.health, Health::Active);
+    }
+
+    #[test]
+    fn probes_confirm_scopes_against_what_the_environment_requires_now() {
+        let missing = Event::Verified {
+            missing: vec!["boards:write".into()],
+        };
+        let short = state(Health::Active).after(&missing, 200);
+        assert_eq!(
+            (short.health, short.since),
+            (Health::InsufficientScope, 200)
+        );
+        assert!(short.reason.contains("boards:write"), "{}", short.reason);
+        // The operator dropped the extra scope again: the next probe restores it.
+        let ok = short.after(&Event::Verified { missing: vec![] }, 300);
+        assert_eq!((ok.health, ok.since), (Health::Active, 300));
+        let degraded = state(Health::Degraded).after(&Event::Verified { missing: vec![] }, 300);
+        assert_eq!(degraded.health, Health::Active);
+        // A refresh token Pinterest refused is not revived by a working access token.
+        let stuck = state(Health::NeedsReauth);
+        assert_eq!(
+            stuck.after(&Event::Verified { missing: vec![] }, 300),
+            stuck
+        );
+        let refused = state(Health::Active).after(
+            &Event::ScopeRefused {
+                reason: "Pinterest refused for lack of permission.".into(),
+            },
+            400,
+        );
+        assert_eq!(refused.health, Health::InsufficientScope);
+        assert_eq!(
+            state(Health::Revoked).after(&missing, 500).health,
+            Health::Revoked
+        );
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub async fn probe(http: &reqwest::Client, request: CheckRequest<'_>) -> CheckRe
 }
 
 /// The body, up to [`BODY_MAX`] bytes (the rest is not read).
-async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+pub(super) async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         let room = BODY_MAX.saturating_sub(body.len());
@@ -177,7 +177,7 @@ fn judge(status: u16, message: Option<String>, latency_ms: i64) -> CheckResult {
 }
 
 /// Pinterest's errors are `{"code": <int>, "message": "…"}`.
-fn pinterest_message(body: &[u8]) -> Option<String> {
+pub(super) fn pinterest_message(body: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let message = value.get("message")?.as_str()?;
     let mut clean: String = message

@@ -6,6 +6,7 @@
 //! [`PinterestApi`]) with messages fit to show next to their form field.
 
 pub mod check;
+pub mod client;
 mod credentials;
 mod error;
 mod scope;

@@ -231,6 +231,16 @@ impl ScopeSet {
         ScopeSet(text.split_whitespace().filter_map(Scope::parse).collect())
     }
 
+    /// The scopes Pinterest says it granted: separated by commas or spaces.
+    /// Names pinbridge does not know are left out (they cannot be required).
+    pub fn from_granted(text: &str) -> ScopeSet {
+        ScopeSet(
+            text.split(|c: char| c == ',' || c.is_whitespace())
+                .filter_map(|name| Scope::parse(name.trim()))
+                .collect(),
+        )
+    }
+
     pub fn contains(&self, scope: Scope) -> bool {
         self.0.contains(&scope)
     }

@@ -1,6 +1,7 @@
 //! Repository functions: every SQL statement pinbridge runs, grouped by table.
 
 pub mod audit_events;
+pub mod connections;
 pub mod environments;
 pub mod invitations;
 pub mod key_canaries;

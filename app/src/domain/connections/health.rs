@@ -1,0 +1,334 @@
+//! Health probes: `GET /v5/user_account` with the connection's access token.
+//!
+//! A probe records when, how long, the HTTP status, Pinterest's error code and
+//! message, and the account it saw (flagging an account other than the one
+//! connected). A 401 is followed by one refresh and one more try, so a token
+//! that merely expired is not mistaken for a revoked one; a refresh Pinterest
+//! refuses makes the connection `needs_reauth`.
+
+use super::error::ConnectionError;
+use super::state::{ConnectionState, Event, Health};
+use super::tokens::{self, Refreshed, refresh_leased, state_changed};
+use super::{TokenColumn, open_token};
+use crate::domain::accounts::ProbeId;
+use crate::domain::db::now_ms;
+use crate::domain::db::repo::connections::{self as rows, ConnectionRow, ProbeEffect, ProbeRow};
+use crate::domain::pinterest::client::{self, CallFailure, FailureKind};
+use crate::domain::pinterest::{PinterestApi, ScopeSet};
+use crate::domain::state::AppState;
+
+/// Probe outcomes as stored.
+pub const OK: &str = "ok";
+pub const UNAUTHORIZED: &str = "unauthorized";
+pub const MISSING_SCOPE: &str = "missing_scope";
+pub const TRANSIENT: &str = "transient";
+pub const SKIPPED: &str = "skipped";
+
+/// What one probe found.
+#[derive(Clone, Debug)]
+pub struct ProbeReport {
+    pub outcome: &'static str,
+    pub health: Health,
+    pub account_changed: bool,
+}
+
+fn state_of(row: &ConnectionRow) -> ConnectionState {
+    ConnectionState {
+        health: Health::parse(&row.health).unwrap_or(Health::Revoked),
+        reason: row.health_reason.clone(),
+        since: row.health_since,
+    }
+}
+
+/// Probes a connection whose lease `claimed` holds; records the probe and its
+/// effect, and leaves the lease released.
+pub async fn probe_leased(
+    state: &AppState,
+    claimed: &ConnectionRow,
+    trigger: &str,
+) -> Result<Option<ProbeReport>, ConnectionError> {
+    let result = probe_inner(state, claimed, trigger).await;
+    // Whatever happened, the lease goes back (a no-op if the probe recorded).
+    rows::release(&state.db, &claimed.id, claimed.lease_fence).await?;
+    result
+}
+
+async fn probe_inner(
+    state: &AppState,
+    claimed: &ConnectionRow,
+    trigger: &str,
+) -> Result<Option<ProbeReport>, ConnectionError> {
+    let mut row = claimed.clone();
+    let started = now_ms();
+    let Some((_, _, api)) = tokens::app_credentials(state, &row).await? else {
+        // Nothing to probe with; try again at the next interval.
+        record(
+            state,
+            &row,
+            trigger,
+            started,
+            0,
+            None,
+            SKIPPED,
+            &state_of(&row),
+            &row.health_reason.clone(),
+        )
+        .await?;
+        return Ok(None);
+    };
+    let api = PinterestApi::parse(&api).unwrap_or(PinterestApi::Production);
+    // An access token that has expired (or is about to) is refreshed first.
+    if row.access_expires_at.is_some_and(|e| e <= started + 60_000)
+        && Health::parse(&row.health).is_some_and(Health::usable)
+    {
+        refresh_and_reread(state, &mut row, trigger).await?;
+    }
+    let mut attempt = call(state, &row, api).await?;
+    let mut latency = attempt.latency_ms;
+    if let Err(f) = &attempt.result
+        && f.kind == FailureKind::Rejected
+        && Health::parse(&row.health).is_some_and(Health::usable)
+    {
+        // After a 401: one refresh, one more try.
+        if refresh_and_reread(state, &mut row, "after_401").await? == Some(Refreshed::Stored) {
+            attempt = call(state, &row, api).await?;
+            latency += attempt.latency_ms;
+        }
+    }
+    let before = state_of(&row);
+    let now = now_ms();
+    let (outcome, event, status, failure, account) = match &attempt.result {
+        Ok(account) => {
+            let required = ScopeSet::from_stored(&required_scopes(state, &row).await?);
+            let granted = ScopeSet::from_stored(&row.scopes_granted);
+            let missing = required
+                .without(&granted)
+                .into_iter()
+                .map(|s| s.as_str().to_owned())
+                .collect();
+            (
+                OK,
+                Some(Event::Verified { missing }),
+                Some(200),
+                None,
+                Some(account.clone()),
+            )
+        }
+        Err(f) => {
+            let event = match f.kind {
+                FailureKind::Transient => Some(Event::Transient {
+                    reason: format!("Health check failed: {}", f.summary),
+                }),
+                FailureKind::MissingScope => Some(Event::ScopeRefused {
+                    reason: format!(
+                        "Pinterest refused the token for lack of a scope{}: the end user must connect again.",
+                        f.message
+                            .as_deref()
+                            .map(|m| format!(" (\u{201c}{m}\u{201d})"))
+                            .unwrap_or_default()
+                    ),
+                }),
+                // The refresh already decided (needs_reauth, or it could not run);
+                // a token refused right after a successful refresh is dead too.
+                FailureKind::Rejected => Some(Event::Rejected {
+                    reason: format!(
+                        "Pinterest refuses the access token (HTTP {}{}): the end user must connect again.",
+                        f.http_status.unwrap_or_default(),
+                        f.message
+                            .as_deref()
+                            .map(|m| format!(", \u{201c}{m}\u{201d}"))
+                            .unwrap_or_default()
+                    ),
+                }),
+            };
+            let outcome = match f.kind {
+                FailureKind::Transient => TRANSIENT,
+                FailureKind::MissingScope => MISSING_SCOPE,
+                FailureKind::Rejected => UNAUTHORIZED,
+            };
+            (outcome, event, f.http_status, Some(f.clone()), None)
+        }
+    };
+    let after = event.map_or(before.clone(), |e| before.after(&e, now));
+    let changed = account
+        .as_ref()
+        .is_some_and(|a| !row.account_id.is_empty() && a.id != row.account_id);
+    let mismatch = if changed {
+        account.as_ref().map(|a| {
+            format!(
+                "A probe saw @{} (id {}), not the connected @{} (id {}).",
+                a.username, a.id, row.account_username, row.account_id
+            )
+        })
+    } else if account.is_some() {
+        None
+    } else {
+        row.account_mismatch.clone()
+    };
+    let probe = ProbeRow {
+        id: ProbeId::generate(),
+        connection_id: row.id.clone(),
+        workspace_id: row.workspace_id.clone(),
+        checked_at: now,
+        trigger: trigger.to_owned(),
+        outcome: outcome.to_owned(),
+        latency_ms: latency,
+        http_status: status.map(i64::from),
+        error_code: failure.as_ref().and_then(|f: &CallFailure| f.code),
+        error_message: failure
+            .as_ref()
+            .map(|f| f.message.clone().unwrap_or_else(|| f.summary.clone())),
+        account_id: account.as_ref().map(|a| a.id.clone()),
+        account_username: account.as_ref().map(|a| a.username.clone()),
+        account_changed: changed,
+    };
+    let effect = ProbeEffect {
+        fence: row.lease_fence,
+        health: after.health.as_str().to_owned(),
+        health_reason: after.reason.clone(),
+        health_since: after.since,
+        next_probe_at: now + super::jittered(state.config.health_check_interval_ms(), 0.1),
+        account_mismatch: mismatch,
+    };
+    if !rows::record_probe(&state.db, &probe, &effect).await? {
+        return Ok(None);
+    }
+    if after.health != before.health {
+        state_changed(state, &row, &before, &after, trigger).await?;
+    }
+    Ok(Some(ProbeReport {
+        outcome,
+        health: after.health,
+        account_changed: changed,
+    }))
+}
+
+/// Records a probe that did not reach Pinterest.
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    state: &AppState,
+    row: &ConnectionRow,
+    trigger: &str,
+    at: i64,
+    latency: i64,
+    status: Option<i64>,
+    outcome: &str,
+    current: &ConnectionState,
+    reason: &str,
+) -> Result<(), ConnectionError> {
+    let probe = ProbeRow {
+        id: ProbeId::generate(),
+        connection_id: row.id.clone(),
+        workspace_id: row.workspace_id.clone(),
+        checked_at: at,
+        trigger: trigger.to_owned(),
+        outcome: outcome.to_owned(),
+        latency_ms: latency,
+        http_status: status,
+        error_code: None,
+        error_message: Some(
+            "The environment's Pinterest integration is disabled or not configured.".into(),
+        ),
+        account_id: None,
+        account_username: None,
+        account_changed: false,
+    };
+    let effect = ProbeEffect {
+        fence: row.lease_fence,
+        health: current.health.as_str().to_owned(),
+        health_reason: reason.to_owned(),
+        health_since: current.since,
+        next_probe_at: at + super::jittered(state.config.health_check_interval_ms(), 0.1),
+        account_mismatch: row.account_mismatch.clone(),
+    };
+    rows::record_probe(&state.db, &probe, &effect).await?;
+    Ok(())
+}
+
+async fn required_scopes(state: &AppState, row: &ConnectionRow) -> Result<String, ConnectionError> {
+    Ok(crate::domain::db::repo::pinterest_settings::find(
+        &state.db,
+        &row.workspace_id,
+        &row.environment_id,
+    )
+    .await?
+    .map(|s| s.scopes)
+    .unwrap_or_else(|| row.scopes_required.clone()))
+}
+
+/// Refreshes under the held lease and reads the row again (new tokens, state).
+async fn refresh_and_reread(
+    state: &AppState,
+    row: &mut ConnectionRow,
+    trigger: &str,
+) -> Result<Option<Refreshed>, ConnectionError> {
+    let outcome = refresh_leased(state, row, trigger).await?;
+    if let Some(fresh) = rows::find_by_id(&state.db, &row.id).await? {
+        // Keep our fence: the lease is still ours unless it lapsed, in which case
+        // the probe's write is refused by the fence and nothing is recorded.
+        let fence = row.lease_fence;
+        *row = fresh;
+        row.lease_fence = fence;
+    }
+    Ok(Some(outcome))
+}
+
+async fn call(
+    state: &AppState,
+    row: &ConnectionRow,
+    api: PinterestApi,
+) -> Result<client::Timed<client::Account>, ConnectionError> {
+    let Some(stored) = row.access_token.as_deref() else {
+        return Ok(client::Timed {
+            result: Err(CallFailure {
+                kind: FailureKind::Rejected,
+                http_status: None,
+                code: None,
+                message: None,
+                request_id: None,
+                retry_after_secs: None,
+                summary: "The connection holds no token.".into(),
+            }),
+            latency_ms: 0,
+        });
+    };
+    let token = open_token(
+        &state.keys,
+        &row.workspace_id,
+        &row.id,
+        TokenColumn::Access,
+        stored,
+    )?;
+    Ok(client::user_account(
+        &state.http,
+        state.config.api_base(api),
+        &token,
+        state.config.pinterest_timeout,
+    )
+    .await)
+}
+
+/// "Check now": probes at once if the connection is free, otherwise hands the
+/// probe to whoever holds it next (it is made due). Answers whether it ran here.
+pub async fn check_now(
+    state: &AppState,
+    row: &ConnectionRow,
+) -> Result<Option<ProbeReport>, ConnectionError> {
+    let now = now_ms();
+    let owner = tokens::lease_owner();
+    match rows::claim(
+        &state.db,
+        &row.id,
+        &owner,
+        now,
+        now + tokens::lease_ms(state),
+    )
+    .await?
+    {
+        Some(claimed) => probe_leased(state, &claimed, "operator").await,
+        None => {
+            rows::make_probe_due(&state.db, &row.id, now).await?;
+            Ok(None)
+        }
+    }
+}
