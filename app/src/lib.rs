@@ -19,9 +19,9 @@ use leptos_router::{SsrMode, path};
 
 use components::{Layout, PublicFrame};
 use routes::{
-    AuditPage, EnvironmentIndex, EnvironmentsPage, ErrorPage, InstallationPage, IntegrationsPage,
-    InvitationPage, MembersPage, NotFound, PinterestPage, PreferencesPage, SetupPage, SignInPage,
-    WorkspaceFrame, WorkspaceIndex, WorkspacesPage,
+    AuditPage, ConnectionPage, ConnectionsPage, EnvironmentIndex, EnvironmentsPage, ErrorPage,
+    InstallationPage, IntegrationsPage, InvitationPage, MembersPage, NotFound, PinterestPage,
+    PreferencesPage, SetupPage, SignInPage, WorkspaceFrame, WorkspaceIndex, WorkspacesPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -74,6 +74,8 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("e/:env") view=EnvironmentIndex ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/integrations") view=IntegrationsPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/integrations/pinterest") view=PinterestPage ssr=SsrMode::Async/>
+                            <Route path=path!("e/:env/connections") view=ConnectionsPage ssr=SsrMode::Async/>
+                            <Route path=path!("e/:env/connections/:id") view=ConnectionPage ssr=SsrMode::Async/>
                             <Route path=path!("environments") view=EnvironmentsPage ssr=SsrMode::Async/>
                             <Route path=path!("members") view=MembersPage ssr=SsrMode::Async/>
                             <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>

@@ -26,7 +26,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
-use crate::ops;
+use crate::{connect, ops};
 
 /// Largest request body accepted anywhere.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -96,6 +96,12 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
+        // The end user's pages: no operator session, no portal layers.
+        .route(
+            "/connect/{token}",
+            get(connect::show).post(connect::continue_to_pinterest),
+        )
+        .route("/integration-callback", get(connect::callback))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .merge(portal)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

@@ -55,7 +55,7 @@ pub async fn delete_environment(
     let (state, actor) = super::context::actor(&workspace).await?;
     actor.require_configure()?;
     let id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
-    // No connections exist before the connections feature; it will count them here.
+    // Connections are counted inside the delete's transaction.
     let connections = 0;
     environments::delete(
         &state.db,
@@ -82,6 +82,10 @@ pub async fn load_integrations(
     let (state, actor) = super::context::actor(&workspace).await?;
     let env = environments::find_by_slug(&state.db, &actor, &environment).await?;
     let pinterest = settings::find(&state.db, &actor, &env.id).await?;
+    let counts = crate::domain::connections::portal::counts_by_environment(&state.db, &actor)
+        .await?
+        .remove(&env.id)
+        .unwrap_or_else(crate::domain::connections::portal::empty_counts);
     Ok(IntegrationsView {
         environment: super::workspaces::ssr::environment_view(env),
         integrations: vec![IntegrationCard {
@@ -89,8 +93,7 @@ pub async fn load_integrations(
             name: "Pinterest".into(),
             description: "Let your users connect their Pinterest accounts, so your application and agents can read and manage their boards, pins and account data.".into(),
             state: super::pinterest::ssr::integration_state(pinterest.as_ref()),
-            // Connections arrive with the connections feature; none exist before it.
-            connections: 0,
+            connections: super::connections::ssr::counts_view(&counts),
         }],
     })
 }

@@ -20,6 +20,9 @@ pub struct Flash {
     /// What a successful form said ("Saved."), for a page loaded after a plain post.
     #[serde(default)]
     pub notices: Vec<String>,
+    /// A just-made connect link (shown once).
+    #[serde(default)]
+    pub connect_link: Option<crate::models::IssuedConnectLink>,
 }
 
 /// The fields of one refused form, by the path of the server function it was sent to.

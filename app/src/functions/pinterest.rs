@@ -17,6 +17,10 @@ pub async fn load_pinterest(
     let (state, actor) = super::context::actor(&workspace).await?;
     let env = environments::find_by_slug(&state.db, &actor, &environment).await?;
     let stored = settings::find(&state.db, &actor, &env.id).await?;
+    let counts = crate::domain::connections::portal::counts_by_environment(&state.db, &actor)
+        .await?
+        .remove(&env.id)
+        .unwrap_or_else(crate::domain::connections::portal::empty_counts);
     Ok(PinterestPageView {
         can_configure: actor.role().can_configure(),
         redirect_uri: state.config.redirect_uri(),
@@ -26,8 +30,7 @@ pub async fn load_pinterest(
         scope_groups: ssr::scope_groups(stored.as_ref()),
         state: ssr::integration_state(stored.as_ref()),
         settings: stored.map(ssr::settings_view),
-        // Connections arrive with the connections feature; none exist before it.
-        connections: 0,
+        connections: super::connections::ssr::counts_view(&counts),
         notices: super::flash::notices(),
         environment: super::workspaces::ssr::environment_view(env),
     })
@@ -145,7 +148,7 @@ pub async fn delete_pinterest(
     let (state, actor) = super::context::actor(&workspace).await?;
     actor.require_configure()?;
     let environment_id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
-    // No connections exist before the connections feature; it will count them here.
+    // Connections are counted inside the delete's transaction.
     let connections = 0;
     let environment_name = settings::delete(
         &state.db,

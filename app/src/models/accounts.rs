@@ -222,7 +222,7 @@ pub struct IntegrationCard {
     pub name: String,
     pub description: String,
     pub state: IntegrationState,
-    pub connections: u64,
+    pub connections: super::ConnectionCounts,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

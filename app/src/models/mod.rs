@@ -1,6 +1,7 @@
 //! Wire types shared by the server and the browser.
 
 mod accounts;
+mod connections;
 mod pinterest;
 mod portal;
 mod preferences;
@@ -11,6 +12,10 @@ pub use accounts::{
     IntegrationsView, InvitationView, IssuedInvitation, MemberRole, MemberView, MembersView,
     OperatorView, PendingInvitationView, SetupLinkState, SignInView, WorkspaceSummary,
     WorkspaceView,
+};
+pub use connections::{
+    CheckAllView, ConnectionCounts, ConnectionDetailView, ConnectionRowView, ConnectionsPageView,
+    IssuedConnectLink, ProbeView, STATES, ScopeCompareView, state_class, state_label,
 };
 pub use pinterest::{
     CheckOutcomeView, CredentialCheckView, PinterestPageView, PinterestSaved,

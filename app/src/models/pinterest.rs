@@ -22,7 +22,7 @@ pub struct PinterestPageView {
     pub scope_groups: Vec<ScopeGroupView>,
     /// `None` until Pinterest is configured in this environment.
     pub settings: Option<PinterestSettingsView>,
-    pub connections: u64,
+    pub connections: super::ConnectionCounts,
     /// What a form sent without JavaScript said just before this page load.
     pub notices: Vec<String>,
 }

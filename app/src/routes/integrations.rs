@@ -47,10 +47,8 @@ pub fn IntegrationsPage() -> impl IntoView {
 
 #[component]
 fn Card(card: IntegrationCard, href: String) -> impl IntoView {
-    let connections = match card.connections {
-        1 => "1 connection".to_owned(),
-        n => format!("{n} connections"),
-    };
+    let connections = card.connections.summary();
+    let connections_href = href.replace("/integrations/pinterest", "/connections");
     view! {
         <article class="card integration-card" data-integration=card.key.clone()>
             <header class="integration-head">
@@ -60,7 +58,7 @@ fn Card(card: IntegrationCard, href: String) -> impl IntoView {
             </header>
             <p>{card.description}</p>
             <footer class="integration-foot">
-                <span class="muted small">{connections}</span>
+                <a class="muted small" href=connections_href data-field="connections">{connections}</a>
                 <a class="button button-secondary" href=href>
                     {if card.state == IntegrationState::NotConfigured { format!("Set up {}", card.name) } else { "Settings".to_owned() }}
                 </a>

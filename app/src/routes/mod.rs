@@ -1,6 +1,7 @@
 //! Pages, by area.
 
 mod audit;
+mod connections;
 mod environments;
 mod error_page;
 mod installation;
@@ -16,6 +17,7 @@ pub mod workspace_frame;
 mod workspaces;
 
 pub use audit::AuditPage;
+pub use connections::{ConnectionPage, ConnectionsPage};
 pub use environments::EnvironmentsPage;
 pub use error_page::ErrorPage;
 pub use installation::InstallationPage;

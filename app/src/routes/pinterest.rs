@@ -142,7 +142,7 @@ fn Pinterest(view: PinterestPageView, workspace: String, actions: Actions) -> im
             })}
             <SetupGuide configured redirect_uri=redirect_uri.clone()/>
             <RedirectUri redirect_uri warnings=redirect_warnings/>
-            {settings.clone().map(|s| view! { <Summary s connections/> })}
+            {settings.clone().map(|s| view! { <Summary s connections connections_href=format!("/w/{workspace}/e/{}/connections", environment.slug)/> })}
             {can_configure.then(|| view! {
                 <SettingsForm
                     workspace=workspace.clone()
@@ -258,7 +258,11 @@ fn RedirectUri(redirect_uri: String, warnings: Vec<String>) -> impl IntoView {
 
 /// The stored settings at a glance.
 #[component]
-fn Summary(s: PinterestSettingsView, connections: u64) -> impl IntoView {
+fn Summary(
+    s: PinterestSettingsView,
+    connections: crate::models::ConnectionCounts,
+    connections_href: String,
+) -> impl IntoView {
     let api = if s.api == "sandbox" {
         "Sandbox"
     } else {
@@ -280,7 +284,10 @@ fn Summary(s: PinterestSettingsView, connections: u64) -> impl IntoView {
                 <dt>"Scopes"</dt>
                 <dd class="scope-list">{s.scopes.iter().map(|n| view! { <code>{n.clone()}</code> " " }).collect_view()}</dd>
                 <dt>"Connections"</dt>
-                <dd>{connections}</dd>
+                <dd data-field="connections">
+                    {connections.summary()} " · "
+                    <a href=connections_href>"Connections"</a>
+                </dd>
                 <dt>"Last changed"</dt>
                 <dd>{format_utc(s.updated_at)} " by " {s.updated_by.clone()}</dd>
             </dl>

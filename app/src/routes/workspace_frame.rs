@@ -250,6 +250,7 @@ fn SideNav(w: WorkspaceView) -> impl IntoView {
                     <p class="nav-heading">{e.name.clone()}</p>
                     <ul>
                         <li><A href=format!("/w/{ws}/e/{}/integrations", e.slug)>"Integrations"</A></li>
+                        <li><A href=format!("/w/{ws}/e/{}/connections", e.slug)>"Connections"</A></li>
                     </ul>
                 }
             })

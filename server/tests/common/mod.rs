@@ -119,7 +119,22 @@ impl TestApp {
 
     /// [`TestApp::spawn`] with more command-line settings (`--flag`, `value`, …).
     pub async fn spawn_with(extra: &[&str]) -> Self {
-        let db = TestDb::new().await;
+        Self::spawn_on(TestDb::new().await, extra).await
+    }
+
+    /// A second pinbridge process sharing `other`'s database (and keys): it does
+    /// not drop the database when it stops.
+    pub async fn spawn_sharing(other: &TestApp, extra: &[&str]) -> Self {
+        let db = TestDb {
+            url: other.db.url.clone(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            pg_name: None,
+        };
+        // SQLite: the same database file finds the same generated key file.
+        Self::spawn_on(db, extra).await
+    }
+
+    async fn spawn_on(db: TestDb, extra: &[&str]) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
@@ -127,8 +142,6 @@ impl TestApp {
             "pinbridge".to_owned(),
             "--database-url".into(),
             db.url.clone(),
-            "--public-url".into(),
-            base.clone(),
             "--listen-addr".into(),
             addr.to_string(),
             "--site-root".into(),
@@ -137,6 +150,11 @@ impl TestApp {
         if backend() == TestBackend::Postgres {
             args.push("--encryption-keys".into());
             args.push(key_spec(&[("k1", 1)]));
+        }
+        // A test may name the public URL itself (a restarted process keeps its address).
+        if !extra.contains(&"--public-url") {
+            args.push("--public-url".into());
+            args.push(base.clone());
         }
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         let config = Config::from_settings(Cli::try_parse_from_args(&args).settings).unwrap();

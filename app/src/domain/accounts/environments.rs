@@ -137,10 +137,9 @@ pub async fn rename(
 
 /// Deletes an environment once `typed_name` repeats its name exactly.
 ///
-/// `connections` is how many connections the environment has: deletion is
-/// refused while it is not zero. There is no connections table yet, so callers
-/// pass 0; when connections exist, count them with a repository function and
-/// pass that (ideally read inside this transaction, replacing the argument).
+/// Deletion is refused while the environment has connections that hold tokens;
+/// they are counted inside the transaction (`connections` is a floor for that
+/// count, which tests use to simulate them).
 pub async fn delete(
     db: &Db,
     actor: &Actor,
@@ -158,6 +157,8 @@ pub async fn delete(
     if typed_name.trim() != env.name {
         return Err(AccountsError::EnvironmentConfirmationMismatch);
     }
+    let live = crate::domain::db::repo::connections::count_live_tx(&mut tx, ws, id).await?;
+    let connections = connections.max(u64::try_from(live).unwrap_or(0));
     if connections > 0 {
         return Err(AccountsError::EnvironmentInUse { connections });
     }

@@ -452,9 +452,9 @@ pub async fn set_enabled(
 }
 
 /// Deletes the environment's configuration (secret included) once the
-/// environment's name is typed again; answers that name. Refused while connections exist:
-/// `connections` is their count (no connections exist before that feature, so
-/// callers pass 0 until it counts them).
+/// environment's name is typed again; answers that name. Refused while connections
+/// that hold tokens exist: they are counted inside the transaction (`connections`
+/// is a floor for that count, which tests use to simulate them).
 pub async fn delete(
     db: &Db,
     actor: &Actor,
@@ -475,6 +475,9 @@ pub async fn delete(
     if typed_name.trim() != env.name {
         return Err(PinterestError::ConfirmationMismatch);
     }
+    let live =
+        crate::domain::db::repo::connections::count_live_tx(&mut tx, ws, environment_id).await?;
+    let connections = connections.max(u64::try_from(live).unwrap_or(0));
     if connections > 0 {
         return Err(PinterestError::InUse { connections });
     }

@@ -1,0 +1,563 @@
+//! [Environment] → Connections: the end users' Pinterest connections, with counts
+//! per state, filter, search and paging; a form for new connect links; "Check
+//! all"; the allowed return origins. And one connection's page.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::components::{CopyButton, FormError, TextField, last_error, reset_on_success};
+use crate::errors::AppError;
+use crate::functions::connections::{
+    CheckAllConnections, CheckConnection, CreateConnectLink, DisconnectConnection,
+    RefreshConnection, SaveReturnOrigins, load_connection, load_connections,
+};
+use crate::models::{
+    ConnectionDetailView, ConnectionsPageView, IssuedConnectLink, STATES, format_utc, state_class,
+    state_label,
+};
+use crate::routes::workspace_frame::{LoadError, WorkspaceCtx};
+
+fn bump_on_success<S>(action: ServerAction<S>, changed: RwSignal<u32>)
+where
+    S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(_))) {
+            changed.update(|n| *n += 1);
+        }
+    });
+}
+
+#[derive(Clone, Copy)]
+struct ListActions {
+    link: ServerAction<CreateConnectLink>,
+    origins: ServerAction<SaveReturnOrigins>,
+    check_all: ServerAction<CheckAllConnections>,
+}
+
+#[component]
+pub fn ConnectionsPage() -> impl IntoView {
+    let ctx = WorkspaceCtx::get();
+    let params = use_params_map();
+    let query = use_query_map();
+    let environment = Memo::new(move |_| params.read().get("env").unwrap_or_default());
+    let filter = Memo::new(move |_| {
+        let q = query.read();
+        (
+            q.get("state").filter(|s| !s.is_empty()),
+            q.get("q").filter(|s| !s.is_empty()),
+            q.get("page").and_then(|p| p.parse::<i64>().ok()),
+        )
+    });
+    let actions = ListActions {
+        link: ServerAction::new(),
+        origins: ServerAction::new(),
+        check_all: ServerAction::new(),
+    };
+    let changed = RwSignal::new(0u32);
+    bump_on_success(actions.origins, changed);
+    bump_on_success(actions.check_all, changed);
+    let data = Resource::new(
+        move || {
+            (
+                ctx.workspace.get(),
+                environment.get(),
+                filter.get(),
+                changed.get(),
+            )
+        },
+        |(ws, env, (state, search, page), _)| load_connections(ws, env, state, search, page),
+    );
+    // While a "Check all" runs, reload its progress every second (with JavaScript).
+    Effect::new(move |_| {
+        if let Some(Ok(view)) = data.get()
+            && view.check_all.as_ref().is_some_and(|c| !c.finished())
+        {
+            set_timeout(
+                move || changed.update(|n| *n += 1),
+                std::time::Duration::from_secs(1),
+            );
+        }
+    });
+    view! {
+        <Title text="Connections · pinbridge"/>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view) => view! { <Connections view workspace=ctx.workspace.get_untracked() actions/> }.into_any(),
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn list_href(base: &str, state: Option<&str>, search: &str, page: i64) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = state {
+        parts.push(format!("state={s}"));
+    }
+    if !search.is_empty() {
+        let encoded: String = search
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        parts.push(format!("q={encoded}"));
+    }
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    if parts.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", parts.join("&"))
+    }
+}
+
+#[component]
+fn Connections(
+    view: ConnectionsPageView,
+    workspace: String,
+    actions: ListActions,
+) -> impl IntoView {
+    let base = format!("/w/{workspace}/e/{}/connections", view.environment.slug);
+    let pinterest = format!(
+        "/w/{workspace}/e/{}/integrations/pinterest",
+        view.environment.slug
+    );
+    let env_id = view.environment.id.clone();
+    let (ws_check, env_check) = (workspace.clone(), env_id.clone());
+    let (ws_link, env_link) = (workspace.clone(), env_id.clone());
+    let filter_state = view.filter_state.clone();
+    let search = view.search.clone();
+    let chips = {
+        let mut all = vec![(None, "All".to_owned(), view.counts.total())];
+        all.extend(
+            STATES
+                .iter()
+                .map(|(s, l)| (Some(*s), (*l).to_owned(), view.counts.get(s))),
+        );
+        all.into_iter()
+            .map(|(state, label, n)| {
+                let current = state.map(str::to_owned) == filter_state;
+                view! {
+                    <a class="chip" class:chip-current=current href=list_href(&base, state, "", 1)
+                        aria-current=current.then_some("page") data-state=state.unwrap_or("all")>
+                        {label} " " <strong>{n}</strong>
+                    </a>
+                }
+            })
+            .collect_view()
+    };
+    let pages = (view.matching + view.page_size - 1) / view.page_size;
+    let prev =
+        (view.page > 1).then(|| list_href(&base, filter_state.as_deref(), &search, view.page - 1));
+    let next = (view.page < pages)
+        .then(|| list_href(&base, filter_state.as_deref(), &search, view.page + 1));
+    let rows = view
+        .rows
+        .iter()
+        .map(|r| {
+            let href = format!("{base}/{}", r.id);
+            view! {
+                <tr data-connection=r.id.clone() data-state=r.state.clone()>
+                    <td>
+                        <a href=href>{r.display_name.clone().unwrap_or_else(|| r.end_user_id.clone())}</a>
+                        {r.display_name.as_ref().map(|_| view! { <br/><span class="muted small">{r.end_user_id.clone()}</span> })}
+                    </td>
+                    <td>"@" {r.username.clone()} {r.account_changed.then(|| view! { " " <span class="status status-warn">"account changed"</span> })}</td>
+                    <td><span class=state_class(&r.state)>{state_label(&r.state)}</span><br/><span class="muted small">{r.reason.clone()}</span></td>
+                    <td class="small">{format_utc(r.since)}</td>
+                    <td class="small">{r.last_probe_at.map(format_utc).unwrap_or_else(|| "never".into())}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let empty = view.rows.is_empty();
+    let notices = view
+        .notices
+        .iter()
+        .map(|n| view! { <p class="notice" role="status">{n.clone()}</p> })
+        .collect_view();
+    let progress = view.check_all.clone().map(|c| {
+        let running = !c.finished();
+        view! {
+            <p class="notice" role="status" data-field="check-all-progress">
+                {if running { "Checking: " } else { "Last check all: " }}
+                {c.done} " of " {c.total} " checked · started by " {c.started_by.clone()} " at " {format_utc(c.started_at)}
+            </p>
+            {running.then(|| view! { <noscript><meta http-equiv="refresh" content="2"/></noscript> })}
+        }
+    });
+    view! {
+        <section class="page connections-page">
+            <nav class="breadcrumbs" aria-label="Breadcrumb">
+                <span>{view.environment.name.clone()}</span>
+                <span aria-hidden="true">" / "</span>
+                <span aria-current="page">"Connections"</span>
+            </nav>
+            <h1>"Connections"</h1>
+            <p class="lead">
+                "End users who connected their Pinterest account in " {view.environment.name.clone()}
+                ". pinbridge keeps their tokens fresh and checks their health."
+            </p>
+            {notices}
+            {(!view.integration_ready).then(|| view! {
+                <p class="warning" role="note">
+                    "Pinterest is not configured or is disabled in this environment, so no new connections can be made. "
+                    <a href=pinterest.clone()>"Pinterest settings"</a>
+                </p>
+            })}
+            <nav class="chips" aria-label="Filter by state">{chips}</nav>
+            {(view.can_configure && view.integration_ready).then(|| view! {
+                <NewLink workspace=ws_link.clone() environment_id=env_link.clone() action=actions.link issued=view.issued_link.clone()/>
+            })}
+            <div class="card">
+                <form method="get" action=base.clone() class="filters">
+                    <div class="field">
+                        <label for="connections-state">"State"</label>
+                        <select id="connections-state" name="state">
+                            <option value="" selected=view.filter_state.is_none()>"Any"</option>
+                            {STATES.iter().map(|(s, l)| view! {
+                                <option value=*s selected=view.filter_state.as_deref() == Some(*s)>{*l}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="connections-search">"Search"</label>
+                        <input id="connections-search" name="q" type="search" value=view.search.clone()
+                            placeholder="End user or Pinterest username" maxlength="100"/>
+                    </div>
+                    <button type="submit" class="button button-secondary">"Filter"</button>
+                </form>
+                {progress}
+                {view.can_configure.then(|| view! {
+                    <ActionForm action=actions.check_all attr:class="inline-form">
+                        <input type="hidden" name="workspace" value=ws_check.clone()/>
+                        <input type="hidden" name="environment_id" value=env_check.clone()/>
+                        <button type="submit" class="button button-secondary">"Check all"</button>
+                    </ActionForm>
+                    <FormError error=last_error(actions.check_all) fields=&[]/>
+                })}
+                {if empty {
+                    view! { <p class="muted" data-field="no-connections">"No connections match."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="table connections-table">
+                            <thead><tr><th>"End user"</th><th>"Pinterest account"</th><th>"State"</th><th>"Since"</th><th>"Last check"</th></tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    }.into_any()
+                }}
+                <nav class="pager" aria-label="Pages">
+                    <span class="muted small">{view.matching} " matching · page " {view.page} " of " {pages.max(1)}</span>
+                    {prev.map(|h| view! { <a href=h rel="prev">"Previous"</a> })}
+                    {next.map(|h| view! { <a href=h rel="next">"Next"</a> })}
+                </nav>
+            </div>
+            {view.can_configure.then(|| view! {
+                <Origins workspace=workspace.clone() environment_id=env_id.clone() action=actions.origins origins=view.return_origins.clone()/>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn NewLink(
+    workspace: String,
+    environment_id: String,
+    action: ServerAction<CreateConnectLink>,
+    issued: Option<IssuedConnectLink>,
+) -> impl IntoView {
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(action, form);
+    let error = last_error(action);
+    let shown = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .or_else(|| issued.clone())
+            .map(|l| {
+                view! {
+                    <div class="card issued" role="status" data-field="connect-link">
+                        <p>"Connect link for " <strong>{l.end_user_id.clone()}</strong>
+                           ", valid until " {format_utc(l.expires_at)} ". It is shown only now: send it to the end user."</p>
+                        <div class="copy-field">
+                            <code data-field="connect-link-url">{l.url.clone()}</code>
+                            <CopyButton text=l.url.clone() label="Copy connect link"/>
+                        </div>
+                    </div>
+                }
+            })
+    };
+    view! {
+        <details class="card" open=true>
+            <summary><h2 class="inline">"New connect link"</h2></summary>
+            <p class="hint">"A single-use link for one end user, valid for 30 minutes."</p>
+            <ActionForm action node_ref=form attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="workspace" value=workspace/>
+                <input type="hidden" name="environment_id" value=environment_id/>
+                <TextField label="End user id" name="end_user_id" id="link-end-user" maxlength=200
+                    hint="Your product's id for this person; connecting again later updates their connection." error/>
+                <TextField label="Display name (optional)" name="display_name" id="link-display-name" maxlength=100 error/>
+                <TextField label="Return URL (optional)" name="return_url" id="link-return-url" kind="url" maxlength=2000
+                    hint="Where to send them afterwards; its origin must be in the allowed return origins below." error/>
+                <FormError error fields=&["end_user_id", "display_name", "return_url"]/>
+                <button type="submit" class="button">"Create link"</button>
+            </ActionForm>
+            {shown}
+        </details>
+    }
+}
+
+#[component]
+fn Origins(
+    workspace: String,
+    environment_id: String,
+    action: ServerAction<SaveReturnOrigins>,
+    origins: Vec<String>,
+) -> impl IntoView {
+    let error = last_error(action);
+    let message = Signal::derive(move || error.get().and_then(|e| e.for_field("origins")));
+    view! {
+        <div class="card">
+            <h2>"Allowed return origins"</h2>
+            <p class="hint">"A connect link may send its end user back only to these origins (scheme, host and port, one per line), for example https://app.example.com."</p>
+            <ActionForm action attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="workspace" value=workspace/>
+                <input type="hidden" name="environment_id" value=environment_id/>
+                <div class="field" class:field-invalid=move || message.read().is_some()>
+                    <label for="return-origins">"Origins"</label>
+                    <textarea id="return-origins" name="origins" rows="3">{origins.join("\n")}</textarea>
+                    {move || message.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                </div>
+                <FormError error fields=&["origins"]/>
+                <button type="submit" class="button button-secondary">"Save origins"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct DetailActions {
+    check: ServerAction<CheckConnection>,
+    refresh: ServerAction<RefreshConnection>,
+    disconnect: ServerAction<DisconnectConnection>,
+}
+
+#[component]
+pub fn ConnectionPage() -> impl IntoView {
+    let ctx = WorkspaceCtx::get();
+    let params = use_params_map();
+    let environment = Memo::new(move |_| params.read().get("env").unwrap_or_default());
+    let connection = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let actions = DetailActions {
+        check: ServerAction::new(),
+        refresh: ServerAction::new(),
+        disconnect: ServerAction::new(),
+    };
+    let changed = RwSignal::new(0u32);
+    bump_on_success(actions.check, changed);
+    bump_on_success(actions.refresh, changed);
+    bump_on_success(actions.disconnect, changed);
+    let data = Resource::new(
+        move || {
+            (
+                ctx.workspace.get(),
+                environment.get(),
+                connection.get(),
+                changed.get(),
+            )
+        },
+        |(ws, env, id, _)| load_connection(ws, env, id),
+    );
+    view! {
+        <Title text="Connection · pinbridge"/>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view) => view! { <Connection view workspace=ctx.workspace.get_untracked() actions/> }.into_any(),
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Connection(
+    view: ConnectionDetailView,
+    workspace: String,
+    actions: DetailActions,
+) -> impl IntoView {
+    let list = format!("/w/{workspace}/e/{}/connections", view.environment.slug);
+    let r = view.row.clone();
+    let revoked = r.state == "revoked";
+    let latest = move || {
+        let mut all = Vec::new();
+        for value in [
+            actions.check.value().get(),
+            actions.refresh.value().get(),
+            actions.disconnect.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            match value {
+                Ok(n) => all.push(view! { <p class="notice" role="status">{n}</p> }.into_any()),
+                Err(e) => {
+                    all.push(view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any())
+                }
+            }
+        }
+        all
+    };
+    let flash = view
+        .notices
+        .iter()
+        .map(|n| view! { <p class="notice" role="status">{n.clone()}</p> })
+        .collect_view();
+    let scopes = view
+        .scopes
+        .iter()
+        .map(|s| {
+            let (class, word) = match (s.required, s.granted) {
+                (true, true) => ("status status-ok", "granted"),
+                (true, false) => ("status status-bad", "required, not granted"),
+                (false, true) => ("status status-off", "granted, not required"),
+                (false, false) => ("status status-off", ""),
+            };
+            view! { <li data-scope=s.name.clone()><code>{s.name.clone()}</code> " " <span class=class>{word}</span></li> }
+        })
+        .collect_view();
+    let probes = view
+        .probes
+        .iter()
+        .map(|p| {
+            view! {
+                <tr data-outcome=p.outcome.clone()>
+                    <td class="small">{format_utc(p.at)}</td>
+                    <td>{p.outcome.replace('_', " ")}</td>
+                    <td class="small">{p.trigger.replace('_', " ")}</td>
+                    <td class="small">{p.latency_ms} " ms"</td>
+                    <td class="small">{p.http_status.map(|s| s.to_string()).unwrap_or_else(|| "–".into())}</td>
+                    <td class="small">{p.error_code.map(|c| format!("code {c}: ")).unwrap_or_default()}{p.error_message.clone().unwrap_or_default()}</td>
+                    <td class="small">{p.username.clone().map(|u| format!("@{u}")).unwrap_or_default()}{p.account_changed.then_some(" (different account)")}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let time = |t: Option<i64>| t.map(format_utc).unwrap_or_else(|| "–".into());
+    let hidden = move || {
+        let (ws, id) = (workspace.clone(), r.id.clone());
+        move || {
+            view! {
+                <input type="hidden" name="workspace" value=ws.clone()/>
+                <input type="hidden" name="connection" value=id.clone()/>
+            }
+        }
+    };
+    let (check_hidden, refresh_hidden, disconnect_hidden) = (hidden(), hidden(), hidden());
+    view! {
+        <section class="page connection-page" data-state=view.row.state.clone()>
+            <nav class="breadcrumbs" aria-label="Breadcrumb">
+                <a href=list>{view.environment.name.clone()} " · Connections"</a>
+                <span aria-hidden="true">" / "</span>
+                <span aria-current="page">{view.row.end_user_id.clone()}</span>
+            </nav>
+            <header class="integration-hero">
+                <div class="integration-title">
+                    <p class="eyebrow">"Connection"</p>
+                    <h1>{view.row.display_name.clone().unwrap_or_else(|| view.row.end_user_id.clone())}</h1>
+                </div>
+                <span class=state_class(&view.row.state) data-field="state">{state_label(&view.row.state)}</span>
+            </header>
+            {flash}
+            {latest}
+            {view.account_mismatch.clone().map(|m| view! { <p class="warning" role="alert">{m}</p> })}
+            <div class="cards">
+                <div class="card">
+                    <h2>"State"</h2>
+                    <dl class="facts">
+                        <dt>"State"</dt><dd>{state_label(&view.row.state)} " since " {format_utc(view.row.since)}</dd>
+                        <dt>"Reason"</dt><dd data-field="reason">{view.row.reason.clone()}</dd>
+                        <dt>"Last check"</dt><dd>{time(view.row.last_probe_at)}</dd>
+                        <dt>"Next check"</dt><dd>{time(view.next_probe_at)}</dd>
+                    </dl>
+                    {(view.can_configure && !revoked).then(|| view! {
+                        <div class="row-actions">
+                            <ActionForm action=actions.check attr:class="inline-form">
+                                {check_hidden()}
+                                <button type="submit" class="button">"Check now"</button>
+                            </ActionForm>
+                            <ActionForm action=actions.refresh attr:class="inline-form">
+                                {refresh_hidden()}
+                                <button type="submit" class="button button-secondary">"Refresh now"</button>
+                            </ActionForm>
+                        </div>
+                    })}
+                </div>
+                <div class="card">
+                    <h2>"Pinterest account"</h2>
+                    <dl class="facts">
+                        <dt>"Username"</dt><dd data-field="username">"@" {view.row.username.clone()}</dd>
+                        <dt>"Account id"</dt><dd><code>{view.account_id.clone()}</code></dd>
+                        <dt>"Type"</dt><dd>{view.row.account_type.clone()}</dd>
+                        <dt>"End user id"</dt><dd><code>{view.row.end_user_id.clone()}</code></dd>
+                        <dt>"Connected"</dt><dd>{format_utc(view.created_at)}</dd>
+                        <dt>"Last authorized"</dt><dd>{format_utc(view.authorized_at)}</dd>
+                    </dl>
+                </div>
+                <div class="card">
+                    <h2>"Tokens"</h2>
+                    <dl class="facts">
+                        <dt>"Access token expires"</dt><dd>{time(view.access_expires_at)}</dd>
+                        <dt>"Refresh token expires"</dt><dd>{time(view.refresh_expires_at)}</dd>
+                        <dt>"Last refresh"</dt><dd>{time(view.last_refresh_at)} " (" {view.refresh_count} " so far)"</dd>
+                        <dt>"Next refresh"</dt><dd>{time(view.next_refresh_at)}</dd>
+                        {view.last_refresh_error.clone().map(|e| view! { <dt>"Last refresh error"</dt><dd>{e}</dd> })}
+                    </dl>
+                </div>
+                <div class="card">
+                    <h2>"Scopes: required and granted"</h2>
+                    <ul class="scope-compare">{scopes}</ul>
+                </div>
+            </div>
+            <div class="card card-wide">
+                <h2>"Health checks"</h2>
+                {if view.probes.is_empty() {
+                    view! { <p class="muted">"No health checks yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="chart" inner_html=view.chart_svg.clone()></div>
+                        <p class="hint">"Bar height is latency; green answered, amber Pinterest unavailable, red refused. Oldest on the left."</p>
+                        <table class="table probes-table">
+                            <thead><tr><th>"When"</th><th>"Outcome"</th><th>"Why"</th><th>"Latency"</th><th>"HTTP"</th><th>"Pinterest said"</th><th>"Account seen"</th></tr></thead>
+                            <tbody>{probes}</tbody>
+                        </table>
+                    }.into_any()
+                }}
+            </div>
+            {(view.can_configure && !revoked).then(|| view! {
+                <details class="danger-zone">
+                    <summary>"Disconnect…"</summary>
+                    <p class="small">"Deletes pinbridge's tokens for this connection. Pinterest offers no way to revoke a user's token for an app; the end user can remove the app in their Pinterest settings. They can connect again with a new link."</p>
+                    <ActionForm action=actions.disconnect attr:class="inline-form">
+                        {disconnect_hidden()}
+                        <button type="submit" class="button button-danger">"Disconnect"</button>
+                    </ActionForm>
+                </details>
+            })}
+        </section>
+    }
+}
