@@ -64,7 +64,12 @@ async fn sim_admin(sim: &RunningSim, method: reqwest::Method, path: &str, body: 
 /// A simulator, pinbridge pointed at it, a workspace whose Development
 /// environment has Pinterest configured and the return origin allowed.
 async fn world() -> World {
-    let sim = server::sim::spawn(SimConfig::default()).await.unwrap();
+    let sim = server::sim::spawn(SimConfig {
+        request_log_capacity: 100_000,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
     let flags = sim_flags(&sim);
     let refs: Vec<&str> = flags.iter().map(String::as_str).collect();
     let app = TestApp::spawn_with(&refs).await;
@@ -1029,5 +1034,151 @@ async fn the_portal_lists_filters_checks_all_and_disconnects() {
             "{detail}"
         );
     }
+    w.stop().await;
+}
+
+/// The refresh benchmark (`scripts/bench-refresh.sh`): two pinbridge processes'
+/// schedulers refresh N due connections against pinterest-sim. Prints total
+/// time, refreshes per second, and checks that no connection was refreshed twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with scripts/bench-refresh.sh"]
+async fn bench_scheduler_refreshes_due_connections_on_two_instances() {
+    use app::domain::connections::seal_token;
+    use app::domain::crypto::SecretString;
+    let n: usize = std::env::var("BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let w = world().await;
+    let minted = sim_admin(
+        &w.sim,
+        reqwest::Method::POST,
+        "/_sim/tokens",
+        json!({"client_id": APP_ID, "username": "demo_pinner",
+               "scopes": "user_accounts:read,boards:read,pins:read", "count": n}),
+    )
+    .await;
+    let items = minted["items"].as_array().unwrap();
+    assert_eq!(items.len(), n);
+    let db = &w.app.state().db;
+    let keys = &w.app.state().keys;
+    let ws = app::domain::accounts::WorkspaceId::parse(&w.ws).unwrap();
+    let env = app::domain::accounts::EnvironmentId::parse(&w.env_id).unwrap();
+    let now = app::domain::db::now_ms();
+    let seeding = std::time::Instant::now();
+    for chunk in items.chunks(500) {
+        let mut tx = db.begin().await.unwrap();
+        for (i, t) in chunk.iter().enumerate() {
+            let id = ConnectionId::generate();
+            let seal = |col, v: &Value| {
+                seal_token(
+                    keys,
+                    &ws,
+                    &id,
+                    col,
+                    &SecretString::new(v.as_str().unwrap().to_owned()),
+                )
+                .unwrap()
+            };
+            let r = rows::ConnectionRow {
+                id: id.clone(),
+                workspace_id: ws.clone(),
+                environment_id: env.clone(),
+                end_user_id: format!("bench-{}-{i}", id),
+                display_name: None,
+                account_id: "1".into(),
+                account_username: "demo_pinner".into(),
+                account_type: "PINNER".into(),
+                scopes_granted: "user_accounts:read boards:read pins:read".into(),
+                scopes_required: "user_accounts:read boards:read pins:read".into(),
+                access_token: Some(seal(TokenColumn::Access, &t["access_token"])),
+                refresh_token: Some(seal(TokenColumn::Refresh, &t["refresh_token"])),
+                access_expires_at: Some(now + 60_000),
+                refresh_expires_at: None,
+                token_version: 1,
+                health: "active".into(),
+                health_reason: "seeded".into(),
+                health_since: now,
+                created_at: now,
+                authorized_at: now,
+                last_refresh_at: None,
+                refresh_count: 0,
+                next_refresh_at: Some(now),
+                refresh_failures: 0,
+                last_refresh_error: None,
+                next_probe_at: Some(now + 86_400_000),
+                last_probe_at: None,
+                account_mismatch: None,
+                lease_owner: None,
+                lease_until: None,
+                lease_fence: 0,
+            };
+            rows::insert(&mut tx, &r).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let seeded_in = seeding.elapsed();
+    clear_requests(&w.sim).await;
+    // Two processes whose schedulers look for work every 50 ms.
+    let mut flags = sim_flags(&w.sim);
+    let at = flags
+        .iter()
+        .position(|f| f == "--scheduler-interval-ms")
+        .unwrap();
+    flags[at + 1] = "50".into();
+    let refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let started = std::time::Instant::now();
+    let one = TestApp::spawn_sharing(&w.app, &refs).await;
+    let two = TestApp::spawn_sharing(&w.app, &refs).await;
+    let shared = w.app.state().db.clone();
+    let count = |sql: &'static str| {
+        let db = shared.clone();
+        async move {
+            let (c,): (i64,) = app::on_pool!(&db, pool => {
+                sqlx::query_as(sql).fetch_one(pool).await
+            })
+            .unwrap();
+            c
+        }
+    };
+    loop {
+        let done = count("select count(*) from connections where refresh_count >= 1").await;
+        if done as usize >= n || started.elapsed() > std::time::Duration::from_secs(900) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let elapsed = started.elapsed();
+    one.stop().await;
+    two.stop().await;
+    let refreshed = count("select count(*) from connections where refresh_count = 1").await;
+    let doubled = count("select count(*) from connections where refresh_count > 1").await;
+    let unhealthy = count("select count(*) from connections where health <> 'active'").await;
+    let log = sim_admin(
+        &w.sim,
+        reqwest::Method::GET,
+        "/_sim/requests?limit=100000",
+        Value::Null,
+    )
+    .await;
+    let calls: Vec<&Value> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"] == "/v5/oauth/token")
+        .collect();
+    let refused = calls.iter().filter(|r| r["status"] != 200).count();
+    println!(
+        "bench-refresh backend={:?} connections={n} seeded_in={:.1}s total={:.2}s refreshes_per_s={:.0} token_calls={} refused={refused} refreshed_once={refreshed} refreshed_twice_or_more={doubled} not_active={unhealthy}",
+        common::backend(),
+        seeded_in.as_secs_f64(),
+        elapsed.as_secs_f64(),
+        refreshed as f64 / elapsed.as_secs_f64(),
+        calls.len(),
+    );
+    assert_eq!(refreshed as usize, n);
+    assert_eq!(doubled, 0, "no connection was refreshed twice");
+    assert_eq!(refused, 0);
+    assert_eq!(unhealthy, 0);
     w.stop().await;
 }
