@@ -433,11 +433,7 @@ async fn every_failed_callback_gets_its_own_page_stores_nothing_and_is_audited()
     // Requests that never reach a state.
     let long = format!("{base}?code=abc&state={}", "a".repeat(8 * 1024));
     let cases = [
-        (
-            format!("{base}"),
-            StatusCode::BAD_REQUEST,
-            "no state parameter",
-        ),
+        (base.clone(), StatusCode::BAD_REQUEST, "no state parameter"),
         (
             format!("{base}?code=abc"),
             StatusCode::BAD_REQUEST,
