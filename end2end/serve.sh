@@ -23,7 +23,9 @@ bin="${PINBRIDGE_BIN:-$root/target/release/pinbridge}"
 sim="${PINTEREST_SIM_BIN:-$root/target/release/pinterest-sim}"
 
 sim_addr="127.0.0.1:${E2E_SIM_PORT:-3110}"
-"$sim" --addr "$sim_addr" >"$work/sim.log" 2>&1 &
+# A second app whose redirect URI is this pinbridge's, for the connect flow.
+"$sim" --addr "$sim_addr" --app "7654321:e2e-sim-secret-01:standard:http://127.0.0.1:$port/integration-callback" \
+  >"$work/sim.log" 2>&1 &
 sim_pid=$!
 export PINBRIDGE_PINTEREST_OAUTH_URL="http://$sim_addr"
 export PINBRIDGE_PINTEREST_API_URL="http://$sim_addr"
