@@ -47,6 +47,7 @@ test("an end user connects, the operator checks it, a revocation shows as needs 
   await them.goto(link);
   await expect(them.getByRole("heading", { level: 1 })).toContainText("Board Makers would like to connect");
   await expect(them.locator("body")).toContainText("Hi Grace Hopper");
+  await them.screenshot({ path: "test-results/connect-page.png", fullPage: true });
   await them.getByRole("button", { name: "Continue to Pinterest" }).click();
   await them.getByRole("button", { name: "Allow" }).click();
   await expect(them.getByRole("heading", { level: 1 })).toHaveText("Connected as @demo_pinner");

@@ -38,12 +38,13 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"referrer\" content=\"no-referrer\">\
+         <meta name=\"color-scheme\" content=\"light dark\">\
          <title>{} · pinbridge</title>\
          <link rel=\"stylesheet\" href=\"/pkg/pinbridge.css\"></head><body>\
-         <header class=\"topbar\"><span class=\"brand\"><span class=\"brand-mark\" aria-hidden=\"true\">pb</span>\
+         <div class=\"app\" data-theme=\"system\"><header class=\"topbar\"><span class=\"brand\"><span class=\"brand-mark\" aria-hidden=\"true\">pb</span>\
          <span class=\"brand-name\">pinbridge</span></span></header>\
          <main id=\"main\" class=\"main main-public\"><section class=\"page page-narrow end-user\">{}</section></main>\
-         </body></html>",
+         </div></body></html>",
         esc(title),
         body
     );

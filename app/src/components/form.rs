@@ -15,6 +15,21 @@ where
     Signal::derive(move || action.value().get().and_then(Result::err))
 }
 
+/// Bumps `changed` each time `action` succeeds, so a page can reload its data
+/// after a change (not after a refusal: that would redraw the form and lose
+/// what was typed).
+pub fn bump_on_success<S>(action: ServerAction<S>, changed: RwSignal<u32>)
+where
+    S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(_))) {
+            changed.update(|n| *n += 1);
+        }
+    });
+}
+
 /// Empties a form once its action succeeded, ready for the next entry. Only
 /// with JavaScript: a plain post loads a fresh page anyway.
 pub fn reset_on_success<S>(action: ServerAction<S>, form: NodeRef<leptos::html::Form>)

@@ -5,5 +5,5 @@ mod form;
 mod layout;
 
 pub use copy_button::CopyButton;
-pub use form::{FormError, RowError, TextField, last_error, reset_on_success};
+pub use form::{FormError, RowError, TextField, bump_on_success, last_error, reset_on_success};
 pub use layout::{Brand, Layout, PublicFrame, ThemeSignal};

@@ -3,12 +3,12 @@
 //! all"; the allowed return origins. And one connection's page.
 
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::{CopyButton, FormError, TextField, last_error, reset_on_success};
-use crate::errors::AppError;
+use crate::components::{
+    CopyButton, FormError, TextField, bump_on_success, last_error, reset_on_success,
+};
 use crate::functions::connections::{
     CheckAllConnections, CheckConnection, CreateConnectLink, DisconnectConnection,
     RefreshConnection, SaveReturnOrigins, load_connection, load_connections,
@@ -18,18 +18,6 @@ use crate::models::{
     state_label,
 };
 use crate::routes::workspace_frame::{LoadError, WorkspaceCtx};
-
-fn bump_on_success<S>(action: ServerAction<S>, changed: RwSignal<u32>)
-where
-    S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if matches!(action.value().get(), Some(Ok(_))) {
-            changed.update(|n| *n += 1);
-        }
-    });
-}
 
 #[derive(Clone, Copy)]
 struct ListActions {
@@ -191,7 +179,7 @@ fn Connections(
     let progress = view.check_all.clone().map(|c| {
         let running = !c.finished();
         view! {
-            <p class="notice" role="status" data-field="check-all-progress">
+            <p class="small muted check-progress" role="status" data-field="check-all-progress">
                 {if running { "Checking: " } else { "Last check all: " }}
                 {c.done} " of " {c.total} " checked · started by " {c.started_by.clone()} " at " {format_utc(c.started_at)}
             </p>
@@ -221,7 +209,18 @@ fn Connections(
             {(view.can_configure && view.integration_ready).then(|| view! {
                 <NewLink workspace=ws_link.clone() environment_id=env_link.clone() action=actions.link issued=view.issued_link.clone()/>
             })}
-            <div class="card">
+            <div class="card list-card">
+                <div class="list-toolbar">
+                {view.can_configure.then(|| view! {
+                    <ActionForm action=actions.check_all attr:class="inline-form">
+                        <input type="hidden" name="workspace" value=ws_check.clone()/>
+                        <input type="hidden" name="environment_id" value=env_check.clone()/>
+                        <button type="submit" class="button button-secondary">"Check all"</button>
+                    </ActionForm>
+                })}
+                {progress}
+                </div>
+                <FormError error=last_error(actions.check_all) fields=&[]/>
                 <form method="get" action=base.clone() class="filters">
                     <div class="field">
                         <label for="connections-state">"State"</label>
@@ -235,19 +234,10 @@ fn Connections(
                     <div class="field">
                         <label for="connections-search">"Search"</label>
                         <input id="connections-search" name="q" type="search" value=view.search.clone()
-                            placeholder="End user or Pinterest username" maxlength="100"/>
+                            placeholder="End user or @username" maxlength="100"/>
                     </div>
                     <button type="submit" class="button button-secondary">"Filter"</button>
                 </form>
-                {progress}
-                {view.can_configure.then(|| view! {
-                    <ActionForm action=actions.check_all attr:class="inline-form">
-                        <input type="hidden" name="workspace" value=ws_check.clone()/>
-                        <input type="hidden" name="environment_id" value=env_check.clone()/>
-                        <button type="submit" class="button button-secondary">"Check all"</button>
-                    </ActionForm>
-                    <FormError error=last_error(actions.check_all) fields=&[]/>
-                })}
                 {if empty {
                     view! { <p class="muted" data-field="no-connections">"No connections match."</p> }.into_any()
                 } else {
@@ -447,9 +437,9 @@ fn Connection(
             view! {
                 <tr data-outcome=p.outcome.clone()>
                     <td class="small">{format_utc(p.at)}</td>
-                    <td>{p.outcome.replace('_', " ")}</td>
+                    <td class="small">{p.outcome.replace('_', " ")}</td>
                     <td class="small">{p.trigger.replace('_', " ")}</td>
-                    <td class="small">{p.latency_ms} " ms"</td>
+                    <td class="small">{if p.latency_ms == 0 { "under 1 ms".to_owned() } else { format!("{} ms", p.latency_ms) }}</td>
                     <td class="small">{p.http_status.map(|s| s.to_string()).unwrap_or_else(|| "–".into())}</td>
                     <td class="small">{p.error_code.map(|c| format!("code {c}: ")).unwrap_or_default()}{p.error_message.clone().unwrap_or_default()}</td>
                     <td class="small">{p.username.clone().map(|u| format!("@{u}")).unwrap_or_default()}{p.account_changed.then_some(" (different account)")}</td>

@@ -6,8 +6,10 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{CopyButton, FormError, TextField, last_error, reset_on_success};
-use crate::errors::{AppError, CONFIRM_FIELD, SCOPES_FIELD};
+use crate::components::{
+    CopyButton, FormError, TextField, bump_on_success, last_error, reset_on_success,
+};
+use crate::errors::{CONFIRM_FIELD, SCOPES_FIELD};
 use crate::functions::flash::{typed_value, typed_values};
 use crate::functions::pinterest::{
     CheckPinterestCredentials, DeletePinterest, SavePinterest, SetPinterestEnabled, load_pinterest,
@@ -47,21 +49,10 @@ pub fn PinterestPage() -> impl IntoView {
     // Reload the settings after a change succeeded (not after a refusal: that
     // would redraw the form and lose what was typed).
     let changed = RwSignal::new(0u32);
-    fn on_success<S>(action: ServerAction<S>, changed: RwSignal<u32>)
-    where
-        S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
-        S::Output: Clone + Send + Sync + 'static,
-    {
-        Effect::new(move |_| {
-            if matches!(action.value().get(), Some(Ok(_))) {
-                changed.update(|n| *n += 1);
-            }
-        });
-    }
-    on_success(actions.save, changed);
-    on_success(actions.check, changed);
-    on_success(actions.enable, changed);
-    on_success(actions.delete, changed);
+    bump_on_success(actions.save, changed);
+    bump_on_success(actions.check, changed);
+    bump_on_success(actions.enable, changed);
+    bump_on_success(actions.delete, changed);
     let data = Resource::new(
         move || (ctx.workspace.get(), environment.get(), changed.get()),
         |(ws, env, _)| load_pinterest(ws, env),

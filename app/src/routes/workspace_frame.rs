@@ -46,6 +46,9 @@ fn environment_in_path(path: &str) -> Option<(String, String)> {
     let page = parts.next().unwrap_or("integrations");
     let page = if page.is_empty() {
         "integrations"
+    } else if page.starts_with("connections/") {
+        // One connection belongs to one environment: switching shows the list.
+        "connections"
     } else {
         page
     };
@@ -307,6 +310,10 @@ mod tests {
         assert_eq!(
             environment_in_path("/w/abc/e/production/integrations"),
             Some(("production".into(), "integrations".into()))
+        );
+        assert_eq!(
+            environment_in_path("/w/abc/e/production/connections/0190-abc"),
+            Some(("production".into(), "connections".into()))
         );
         assert_eq!(
             environment_in_path("/w/abc/e/dev"),
