@@ -64,6 +64,7 @@ async fn sim_admin(sim: &RunningSim, method: reqwest::Method, path: &str, body: 
 /// A simulator, pinbridge pointed at it, a workspace whose Development
 /// environment has Pinterest configured and the return origin allowed.
 async fn world() -> World {
+    common::logs::captured();
     let sim = server::sim::spawn(SimConfig {
         request_log_capacity: 100_000,
         ..SimConfig::default()
@@ -807,6 +808,23 @@ async fn probes_see_revocation_outages_and_recovery() {
     .await;
     assert!(check(id.clone()).await.unwrap().contains("Active"));
     assert_eq!(row(&w.app, &id).await.refresh_count, 1);
+    // Pinterest shows another account behind the token than the one connected.
+    app::on_pool!(&w.app.state().db, pool => {
+        sqlx::query("update connections set account_id = '999' where id = $1")
+            .bind(&id).execute(pool).await.map(|_| ())
+    })
+    .unwrap();
+    let said = check(id.clone()).await.unwrap();
+    assert!(said.contains("different account"), "{said}");
+    let d = w.detail(&id).await;
+    assert!(d.probes[0].account_changed);
+    assert!(
+        d.account_mismatch
+            .as_deref()
+            .unwrap()
+            .contains("not the connected @demo_pinner (id 999)")
+    );
+    assert!(w.list(&[]).await.rows[0].account_changed);
     // Revoked by the user on Pinterest: needs re-authorization at the next probe.
     sim_admin(
         &w.sim,

@@ -24,39 +24,6 @@ const SECRET: &str = "f00dfacecafe0123456789abcdefdeadbeef4a7c";
 const NEW_SECRET: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234zq9";
 
 // ---------------------------------------------------------------------------
-// Every log line of this test binary, to search for secrets.
-
-#[derive(Clone)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Installs (once) a subscriber that keeps every event at every level, from
-/// pinbridge and its libraries, and answers what was logged so far.
-fn logs() -> String {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    let buffer = LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = Captured(buffer.clone());
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .init();
-        buffer
-    });
-    String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned()
-}
-
-// ---------------------------------------------------------------------------
 // A fake of Pinterest's token endpoint, answering by client id.
 
 /// What the fake answers for each App id.
@@ -1171,7 +1138,7 @@ async fn check_credentials_reports_a_refused_connection_as_a_network_error() {
 
 #[tokio::test]
 async fn the_secret_is_in_no_page_answer_log_line_audit_record_or_session() {
-    logs();
+    common::logs::captured();
     let fake = fake_pinterest().await;
     let app = spawn_against(&fake.base).await;
     let owner = set_up(&app, "Acme", "owner@acme.test").await;
@@ -1240,7 +1207,7 @@ async fn the_secret_is_in_no_page_answer_log_line_audit_record_or_session() {
     .collect();
     assert!(!sessions.is_empty());
     let stored_row = stored(&app, &ws, &env).await.unwrap();
-    let logged = logs();
+    let logged = common::logs::captured();
     // The capture works: the statements that stored the secret were logged.
     assert!(
         logged.contains("insert into pinterest_settings"),

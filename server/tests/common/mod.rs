@@ -3,6 +3,7 @@
 //! app started on an ephemeral port.
 #![allow(dead_code)]
 
+pub mod logs;
 pub mod portal;
 
 use std::path::PathBuf;
