@@ -13,25 +13,10 @@ use app::domain::accounts::RequestMeta;
 use app::domain::connections::handshake::{self, BROWSER_COOKIE, Outcome, Problem};
 use app::domain::connections::links::{self, LinkStatus};
 use app::domain::state::AppState;
+use app::models::html::escape as esc;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-
-/// Escapes text for HTML element content and attribute values.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
@@ -317,14 +302,6 @@ pub async fn callback(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            esc("<script>\"x\" & 'y'</script>"),
-            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
-        );
-    }
 
     #[test]
     fn the_browser_cookie_is_found_among_others() {

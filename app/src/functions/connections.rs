@@ -347,13 +347,6 @@ pub(crate) mod ssr {
         }
     }
 
-    fn esc(text: &str) -> String {
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    }
-
     /// The probe history as an SVG bar chart, oldest on the left: bar height is
     /// latency, colour is the outcome; each bar has a tooltip.
     pub fn chart_svg(probes: &[ProbeView]) -> String {
@@ -393,7 +386,7 @@ pub(crate) mod ssr {
             bars.push_str(&format!(
                 "<rect class=\"{class}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\"><title>{}</title></rect>",
                 (slot - 2.0).max(1.0),
-                esc(&title)
+                crate::models::html::escape(&title)
             ));
         }
         format!(

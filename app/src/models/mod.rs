@@ -2,6 +2,7 @@
 
 mod accounts;
 mod connections;
+pub mod html;
 mod pinterest;
 mod portal;
 mod preferences;
