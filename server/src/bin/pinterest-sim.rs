@@ -22,6 +22,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Listen for Ctrl-C and SIGTERM before announcing readiness: a signal sent
+    // as soon as the line below appears must stop the simulator gracefully.
+    let stop = match server::shutdown_signal() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("pinterest-sim: cannot listen for signals: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let sim = match spawn(config).await {
         Ok(sim) => sim,
         Err(e) => {
@@ -36,31 +45,8 @@ async fn main() -> ExitCode {
         api = %sim.api_base(),
         "pinterest-sim ready"
     );
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("pinterest-sim stopping");
     sim.shutdown().await;
     ExitCode::SUCCESS
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
-    }
 }
