@@ -360,12 +360,13 @@ pub(crate) mod ssr {
             .map(|p| p.latency_ms)
             .max()
             .unwrap_or(1)
-            .max(1) as f64;
+            .max(100) as f64;
         let n = probes.len();
         let slot = W as f64 / n.max(20) as f64;
         let mut bars = String::new();
         for (i, p) in probes.iter().rev().enumerate() {
-            let h = ((p.latency_ms as f64 / max) * (H as f64 - 20.0)).max(4.0);
+            // Scaled to the slowest (at least 100 ms); every bar tall enough to show its colour.
+            let h = ((p.latency_ms as f64 / max) * (H as f64 - 20.0)).max(16.0);
             let x = i as f64 * slot + 1.0;
             let y = H as f64 - h;
             let class = match p.outcome.as_str() {

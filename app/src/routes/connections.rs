@@ -530,7 +530,11 @@ fn Connection(
                 } else {
                     view! {
                         <div class="chart" inner_html=view.chart_svg.clone()></div>
-                        <p class="hint">"Bar height is latency; green answered, amber Pinterest unavailable, red refused. Oldest on the left."</p>
+                        <p class="hint">
+                            "Oldest on the left. Bar height is latency (the slowest took "
+                            {view.probes.iter().map(|p| p.latency_ms).max().unwrap_or(0)}
+                            " ms); green: Pinterest answered, amber: Pinterest unavailable, red: refused."
+                        </p>
                         <table class="table probes-table">
                             <thead><tr><th>"When"</th><th>"Outcome"</th><th>"Why"</th><th>"Latency"</th><th>"HTTP"</th><th>"Pinterest said"</th><th>"Account seen"</th></tr></thead>
                             <tbody>{probes}</tbody>
