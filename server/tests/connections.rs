@@ -1196,3 +1196,88 @@ async fn bench_scheduler_refreshes_due_connections_on_two_instances() {
     assert_eq!(unhealthy, 0);
     w.stop().await;
 }
+
+#[tokio::test]
+async fn an_outage_or_a_disabled_integration_never_leaves_callers_or_the_scheduler_spinning() {
+    use app::domain::connections::scheduler;
+    let w = world().await;
+    let user = EndUser::new();
+    let (id, _) = connect(&w, &user, "user-11").await;
+    let cid = ConnectionId::parse(&id).unwrap();
+    let state = w.app.state();
+    let set = |sql: &'static str, at: i64| {
+        let db = state.db.clone();
+        let id = id.clone();
+        async move {
+            app::on_pool!(&db, pool => {
+                sqlx::query(sql).bind(at).bind(&id).execute(pool).await.map(|_| ())
+            })
+            .unwrap();
+        }
+    };
+    let now = app::domain::db::now_ms();
+    // Pinterest failing while the token still has a minute: callers get the stored
+    // token, the connection is degraded and its refresh retried later.
+    sim_admin(
+        &w.sim,
+        reqwest::Method::PUT,
+        "/_sim/faults",
+        json!({"error_rate": 1.0, "error_statuses": [503], "paths": ["/v5/oauth/token"]}),
+    )
+    .await;
+    set(
+        "update connections set access_expires_at = $1 where id = $2",
+        now + 60_000,
+    )
+    .await;
+    let stored = row(&w.app, &id).await;
+    let token = tokens::fresh_access_token(state, &cid)
+        .await
+        .unwrap()
+        .expect("the stored token");
+    let expected = open_token(
+        &state.keys,
+        &stored.workspace_id,
+        &stored.id,
+        TokenColumn::Access,
+        stored.access_token.as_deref().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(token.expose(), expected.expose());
+    let after = row(&w.app, &id).await;
+    assert_eq!(after.health, "degraded");
+    assert_eq!(after.refresh_failures, 1);
+    assert!(after.next_refresh_at.unwrap() >= now + 20_000, "backoff");
+    reqwest::Client::new()
+        .delete(format!("{}/_sim/faults", w.sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    // The integration turned off: a due refresh is postponed an hour, not retried
+    // every round, and Pinterest is not asked.
+    w.owner
+        .browser
+        .call::<app::models::PinterestSettingsView>(
+            "pinterest/enable",
+            &[
+                ("workspace", &w.ws),
+                ("environment_id", &w.env_id),
+                ("enabled", "false"),
+            ],
+        )
+        .await
+        .unwrap();
+    set(
+        "update connections set next_refresh_at = $1 where id = $2",
+        now,
+    )
+    .await;
+    clear_requests(&w.sim).await;
+    let first = scheduler::run_round(state, 200).await.unwrap();
+    assert_eq!((first.refreshed, first.refresh_failed), (0, 1));
+    let second = scheduler::run_round(state, 200).await.unwrap();
+    assert_eq!(second.claimed(), 0, "nothing due any more");
+    assert!(row(&w.app, &id).await.next_refresh_at.unwrap() >= now + 3_000_000);
+    assert_eq!(token_requests(&w.sim).await, 0);
+    w.stop().await;
+}

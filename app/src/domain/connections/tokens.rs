@@ -34,6 +34,8 @@ use crate::domain::state::AppState;
 /// First retry after a transient failure; doubles each time, up to [`BACKOFF_MAX_MS`].
 pub const BACKOFF_BASE_MS: i64 = 30_000;
 pub const BACKOFF_MAX_MS: i64 = 3600 * 1000;
+/// When to look again at a refresh that could not be tried (integration off).
+pub const UNAVAILABLE_RETRY_MS: i64 = 3600 * 1000;
 /// An on-demand caller gets a token valid for at least this long.
 pub const MIN_VALIDITY_MS: i64 = 5 * 60 * 1000;
 
@@ -131,6 +133,15 @@ pub async fn refresh_leased(
         return Ok(Refreshed::Unavailable);
     };
     let Some((client_id, secret, _api)) = app_credentials(state, row).await? else {
+        // The integration is disabled or gone: look again in an hour, not at
+        // every scheduler round.
+        rows::postpone_refresh(
+            &state.db,
+            &row.id,
+            row.lease_fence,
+            now_ms() + UNAVAILABLE_RETRY_MS,
+        )
+        .await?;
         return Ok(Refreshed::Unavailable);
     };
     let refresh_token = open_token(
@@ -413,6 +424,20 @@ pub async fn fresh_access_token(
                     }));
                 }
                 Refreshed::Transient { reason } => {
+                    // Pinterest is unavailable; a stored token that still works
+                    // for a while is better than none.
+                    if let (Some(stored), Some(expires)) =
+                        (&row.access_token, row.access_expires_at)
+                        && expires > now_ms() + 10_000
+                    {
+                        return Ok(Ok(open_token(
+                            &state.keys,
+                            &row.workspace_id,
+                            &row.id,
+                            TokenColumn::Access,
+                            stored,
+                        )?));
+                    }
                     return Ok(Err(TokenProblem::Unavailable { reason }));
                 }
                 Refreshed::Unavailable => {

@@ -686,6 +686,26 @@ pub async fn release(db: &Db, id: &ConnectionId, fence: i64) -> Result<(), DbErr
     Ok(())
 }
 
+/// Moves a refresh the holder could not attempt (integration disabled or gone)
+/// to `at`, so the scheduler does not claim it again at once.
+pub async fn postpone_refresh(
+    db: &Db,
+    id: &ConnectionId,
+    fence: i64,
+    at: i64,
+) -> Result<(), DbError> {
+    on_pool!(db, pool => {
+        sqlx::query("update connections set next_refresh_at = $1 where id = $2 and lease_fence = $3")
+            .bind(at)
+            .bind(id)
+            .bind(fence)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 /// New tokens from a refresh. They are written only over the token version the
 /// refresh read: Pinterest accepts a refresh token once, so if the version moved
 /// another refresh already stored the live pair.
