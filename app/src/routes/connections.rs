@@ -242,10 +242,12 @@ fn Connections(
                     view! { <p class="muted" data-field="no-connections">"No connections match."</p> }.into_any()
                 } else {
                     view! {
-                        <table class="table connections-table">
-                            <thead><tr><th>"End user"</th><th>"Pinterest account"</th><th>"State"</th><th>"Since"</th><th>"Last check"</th></tr></thead>
-                            <tbody>{rows}</tbody>
-                        </table>
+                        <div class="table-scroll">
+                            <table class="table connections-table">
+                                <thead><tr><th>"End user"</th><th>"Pinterest account"</th><th>"State"</th><th>"Since"</th><th>"Last check"</th></tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        </div>
                     }.into_any()
                 }}
                 <nav class="pager" aria-label="Pages">
@@ -532,13 +534,18 @@ fn Connection(
                         <div class="chart" inner_html=view.chart_svg.clone()></div>
                         <p class="hint">
                             "Oldest on the left. Bar height is latency (the slowest took "
-                            {view.probes.iter().map(|p| p.latency_ms).max().unwrap_or(0)}
-                            " ms); green: Pinterest answered, amber: Pinterest unavailable, red: refused."
+                            {match view.probes.iter().map(|p| p.latency_ms).max().unwrap_or(0) {
+                                0 => "under 1 ms".to_owned(),
+                                ms => format!("{ms} ms"),
+                            }}
+                            "); green: Pinterest answered, amber: Pinterest unavailable, red: refused."
                         </p>
-                        <table class="table probes-table">
-                            <thead><tr><th>"When"</th><th>"Outcome"</th><th>"Why"</th><th>"Latency"</th><th>"HTTP"</th><th>"Pinterest said"</th><th>"Account seen"</th></tr></thead>
-                            <tbody>{probes}</tbody>
-                        </table>
+                        <div class="table-scroll">
+                            <table class="table probes-table">
+                                <thead><tr><th>"When"</th><th>"Outcome"</th><th>"Why"</th><th>"Latency"</th><th>"HTTP"</th><th>"Pinterest said"</th><th>"Account seen"</th></tr></thead>
+                                <tbody>{probes}</tbody>
+                            </table>
+                        </div>
                     }.into_any()
                 }}
             </div>
