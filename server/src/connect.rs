@@ -286,12 +286,22 @@ pub async fn callback(
                 ),
             )
         }
-        Ok(Outcome::Failed { problem, back, .. }) => message_page(
-            problem_status(&problem),
-            problem.title(),
-            &problem.explanation(),
-            back.as_deref(),
-        ),
+        Ok(Outcome::Failed {
+            problem,
+            back,
+            retry,
+        }) => {
+            let mut text = problem.explanation();
+            if retry {
+                text.push_str(" Your connect link still works until it expires.");
+            }
+            message_page(
+                problem_status(&problem),
+                problem.title(),
+                &text,
+                back.as_deref(),
+            )
+        }
         Err(e) => {
             tracing::error!(error = %e, "the integration callback failed");
             internal()

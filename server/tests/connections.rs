@@ -507,6 +507,7 @@ async fn every_failed_callback_gets_its_own_page_stores_nothing_and_is_audited()
     let reply = user.get(&callback).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.body.contains("You did not connect Pinterest"));
+    assert!(reply.body.contains("Your connect link still works"));
     assert!(
         reply
             .body
