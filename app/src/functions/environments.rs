@@ -82,10 +82,7 @@ pub async fn load_integrations(
     let (state, actor) = super::context::actor(&workspace).await?;
     let env = environments::find_by_slug(&state.db, &actor, &environment).await?;
     let pinterest = settings::find(&state.db, &actor, &env.id).await?;
-    let counts = crate::domain::connections::portal::counts_by_environment(&state.db, &actor)
-        .await?
-        .remove(&env.id)
-        .unwrap_or_else(crate::domain::connections::portal::empty_counts);
+    let counts = crate::domain::connections::portal::counts_for(&state.db, &actor, &env.id).await?;
     Ok(IntegrationsView {
         environment: super::workspaces::ssr::environment_view(env),
         integrations: vec![IntegrationCard {

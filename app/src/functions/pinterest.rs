@@ -17,10 +17,7 @@ pub async fn load_pinterest(
     let (state, actor) = super::context::actor(&workspace).await?;
     let env = environments::find_by_slug(&state.db, &actor, &environment).await?;
     let stored = settings::find(&state.db, &actor, &env.id).await?;
-    let counts = crate::domain::connections::portal::counts_by_environment(&state.db, &actor)
-        .await?
-        .remove(&env.id)
-        .unwrap_or_else(crate::domain::connections::portal::empty_counts);
+    let counts = crate::domain::connections::portal::counts_for(&state.db, &actor, &env.id).await?;
     Ok(PinterestPageView {
         can_configure: actor.role().can_configure(),
         redirect_uri: state.config.redirect_uri(),

@@ -17,12 +17,10 @@ use super::{TokenColumn, seal_token};
 use crate::domain::accounts::audit::{self, AuditAction, AuditActor, NewAuditEvent, detail};
 use crate::domain::accounts::{ConnectionId, EnvironmentId, RequestMeta, WorkspaceId};
 use crate::domain::accounts::{OneTimeToken, TokenHash};
-use crate::domain::crypto::Sealed;
 use crate::domain::db::now_ms;
 use crate::domain::db::repo::connections::{self as rows, ConnectionRow, StateRow};
-use crate::domain::db::repo::pinterest_settings;
+use crate::domain::pinterest::ScopeSet;
 use crate::domain::pinterest::client::{self, AppCredentials, FailureKind};
-use crate::domain::pinterest::{ClientId, PinterestApi, ScopeSet};
 use crate::domain::state::AppState;
 
 /// How long the trip to Pinterest's consent page may take.
@@ -36,7 +34,7 @@ pub const SYSTEM_ACTOR: &str = "pinbridge";
 
 /// "Continue to Pinterest": where to send the browser, and the cookie to set
 /// (a fresh one, or the browser's own again so it lasts as long as the state).
-#[derive(Debug)]
+/// No `Debug`: the URL carries the state.
 pub struct Begun {
     pub authorize_url: String,
     pub browser_cookie: String,
@@ -53,11 +51,6 @@ pub async fn begin(
         other => return Ok(Err(other)),
     };
     let link = &open.link;
-    let Some(settings) =
-        pinterest_settings::find(&state.db, &link.workspace_id, &link.environment_id).await?
-    else {
-        return Ok(Err(LinkStatus::Unknown));
-    };
     let browser = browser_cookie
         .filter(|c| looks_like_token(c))
         .map(str::to_owned)
@@ -81,13 +74,10 @@ pub async fn begin(
     let mut url = url::Url::parse(&format!("{}/oauth/", state.config.pinterest_oauth_url))
         .map_err(|_| ConnectionError::Refused("The Pinterest OAuth URL is not valid.".into()))?;
     url.query_pairs_mut()
-        .append_pair("client_id", &settings.client_id)
+        .append_pair("client_id", &open.client_id)
         .append_pair("redirect_uri", &state.config.redirect_uri())
         .append_pair("response_type", "code")
-        .append_pair(
-            "scope",
-            &ScopeSet::from_stored(&settings.scopes).to_authorize_param(),
-        )
+        .append_pair("scope", &open.scopes.to_authorize_param())
         .append_pair("state", state_token.expose());
     Ok(Ok(Begun {
         authorize_url: url.into(),
@@ -299,12 +289,7 @@ pub async fn callback(
     let Some(row) = rows::find_state(&state.db, state_hash.as_str()).await? else {
         return Ok(failed(Problem::UnknownState));
     };
-    let link = {
-        let mut tx = state.db.begin().await?;
-        let link = rows::find_link_tx(&mut tx, &row.link_id).await?;
-        drop(tx);
-        link
-    };
+    let link = rows::find_link(&state.db, &row.link_id).await?;
     let now = now_ms();
     let attempt = Attempt {
         workspace_id: row.workspace_id.clone(),
@@ -368,36 +353,25 @@ pub async fn callback(
     if link.used_at.is_some() {
         return fail(state, &attempt, Problem::LinkUsed, meta).await;
     }
-    let settings =
-        pinterest_settings::find(&state.db, &link.workspace_id, &link.environment_id).await?;
-    let Some(settings) = settings.filter(|s| s.enabled) else {
+    let Some(app) =
+        super::tokens::app_credentials(state, &link.workspace_id, &link.environment_id).await?
+    else {
         return fail(state, &attempt, Problem::Unavailable, meta).await;
     };
-    let binding = format!("{}/{}", link.workspace_id, link.environment_id);
-    let secret = state.keys.open_str(
-        &Sealed::from_stored(settings.client_secret.clone()),
-        crate::domain::crypto::Aad {
-            table: "pinterest_settings",
-            column: "client_secret",
-            row: &binding,
-        },
-    )?;
-    let client_id = ClientId::from_stored(settings.client_id.clone());
     let token_url = state.config.token_url();
     let redirect_uri = state.config.redirect_uri();
     let exchanged = client::exchange_code(
         &state.http,
         &AppCredentials {
             token_url: &token_url,
-            client_id: &client_id,
-            secret: &secret,
+            client_id: &app.client_id,
+            secret: &app.secret,
             timeout: state.config.pinterest_timeout,
         },
         &code,
         &redirect_uri,
     )
     .await;
-    drop(secret);
     let tokens = match exchanged.result {
         Ok(t) => t,
         Err(f) => {
@@ -409,7 +383,7 @@ pub async fn callback(
             return fail(state, &attempt, problem, meta).await;
         }
     };
-    let required = ScopeSet::from_stored(&settings.scopes);
+    let required = &app.scopes;
     let granted = ScopeSet::from_granted(&tokens.scope);
     let missing: Vec<String> = required
         .without(&granted)
@@ -419,10 +393,9 @@ pub async fn callback(
     if !missing.is_empty() {
         return fail(state, &attempt, Problem::ScopesMissing { missing }, meta).await;
     }
-    let api = PinterestApi::parse(&settings.api).unwrap_or(PinterestApi::Production);
     let account = client::user_account(
         &state.http,
-        state.config.api_base(api),
+        state.config.api_base(app.api),
         &tokens.access_token,
         state.config.pinterest_timeout,
     )
@@ -458,11 +431,7 @@ pub async fn callback(
         .as_ref()
         .map(|c| c.id.clone())
         .unwrap_or_else(ConnectionId::generate);
-    let before = existing.as_ref().map(|c| ConnectionState {
-        health: Health::parse(&c.health).unwrap_or(Health::Revoked),
-        reason: c.health_reason.clone(),
-        since: c.health_since,
-    });
+    let before = existing.as_ref().map(super::state_of);
     let after = before
         .clone()
         .unwrap_or(ConnectionState {

@@ -7,7 +7,8 @@
 //! refuses makes the connection `needs_reauth`.
 
 use super::error::ConnectionError;
-use super::state::{ConnectionState, Event, Health};
+use super::state::{Event, Health};
+use super::state_of;
 use super::tokens::{self, Refreshed, refresh_leased, state_changed};
 use super::{TokenColumn, open_token};
 use crate::domain::accounts::ProbeId;
@@ -32,14 +33,6 @@ pub struct ProbeReport {
     pub account_changed: bool,
 }
 
-fn state_of(row: &ConnectionRow) -> ConnectionState {
-    ConnectionState {
-        health: Health::parse(&row.health).unwrap_or(Health::Revoked),
-        reason: row.health_reason.clone(),
-        since: row.health_since,
-    }
-}
-
 /// Probes a connection whose lease `claimed` holds; records the probe and its
 /// effect, and leaves the lease released.
 pub async fn probe_leased(
@@ -60,23 +53,14 @@ async fn probe_inner(
 ) -> Result<Option<ProbeReport>, ConnectionError> {
     let mut row = claimed.clone();
     let started = now_ms();
-    let Some((_, _, api)) = tokens::app_credentials(state, &row).await? else {
+    let Some(app) = tokens::app_credentials(state, &row.workspace_id, &row.environment_id).await?
+    else {
         // Nothing to probe with; try again at the next interval.
-        record(
-            state,
-            &row,
-            trigger,
-            started,
-            0,
-            None,
-            SKIPPED,
-            &state_of(&row),
-            &row.health_reason.clone(),
-        )
-        .await?;
+        record_skipped(state, &row, trigger, started).await?;
         return Ok(None);
     };
-    let api = PinterestApi::parse(&api).unwrap_or(PinterestApi::Production);
+    // Only the API and the required scopes are needed here.
+    let (api, required) = (app.api, app.scopes);
     // An access token that has expired (or is about to) is refreshed first.
     if row.access_expires_at.is_some_and(|e| e <= started + 60_000)
         && Health::parse(&row.health).is_some_and(Health::usable)
@@ -99,7 +83,6 @@ async fn probe_inner(
     let now = now_ms();
     let (outcome, event, status, failure, account) = match &attempt.result {
         Ok(account) => {
-            let required = ScopeSet::from_stored(&required_scopes(state, &row).await?);
             let granted = ScopeSet::from_stored(&row.scopes_granted);
             let missing = required
                 .without(&granted)
@@ -203,28 +186,24 @@ async fn probe_inner(
     }))
 }
 
-/// Records a probe that did not reach Pinterest.
-#[allow(clippy::too_many_arguments)]
-async fn record(
+/// Records a probe that could not be made (the integration is off); the
+/// connection's state stays as it is.
+async fn record_skipped(
     state: &AppState,
     row: &ConnectionRow,
     trigger: &str,
     at: i64,
-    latency: i64,
-    status: Option<i64>,
-    outcome: &str,
-    current: &ConnectionState,
-    reason: &str,
 ) -> Result<(), ConnectionError> {
+    let current = state_of(row);
     let probe = ProbeRow {
         id: ProbeId::generate(),
         connection_id: row.id.clone(),
         workspace_id: row.workspace_id.clone(),
         checked_at: at,
         trigger: trigger.to_owned(),
-        outcome: outcome.to_owned(),
-        latency_ms: latency,
-        http_status: status,
+        outcome: SKIPPED.to_owned(),
+        latency_ms: 0,
+        http_status: None,
         error_code: None,
         error_message: Some(
             "The environment's Pinterest integration is disabled or not configured.".into(),
@@ -236,24 +215,13 @@ async fn record(
     let effect = ProbeEffect {
         fence: row.lease_fence,
         health: current.health.as_str().to_owned(),
-        health_reason: reason.to_owned(),
+        health_reason: current.reason,
         health_since: current.since,
         next_probe_at: at + super::jittered(state.config.health_check_interval_ms(), 0.1),
         account_mismatch: row.account_mismatch.clone(),
     };
     rows::record_probe(&state.db, &probe, &effect).await?;
     Ok(())
-}
-
-async fn required_scopes(state: &AppState, row: &ConnectionRow) -> Result<String, ConnectionError> {
-    Ok(crate::domain::db::repo::pinterest_settings::find(
-        &state.db,
-        &row.workspace_id,
-        &row.environment_id,
-    )
-    .await?
-    .map(|s| s.scopes)
-    .unwrap_or_else(|| row.scopes_required.clone()))
 }
 
 /// Refreshes under the held lease and reads the row again (new tokens, state).

@@ -145,13 +145,9 @@ pub fn parse_origin(raw: &str) -> Result<String, String> {
     Ok(url.origin().ascii_serialization())
 }
 
-/// A typed value, cut short and stripped of control characters, to quote in a message.
+/// A typed value, cut short and stripped of control characters, in quotes.
 fn shown(text: &str) -> String {
-    let mut out: String = text.chars().filter(|c| !c.is_control()).take(60).collect();
-    if text.chars().count() > 60 {
-        out.push('…');
-    }
-    format!("\u{201c}{out}\u{201d}")
+    format!("\u{201c}{}\u{201d}", crate::domain::pinterest::shown(text))
 }
 
 /// Parses the allow-list form: one origin per line (or separated by spaces or commas).
@@ -180,7 +176,7 @@ pub fn parse_origins(raw: &str) -> Result<Vec<String>, ConnectionError> {
 }
 
 /// A link just made. The URL is shown once to whoever asked for it.
-#[derive(Debug)]
+/// No `Debug`: the URL is the credential.
 pub struct CreatedLink {
     pub id: ConnectLinkId,
     pub url: String,
@@ -340,6 +336,8 @@ pub enum LinkStatus {
 pub struct OpenLink {
     pub link: LinkRow,
     pub workspace: String,
+    /// The environment's Pinterest App id, for the authorize URL.
+    pub client_id: String,
     pub scopes: crate::domain::pinterest::ScopeSet,
 }
 
@@ -390,6 +388,7 @@ pub async fn open(db: &Db, token: &str) -> Result<LinkStatus, ConnectionError> {
         link,
         workspace,
         scopes: crate::domain::pinterest::ScopeSet::from_stored(&settings.scopes),
+        client_id: settings.client_id,
     })))
 }
 

@@ -74,6 +74,18 @@ pub fn open_token(
     )
 }
 
+/// A stored connection's state. The column's check constraint allows only the
+/// five names.
+pub(crate) fn state_of(
+    row: &crate::domain::db::repo::connections::ConnectionRow,
+) -> ConnectionState {
+    ConnectionState {
+        health: Health::parse(&row.health).unwrap_or(Health::Revoked),
+        reason: row.health_reason.clone(),
+        since: row.health_since,
+    }
+}
+
 /// Uniform jitter: `base` scaled by a random factor in `1 ± spread`.
 pub(crate) fn jittered(base_ms: i64, spread: f64) -> i64 {
     use rand::Rng;

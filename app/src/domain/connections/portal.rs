@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::error::ConnectionError;
 use super::health::{self, ProbeReport};
-use super::state::{ConnectionState, Event, Health};
+use super::state::{Event, Health};
 use super::tokens::{self, Refreshed};
 use crate::domain::accounts::audit::{self, AuditAction, NewAuditEvent};
 use crate::domain::accounts::{Actor, ConnectionId, EnvironmentId, HealthRunId, RequestMeta};
@@ -43,6 +43,18 @@ pub async fn counts_by_environment(
         }
     }
     Ok(out)
+}
+
+/// Connection counts of one environment (every state, zeros included).
+pub async fn counts_for(
+    db: &Db,
+    actor: &Actor,
+    environment_id: &EnvironmentId,
+) -> Result<Counts, DbError> {
+    Ok(counts_by_environment(db, actor)
+        .await?
+        .remove(environment_id)
+        .unwrap_or_else(empty_counts))
 }
 
 /// The latest "Check all" and how far it got.
@@ -85,10 +97,7 @@ pub async fn list(
         },
     )
     .await?;
-    let counts = counts_by_environment(db, actor)
-        .await?
-        .remove(environment_id)
-        .unwrap_or_else(empty_counts);
+    let counts = counts_for(db, actor, environment_id).await?;
     let run = rows::latest_run(db, ws, environment_id)
         .await?
         .map(|(run, done)| RunProgress { run, done });
@@ -135,12 +144,7 @@ pub async fn disconnect(
         ));
     }
     let now = now_ms();
-    let after = ConnectionState {
-        health: Health::parse(&row.health).unwrap_or(Health::Active),
-        reason: row.health_reason.clone(),
-        since: row.health_since,
-    }
-    .after(
+    let after = super::state_of(&row).after(
         &Event::Disconnected {
             by: actor.label().to_owned(),
         },

@@ -18,17 +18,20 @@ use std::time::Duration;
 
 use super::error::ConnectionError;
 use super::state::{ConnectionState, Event, Health};
+use super::state_of;
 use super::{TokenColumn, open_token, seal_token};
 use crate::domain::accounts::audit::{self, AuditAction, AuditActor, NewAuditEvent, detail};
 use crate::domain::accounts::{ConnectionId, RequestMeta};
-use crate::domain::crypto::{Aad, Sealed, SecretString};
+use crate::domain::accounts::{EnvironmentId, WorkspaceId};
+use crate::domain::crypto::SecretString;
 use crate::domain::db::now_ms;
 use crate::domain::db::repo::connections::{
     self as rows, ConnectionRow, RefreshFailed, StoreTokens,
 };
 use crate::domain::db::repo::pinterest_settings;
-use crate::domain::pinterest::ClientId;
 use crate::domain::pinterest::client::{self, AppCredentials, FailureKind};
+use crate::domain::pinterest::settings::open_secret;
+use crate::domain::pinterest::{ClientId, PinterestApi, ScopeSet};
 use crate::domain::state::AppState;
 
 /// First retry after a transient failure; doubles each time, up to [`BACKOFF_MAX_MS`].
@@ -78,14 +81,6 @@ pub enum Refreshed {
     LeaseLost,
 }
 
-fn current_state(row: &ConnectionRow) -> ConnectionState {
-    ConnectionState {
-        health: Health::parse(&row.health).unwrap_or(Health::Revoked),
-        reason: row.health_reason.clone(),
-        since: row.health_since,
-    }
-}
-
 fn system_actor() -> AuditActor {
     AuditActor {
         operator_id: None,
@@ -93,33 +88,35 @@ fn system_actor() -> AuditActor {
     }
 }
 
-/// The environment's app credentials, opened, or `None` if it cannot connect.
+/// An environment's Pinterest app, ready to call Pinterest with.
+pub(crate) struct App {
+    pub client_id: ClientId,
+    pub secret: SecretString,
+    pub api: PinterestApi,
+    /// The scopes the environment requires now.
+    pub scopes: ScopeSet,
+}
+
+/// The environment's app, with its secret opened, or `None` while the
+/// integration is disabled or not configured.
 pub(crate) async fn app_credentials(
     state: &AppState,
-    row: &ConnectionRow,
-) -> Result<Option<(ClientId, SecretString, String)>, ConnectionError> {
-    let Some(settings) =
-        pinterest_settings::find(&state.db, &row.workspace_id, &row.environment_id).await?
+    workspace_id: &WorkspaceId,
+    environment_id: &EnvironmentId,
+) -> Result<Option<App>, ConnectionError> {
+    let Some(settings) = pinterest_settings::find(&state.db, workspace_id, environment_id).await?
     else {
         return Ok(None);
     };
     if !settings.enabled {
         return Ok(None);
     }
-    let binding = format!("{}/{}", row.workspace_id, row.environment_id);
-    let secret = state.keys.open_str(
-        &Sealed::from_stored(settings.client_secret.clone()),
-        Aad {
-            table: "pinterest_settings",
-            column: "client_secret",
-            row: &binding,
-        },
-    )?;
-    Ok(Some((
-        ClientId::from_stored(settings.client_id),
-        secret,
-        settings.api,
-    )))
+    Ok(Some(App {
+        secret: open_secret(&state.keys, &settings)?,
+        client_id: ClientId::from_stored(settings.client_id),
+        api: PinterestApi::parse(&settings.api).unwrap_or(PinterestApi::Production),
+        scopes: ScopeSet::from_stored(&settings.scopes),
+    }))
 }
 
 /// Refreshes a connection whose lease `row` holds (its `lease_fence` is ours).
@@ -132,7 +129,7 @@ pub async fn refresh_leased(
     let Some(stored_refresh) = row.refresh_token.as_deref() else {
         return Ok(Refreshed::Unavailable);
     };
-    let Some((client_id, secret, _api)) = app_credentials(state, row).await? else {
+    let Some(app) = app_credentials(state, &row.workspace_id, &row.environment_id).await? else {
         // The integration is disabled or gone: look again in an hour, not at
         // every scheduler round.
         rows::postpone_refresh(
@@ -156,16 +153,16 @@ pub async fn refresh_leased(
         &state.http,
         &AppCredentials {
             token_url: &token_url,
-            client_id: &client_id,
-            secret: &secret,
+            client_id: &app.client_id,
+            secret: &app.secret,
             timeout: state.config.pinterest_timeout,
         },
         &refresh_token,
     )
     .await;
-    drop(secret);
+    drop(app);
     let now = now_ms();
-    let before = current_state(row);
+    let before = state_of(row);
     match answer.result {
         Ok(tokens) => {
             let new_refresh = tokens.refresh_token.as_ref().unwrap_or(&refresh_token);
@@ -374,6 +371,24 @@ pub fn lease_owner() -> String {
         .clone()
 }
 
+/// The stored access token, opened, if it is still valid at `valid_at`.
+fn stored_token(
+    state: &AppState,
+    row: &ConnectionRow,
+    valid_at: i64,
+) -> Result<Option<SecretString>, ConnectionError> {
+    match (&row.access_token, row.access_expires_at) {
+        (Some(stored), Some(expires)) if expires > valid_at => Ok(Some(open_token(
+            &state.keys,
+            &row.workspace_id,
+            &row.id,
+            TokenColumn::Access,
+            stored,
+        )?)),
+        _ => Ok(None),
+    }
+}
+
 /// A token valid for at least [`MIN_VALIDITY_MS`]: the stored one, or a new one
 /// from a refresh that this call makes or waits for. Any number of callers in
 /// any number of processes make at most one refresh between them.
@@ -395,16 +410,8 @@ pub async fn fresh_access_token(
             }));
         }
         let now = now_ms();
-        if let (Some(stored), Some(expires)) = (&row.access_token, row.access_expires_at)
-            && expires - now > MIN_VALIDITY_MS
-        {
-            return Ok(Ok(open_token(
-                &state.keys,
-                &row.workspace_id,
-                &row.id,
-                TokenColumn::Access,
-                stored,
-            )?));
+        if let Some(token) = stored_token(state, &row, now + MIN_VALIDITY_MS)? {
+            return Ok(Ok(token));
         }
         if let Some(claimed) =
             rows::claim(&state.db, id, &owner, now, now + lease_ms(state)).await?
@@ -426,17 +433,8 @@ pub async fn fresh_access_token(
                 Refreshed::Transient { reason } => {
                     // Pinterest is unavailable; a stored token that still works
                     // for a while is better than none.
-                    if let (Some(stored), Some(expires)) =
-                        (&row.access_token, row.access_expires_at)
-                        && expires > now_ms() + 10_000
-                    {
-                        return Ok(Ok(open_token(
-                            &state.keys,
-                            &row.workspace_id,
-                            &row.id,
-                            TokenColumn::Access,
-                            stored,
-                        )?));
+                    if let Some(token) = stored_token(state, &row, now_ms() + 10_000)? {
+                        return Ok(Ok(token));
                     }
                     return Ok(Err(TokenProblem::Unavailable { reason }));
                 }

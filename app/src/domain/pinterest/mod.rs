@@ -17,4 +17,5 @@ pub use credentials::{
     CLIENT_ID_MAX, ClientId, CredentialInput, NewSecret, PinterestApi, SECRET_MAX, SECRET_MIN,
 };
 pub use error::PinterestError;
+pub(crate) use scope::shown;
 pub use scope::{Scope, ScopeError, ScopeGroup, ScopeSet};

@@ -266,7 +266,7 @@ impl ScopeSet {
 
 /// A value typed by someone, cut short and stripped of control characters so
 /// it can be quoted in a message.
-fn shown(name: &str) -> String {
+pub(crate) fn shown(name: &str) -> String {
     let mut out: String = name
         .chars()
         .filter(|c| !c.is_control())

@@ -38,6 +38,18 @@ fn secret_aad(binding: &str) -> Aad<'_> {
     }
 }
 
+/// Opens the stored App secret key of `row` (only to send it to Pinterest).
+pub(crate) fn open_secret(
+    keys: &KeyRing,
+    row: &PinterestSettingsRow,
+) -> Result<SecretString, crate::domain::crypto::CryptoError> {
+    let binding = secret_binding(&row.workspace_id, &row.environment_id);
+    keys.open_str(
+        &Sealed::from_stored(row.client_secret.clone()),
+        secret_aad(&binding),
+    )
+}
+
 /// Who set the stored secret and when; the secret itself never leaves the database
 /// except to go to Pinterest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -513,11 +525,7 @@ pub async fn check_credentials(
     let row = rows::find(&state.db, ws, environment_id)
         .await?
         .ok_or(PinterestError::NotConfigured)?;
-    let binding = secret_binding(ws, environment_id);
-    let secret = state.keys.open_str(
-        &Sealed::from_stored(row.client_secret.clone()),
-        secret_aad(&binding),
-    )?;
+    let secret = open_secret(&state.keys, &row)?;
     let client_id = ClientId::from_stored(row.client_id.clone());
     let token_url = state.config.token_url();
     let redirect_uri = state.config.redirect_uri();

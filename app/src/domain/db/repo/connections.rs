@@ -140,10 +140,10 @@ pub async fn find_link_by_token(db: &Db, token_hash: &str) -> Result<Option<Link
     Ok(row)
 }
 
-pub async fn find_link_tx(tx: &mut Tx, id: &ConnectLinkId) -> Result<Option<LinkRow>, DbError> {
+pub async fn find_link(db: &Db, id: &ConnectLinkId) -> Result<Option<LinkRow>, DbError> {
     let sql = format!("select {LINK_COLUMNS} from connect_links where id = $1");
-    let row = on_tx!(tx, conn => {
-        sqlx::query_as::<_, LinkRow>(&sql).bind(id).fetch_optional(conn).await
+    let row = on_pool!(db, pool => {
+        sqlx::query_as::<_, LinkRow>(&sql).bind(id).fetch_optional(pool).await
     })?;
     Ok(row)
 }
