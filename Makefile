@@ -34,7 +34,7 @@ setup-test:
 # The server binary and hydrating site (release, wasm size-optimised), and the simulator.
 build: setup
 	cargo leptos build --release
-	cargo build --release -p server --bin pinterest-sim
+	cargo build --release -p pinterest-sim
 
 run: build
 	@scripts/run.sh
@@ -44,23 +44,29 @@ test: setup-test lint test-sqlite test-postgres e2e
 
 lint:
 	cargo fmt --all -- --check
+	scripts/check-cycles.py
 	# Per package: building `app` with ssr and hydrate at once is not a real build.
+	cargo clippy -p domain --all-targets -- -D warnings
+	cargo clippy -p pinterest-sim --all-targets -- -D warnings
 	cargo clippy -p app --features ssr --all-targets -- -D warnings
 	cargo clippy -p server --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
+# The simulator's and the portal's own tests need no database: they run once.
 test-sqlite:
-	PINBRIDGE_TEST_BACKEND=sqlite cargo test -p app --features ssr
+	cargo test -p pinterest-sim
+	cargo test -p app --features ssr
+	PINBRIDGE_TEST_BACKEND=sqlite cargo test -p domain
 	PINBRIDGE_TEST_BACKEND=sqlite cargo test -p server
 
-# postgres.sh available: 0 run it, 1 skip it (said loudly), anything else fail.
+# postgres.sh available: 0 run it, 1 skip it (said loudly; never under CI), anything else fail.
 test-postgres:
 	@rc=0; scripts/postgres.sh available || rc=$$?; \
 	if [ $$rc -gt 1 ]; then exit $$rc; fi; \
 	if [ $$rc -eq 0 ]; then \
 	  echo "== Rust tests on PostgreSQL ($$(scripts/postgres.sh url)) =="; \
 	  scripts/postgres.sh sweep; \
-	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p app --features ssr; \
+	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p domain; \
 	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p server; \
 	fi
 

@@ -15,7 +15,7 @@ export BENCH_CONNECTIONS="${BENCH_CONNECTIONS:-10000}"
 profile="${BENCH_PROFILE---release}"
 run() {
   # shellcheck disable=SC2086
-  cargo test $profile -p server --test connections bench_scheduler -- --ignored --nocapture 2>&1 \
+  cargo test $profile -p server --test http connections::bench_scheduler -- --ignored --nocapture 2>&1 \
     | grep -E '^bench-refresh|test result|panicked|assert'
 }
 echo "== SQLite =="

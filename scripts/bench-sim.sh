@@ -42,7 +42,7 @@ command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
 
 if [[ -z "${SIM_BIN:-}" ]]; then
     echo "building pinterest-sim (release)..." >&2
-    (cd "$ROOT" && LEPTOS_OUTPUT_NAME=pinbridge cargo build --release -p server --bin pinterest-sim >&2)
+    (cd "$ROOT" && LEPTOS_OUTPUT_NAME=pinbridge cargo build --release -p pinterest-sim >&2)
     TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
     SIM_BIN="$TARGET_DIR/release/pinterest-sim"

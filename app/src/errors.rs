@@ -1,8 +1,10 @@
 //! `AppError`: the one error type server functions return to the browser.
 //!
 //! It never carries driver text, SQL or secrets: internal failures are logged on
-//! the server and reach the browser as `Internal`.
+//! the server and reach the browser as `Internal`. Each variant decides its HTTP
+//! status ([`AppError::status`]), which the answer carries.
 
+use leptos::server_fn::Encodes;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,16 @@ pub enum AppError {
     /// Signed in, but the role in this workspace does not allow it.
     #[error("Your role in this workspace does not allow this.")]
     Forbidden,
+    /// A sign-in with an email and password that do not match an account (the
+    /// same answer for an unknown email and a wrong password).
+    #[error("{0}")]
+    BadCredentials(String),
+    /// Too many attempts: try again after `retry_after_secs`.
+    #[error("{message}")]
+    Throttled {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Understood and allowed in general, but refused in this case: the message
     /// says why (the last owner, an environment with connections, a used link…).
     #[error("{0}")]
@@ -87,8 +99,47 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The HTTP status that answers this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::NotFound => 404,
+            Self::Unauthenticated | Self::BadCredentials(_) => 401,
+            Self::Forbidden => 403,
+            Self::Throttled { .. } => 429,
+            Self::Refused(_) => 409,
+            Self::Invalid { .. } => 422,
+            Self::Request(_) => 400,
+            Self::Internal => 500,
+        }
+    }
+
+    /// Seconds to wait before trying again, for `Retry-After`.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::Throttled {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
+
+    /// Leptos answers every server-function error with 500 and has no hook
+    /// between the error and its response but this encoding, which runs in
+    /// the request's context: the status (and `Retry-After`) are set here,
+    /// from the error itself. A plain form post keeps Leptos' redirect.
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        ssr::answer_with_status(self);
+        // Every field is a string or a number, so encoding cannot fail; were
+        // it to, the browser is told `Internal`.
+        <JsonEncoding as Encodes<Self>>::encode(self)
+            .unwrap_or_else(|_| leptos::server_fn::Bytes::from_static(br#""Internal""#))
+    }
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
@@ -110,10 +161,10 @@ pub const SCOPES_FIELD: &str = "scopes";
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::{AppError, CONFIRM_FIELD, SCOPES_FIELD};
-    use crate::domain::accounts::{AccountsError, Field, InvalidInput};
-    use crate::domain::connections::ConnectionError;
-    use crate::domain::db::DbError;
-    use crate::domain::pinterest::PinterestError;
+    use domain::accounts::{AccountsError, Field, InvalidInput};
+    use domain::connections::ConnectionError;
+    use domain::db::DbError;
+    use domain::pinterest::PinterestError;
 
     impl From<ConnectionError> for AppError {
         fn from(err: ConnectionError) -> Self {
@@ -172,9 +223,12 @@ mod ssr {
                 | E::EnvironmentInUse { .. }
                 | E::LastEnvironment
                 | E::FirstMemberMustBeOwner
-                | E::LastOwner
-                | E::Throttled { .. }
-                | E::InvalidCredentials => AppError::Refused(err.to_string()),
+                | E::LastOwner => AppError::Refused(err.to_string()),
+                E::Throttled { retry_after_secs } => AppError::Throttled {
+                    message: err.to_string(),
+                    retry_after_secs,
+                },
+                E::InvalidCredentials => AppError::BadCredentials(err.to_string()),
                 E::Hashing(e) => {
                     tracing::error!(error = %e, "password hashing failed");
                     AppError::Internal
@@ -205,6 +259,25 @@ mod ssr {
                 E::Db(e) => e.into(),
                 E::Accounts(e) => e.into(),
             }
+        }
+    }
+
+    /// Sets the answer's status (and `Retry-After`) from `error`, unless the
+    /// request is a plain form post, whose answer is Leptos' redirect back.
+    pub(super) fn answer_with_status(error: &AppError) {
+        use leptos::prelude::use_context;
+        use leptos_axum::ResponseOptions;
+        let Some(response) = use_context::<ResponseOptions>() else {
+            return;
+        };
+        if crate::functions::context::is_plain_form_post() {
+            return;
+        }
+        if let Ok(status) = http::StatusCode::from_u16(error.status()) {
+            response.set_status(status);
+        }
+        if let Some(secs) = error.retry_after_secs() {
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
         }
     }
 

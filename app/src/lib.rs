@@ -1,5 +1,5 @@
-//! The pinbridge portal: Leptos UI, server functions, and (feature `ssr`) the
-//! server-only domain behind them.
+//! The pinbridge portal: Leptos UI, server functions (feature `ssr`, over the
+//! `domain` crate) and the wire models both sides share.
 // Deeply nested views make deep types; release builds need the headroom.
 #![recursion_limit = "256"]
 
@@ -8,9 +8,6 @@ pub mod errors;
 pub mod functions;
 pub mod models;
 pub mod routes;
-
-#[cfg(feature = "ssr")]
-pub mod domain;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -4,15 +4,15 @@
 
 use std::io::BufRead;
 
-use app::domain::accounts::members::{self, NewOperator};
-use app::domain::accounts::{
+use domain::Services;
+use domain::accounts::operators::NewOperator;
+use domain::accounts::provision;
+use domain::accounts::{
     AccountsError, DisplayName, Email, Field, InvalidInput, NAME_MAX, NewPassword, PasswordHash,
     RequestMeta, Role, WorkspaceName, setup, workspaces,
 };
-use app::domain::crypto::SecretString;
-use app::domain::db::Db;
-use app::domain::db::repo::operators;
-use app::domain::state::AppState;
+use domain::crypto::SecretString;
+use domain::db::Db;
 use rand::Rng;
 use zeroize::Zeroizing;
 
@@ -94,8 +94,8 @@ fn flag(field: Field) -> &'static str {
 
 /// The database as `serve` opens it: migrated, keys checked. On a first run this
 /// creates the SQLite file and the key file, so commands work on a fresh install.
-async fn open(config: &Config) -> Result<AppState, StartError> {
-    startup::prepare_state(config, crate::leptos_options(config)).await
+async fn open(config: &Config) -> Result<Services, StartError> {
+    startup::prepare_services(config).await
 }
 
 /// A new one-time setup link while no workspace has an owner, `None` once one does.
@@ -116,9 +116,9 @@ pub async fn issue_setup_link(
 
 /// `pinbridge setup-link`.
 pub async fn setup_link(config: &Config) -> Result<SecretString, AdminError> {
-    let state = open(config).await?;
-    let link = issue_setup_link(&state.db, &config.public_url).await;
-    state.db.close().await;
+    let services = open(config).await?;
+    let link = issue_setup_link(&services.db, &config.public_url).await;
+    services.db.close().await;
     link?.ok_or(AdminError::SetupComplete)
 }
 
@@ -131,9 +131,9 @@ pub async fn operator_create(
     stdin: &mut dyn BufRead,
 ) -> Result<Zeroizing<String>, AdminError> {
     let request = OperatorCreate::parse(args)?;
-    let state = open(config).await?;
-    let result = request.run(&state, stdin).await;
-    state.db.close().await;
+    let services = open(config).await?;
+    let result = request.run(&services, stdin).await;
+    services.db.close().await;
     result
 }
 
@@ -170,35 +170,36 @@ impl OperatorCreate {
 
     async fn run(
         self,
-        state: &AppState,
+        services: &Services,
         stdin: &mut dyn BufRead,
     ) -> Result<Zeroizing<String>, AdminError> {
-        let (password_hash, generated) = if operator_exists(&state.db, &self.email).await? {
-            // `provision` keeps an existing operator as they are and never reads
-            // this; were it ever stored, an empty PHC string matches no password.
-            (PasswordHash::from_stored(String::new()), None)
-        } else {
-            let (password, generated) = if self.password_stdin {
-                let typed = read_password(stdin)?;
-                let password = NewPassword::parse(&typed, &self.email, Some(&self.workspace))?;
-                (password, false)
+        let (password_hash, generated) =
+            if domain::accounts::operators::exists(&services.db, &self.email).await? {
+                // `provision` keeps an existing operator as they are and never reads
+                // this; were it ever stored, an empty PHC string matches no password.
+                (PasswordHash::from_stored(String::new()), None)
             } else {
-                (generate_password(&self.email, &self.workspace), true)
+                let (password, generated) = if self.password_stdin {
+                    let typed = read_password(stdin)?;
+                    let password = NewPassword::parse(&typed, &self.email, Some(&self.workspace))?;
+                    (password, false)
+                } else {
+                    (generate_password(&self.email, &self.workspace), true)
+                };
+                let hash = services
+                    .hasher
+                    .hash(&password)
+                    .await
+                    .map_err(AccountsError::from)?;
+                (hash, generated.then_some(password))
             };
-            let hash = state
-                .hasher
-                .hash(&password)
-                .await
-                .map_err(AccountsError::from)?;
-            (hash, generated.then_some(password))
-        };
         let operator = NewOperator {
             email: self.email.clone(),
             display_name: self.display_name.clone(),
             password_hash,
         };
-        let done = members::provision(
-            &state.db,
+        let done = provision::provision(
+            &services.db,
             &self.workspace,
             &operator,
             self.role,
@@ -207,7 +208,7 @@ impl OperatorCreate {
         )
         .await;
         // Named as stored, which may differ in letter case from what was typed.
-        let workspace = workspaces::find_by_name(&state.db, &self.workspace)
+        let workspace = workspaces::find_by_name(&services.db, &self.workspace)
             .await?
             .map_or_else(|| self.workspace.to_string(), |row| row.name);
         let done = done.map_err(|e| self.refusal(e, &workspace))?;
@@ -259,15 +260,6 @@ impl OperatorCreate {
             other => other.into(),
         }
     }
-}
-
-/// Whether an operator has this email. The read-only transaction is dropped,
-/// which rolls it back.
-async fn operator_exists(db: &Db, email: &Email) -> Result<bool, AccountsError> {
-    let mut tx = db.begin().await?;
-    Ok(operators::find_by_email_tx(&mut tx, email.as_str())
-        .await?
-        .is_some())
 }
 
 /// The first line of `input` without its line ending (`\n` or `\r\n`); every

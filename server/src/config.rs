@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use app::domain::db::Backend;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use domain::db::Backend;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/pinbridge.db";
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
@@ -374,8 +374,8 @@ impl Config {
         })
     }
 
-    pub fn portal_config(&self) -> app::domain::state::PortalConfig {
-        app::domain::state::PortalConfig {
+    pub fn portal_config(&self) -> domain::PortalConfig {
+        domain::PortalConfig {
             public_url: self.public_url.clone(),
             pinterest_oauth_url: self.pinterest_oauth_url.clone(),
             pinterest_api_url: self.pinterest_api_url.clone(),

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use app::domain::crypto::{KeyId, KeyRing};
+use domain::crypto::{KeyId, KeyRing};
 use zeroize::Zeroizing;
 
 use crate::config::{Config, KeySource};

@@ -1,5 +1,4 @@
-//! The pinbridge server: configuration, start-up, router and operations endpoints,
-//! and the `pinterest-sim` simulator.
+//! The pinbridge server: configuration, start-up, router and operations endpoints, and the end user's connect pages.
 
 pub mod admin;
 pub mod config;
@@ -7,8 +6,8 @@ pub mod connect;
 pub mod keys;
 pub mod ops;
 pub mod router;
-pub mod sim;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -33,7 +32,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 /// A started server: its address, and a handle to stop it.
 pub struct Running {
     pub addr: SocketAddr,
-    pub state: app::domain::state::AppState,
+    pub services: domain::Services,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -46,27 +45,33 @@ impl Running {
             .task
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e)));
-        self.state.db.close().await;
+        self.services.db.close().await;
         result
     }
 }
 
 /// Starts pinbridge on an already bound listener and returns at once.
 pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, StartError> {
-    let state = startup::prepare_state(config, leptos_options(config)).await?;
+    let services = startup::prepare_services(config).await?;
     // The dummy hash that unknown-email sign-ins verify against: computed now, so
     // the first such sign-in does not take longer and give the email away.
-    if let Err(e) = state.hasher.warm_up().await {
+    if let Err(e) = services.hasher.warm_up().await {
         tracing::warn!(error = %e, "could not prepare the sign-in dummy hash");
     }
     let addr = listener.local_addr().map_err(|e| StartError::Listen {
         addr: config.listen_addr.to_string(),
         message: e.to_string(),
     })?;
-    let app = router::router(state.clone(), config.secure_cookies());
-    let cleanup = router::spawn_session_cleanup(&state);
-    let scheduler = tokio::spawn(app::domain::connections::scheduler::run(
-        state.clone(),
+    let app = router::router(
+        state::AppState {
+            services: services.clone(),
+            leptos_options: leptos_options(config),
+        },
+        config.secure_cookies(),
+    );
+    let cleanup = router::spawn_session_cleanup(&services);
+    let scheduler = tokio::spawn(domain::connections::scheduler::run(
+        services.clone(),
         config.scheduler_interval,
     ));
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -85,7 +90,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
     });
     Ok(Running {
         addr,
-        state,
+        services,
         shutdown,
         task,
     })

@@ -47,7 +47,7 @@ async fn serve(config: &Config) -> Result<(), StartError> {
     tracing::info!(addr = %running.addr, database = config.backend.label(), "pinbridge is listening");
     println!("pinbridge is running: open {}/", config.public_url);
     // On stdout only: the link holds a token, which must never reach the log.
-    match admin::issue_setup_link(&running.state.db, &config.public_url).await {
+    match admin::issue_setup_link(&running.services.db, &config.public_url).await {
         Ok(Some(link)) => println!(
             "First start: create the first workspace and its owner at this one-time link:\n  {}",
             link.expose()

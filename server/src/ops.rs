@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use app::domain::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use domain::Services;
 use serde_json::{Value, json};
 
 /// `GET /healthz`: the process is alive and serving.
@@ -14,11 +14,11 @@ pub async fn healthz() -> Json<Value> {
 }
 
 /// `GET /readyz`: the database answers; 503 with the reason otherwise.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match tokio::time::timeout(Duration::from_secs(3), state.db.ping()).await {
+pub async fn readyz(State(services): State<Services>) -> (StatusCode, Json<Value>) {
+    match tokio::time::timeout(Duration::from_secs(3), services.db.ping()).await {
         Ok(Ok(())) => (
             StatusCode::OK,
-            Json(json!({ "status": "ready", "database": state.db.backend().label() })),
+            Json(json!({ "status": "ready", "database": services.db.backend().label() })),
         ),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");

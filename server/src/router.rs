@@ -4,8 +4,6 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use app::domain::db::SessionStore;
-use app::domain::state::AppState;
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
@@ -14,6 +12,8 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use domain::Services;
+use domain::db::SessionStore;
 use leptos::prelude::provide_context;
 use leptos_axum::{
     AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
@@ -26,6 +26,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
+use crate::state::AppState;
 use crate::{connect, ops};
 
 /// Largest request body accepted anywhere.
@@ -49,15 +50,15 @@ fn routes() -> Vec<AxumRouteListing> {
 pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let routes = routes();
     let context = {
-        let state = state.clone();
-        move || provide_context(state.clone())
+        let services = state.services.clone();
+        move || provide_context(services.clone())
     };
     let render = {
         let options = state.leptos_options.clone();
         move || shell(options.clone())
     };
 
-    let sessions = SessionManagerLayer::new(SessionStore::new(state.db.clone()))
+    let sessions = SessionManagerLayer::new(SessionStore::new(state.services.db.clone()))
         .with_name("pinbridge_session")
         .with_http_only(true)
         // Lax, not the library's Strict: Strict drops the cookie when a person
@@ -73,18 +74,21 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        .layer(middleware::from_fn_with_state(
+            RenderPool::new(),
+            on_one_thread,
+        ))
         .layer(middleware::from_fn(
             app::functions::preferences::load_preferences,
         ))
-        .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(app::functions::flash::form_flash))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.services.clone(),
             app::functions::auth::route_guard,
         ))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.services.clone(),
             same_origin_writes,
         ));
 
@@ -123,10 +127,51 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .with_state(state)
 }
 
+/// Single-threaded runtimes, one per core, that pages and server functions
+/// run on: each request on one of them, with everything it spawns.
+///
+/// Leptos' reactive graph is shared by the tasks one render spawns, and it is
+/// not safe for two threads computing one memo at once: `reactive_graph`'s
+/// `ArcMemo` can be read just after another thread took its value out to
+/// recompute it, and panics (`arc_memo.rs`, an `unwrap` on `None`), which the
+/// load test in `server/tests/http/load.rs` made happen. On one thread per
+/// request that cannot happen, while requests still spread over every core.
+#[derive(Clone)]
+struct RenderPool(tokio_util::task::LocalPoolHandle);
+
+impl RenderPool {
+    fn new() -> Self {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self(tokio_util::task::LocalPoolHandle::new(threads))
+    }
+}
+
+async fn on_one_thread(State(pool): State<RenderPool>, request: Request, next: Next) -> Response {
+    let rendered = pool.0.spawn_pinned(move || async move {
+        let (parts, body) = next.run(request).await.into_parts();
+        // A page streams while it renders: read it to the end on this thread too.
+        axum::body::to_bytes(body, usize::MAX)
+            .await
+            .map(|bytes| Response::from_parts(parts, Body::from(bytes)))
+            .map_err(|e| e.to_string())
+    });
+    match rendered.await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "a page could not be rendered");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a page stopped");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
 /// Refuses state-changing requests sent by another site's page: server
 /// functions have no CSRF token of their own, and cookies are SameSite=Lax.
 async fn same_origin_writes(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -136,7 +181,7 @@ async fn same_origin_writes(
     ) {
         return next.run(request).await;
     }
-    match cross_site_reason(request.headers(), &state.config.public_url) {
+    match cross_site_reason(request.headers(), &services.config.public_url) {
         None => next.run(request).await,
         Some(reason) => {
             tracing::warn!(%reason, "refused a cross-site request");
@@ -160,42 +205,10 @@ fn cross_site_reason(headers: &HeaderMap, public_url: &str) -> Option<String> {
     })
 }
 
-/// Server functions answer every error with 500. A refusal the person can act
-/// on is not a server failure: this gives each its own status (and keeps 500
-/// for real failures), so clients, logs and browser consoles can tell them apart.
-async fn server_fn_error_status(request: Request, next: Next) -> Response {
-    let is_server_fn = request.uri().path().starts_with("/api/");
-    let response = next.run(request).await;
-    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    if let Ok(error) = serde_json::from_slice::<app::errors::AppError>(&bytes) {
-        parts.status = error_status(&error);
-    }
-    Response::from_parts(parts, Body::from(bytes))
-}
-
-fn error_status(error: &app::errors::AppError) -> StatusCode {
-    use app::errors::AppError;
-    match error {
-        AppError::NotFound => StatusCode::NOT_FOUND,
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden => StatusCode::FORBIDDEN,
-        AppError::Refused(_) => StatusCode::CONFLICT,
-        AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Request(_) => StatusCode::BAD_REQUEST,
-        AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
 /// Removes expired sessions every hour.
-pub fn spawn_session_cleanup(state: &AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn_session_cleanup(services: &Services) -> tokio::task::JoinHandle<()> {
     use tower_sessions::session_store::ExpiredDeletion;
-    let store = SessionStore::new(state.db.clone());
+    let store = SessionStore::new(services.db.clone());
     tokio::spawn(async move {
         if let Err(e) = store
             .continuously_delete_expired(Duration::from_secs(3600))

@@ -6,10 +6,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use app::domain::db::Db;
-use app::domain::key_check::{self, KeyCheckError};
-use app::domain::state::AppState;
-use leptos::config::LeptosOptions;
+use domain::Services;
+use domain::db::Db;
+use domain::key_check::{self, KeyCheckError};
 use tokio::net::TcpListener;
 
 use crate::config::{Config, ConfigError};
@@ -140,10 +139,7 @@ pub async fn migrate(config: &Config) -> Result<(), StartError> {
 }
 
 /// Everything `serve` needs before it accepts connections.
-pub async fn prepare_state(
-    config: &Config,
-    leptos_options: LeptosOptions,
-) -> Result<AppState, StartError> {
+pub async fn prepare_services(config: &Config) -> Result<Services, StartError> {
     let keys = keys::prepare(config)?;
     let mut created = Created::default();
     let db = match open_database(config, &mut created).await {
@@ -179,13 +175,12 @@ pub async fn prepare_state(
         created.remove_all();
         return Err(e);
     }
-    Ok(AppState {
+    Ok(Services {
         db,
         keys: Arc::new(keys.ring),
         config: Arc::new(config.portal_config()),
-        hasher: app::domain::accounts::Hasher::default(),
-        http: app::domain::state::pinterest_http_client(config.pinterest_timeout),
-        leptos_options,
+        hasher: domain::accounts::Hasher::default(),
+        http: domain::services::pinterest_http_client(config.pinterest_timeout),
     })
 }
 

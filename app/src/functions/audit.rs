@@ -15,9 +15,9 @@ pub async fn load_audit(
     #[server(default)] action: Option<String>,
     #[server(default)] after: Option<String>,
 ) -> Result<AuditView, AppError> {
-    use crate::domain::accounts::audit::{self, AuditAction, AuditFilter};
-    use crate::domain::accounts::{EnvironmentId, OperatorId, environments, members};
     use crate::models::FilterOption;
+    use domain::accounts::audit::{self, AuditAction, AuditFilter};
+    use domain::accounts::{EnvironmentId, OperatorId, environments, members};
 
     let (state, me) = super::context::actor(&workspace).await?;
     let envs = environments::list(&state.db, &me).await?;
@@ -105,11 +105,10 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use crate::domain::accounts::AuditEventId;
-    use crate::domain::accounts::audit::AuditCursor;
-    use crate::domain::db::repo::audit_events::AuditEventRow;
-    use crate::domain::db::repo::environments::EnvironmentRow;
     use crate::models::{AuditEntryView, format_utc};
+    use domain::accounts::AuditEventId;
+    use domain::accounts::audit::{AuditCursor, AuditEventRow};
+    use domain::accounts::environments::EnvironmentRow;
 
     /// `"{created_at}_{id}"`, as `load_audit` hands it out.
     pub fn parse_cursor(raw: &str) -> Option<AuditCursor> {
@@ -160,7 +159,7 @@ mod ssr {
 
         #[test]
         fn cursors_parse_only_in_their_own_shape() {
-            let id = crate::domain::accounts::AuditEventId::generate();
+            let id = domain::accounts::AuditEventId::generate();
             let cursor = parse_cursor(&format!("1700000000000_{id}")).unwrap();
             assert_eq!(cursor.created_at, 1_700_000_000_000);
             assert_eq!(cursor.id, id);

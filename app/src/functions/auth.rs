@@ -12,8 +12,8 @@ use crate::models::{SetupLinkState, SignInView};
 /// What the sign-in page needs before the form is shown.
 #[server(endpoint = "auth/sign-in-view")]
 pub async fn load_sign_in() -> Result<SignInView, AppError> {
-    let state = super::context::app_state()?;
-    let setup_needed = crate::domain::accounts::setup::needed(&state.db).await?;
+    let services = super::context::services()?;
+    let setup_needed = domain::accounts::setup::needed(&services.db).await?;
     Ok(SignInView { setup_needed })
 }
 
@@ -24,12 +24,12 @@ pub async fn sign_in(
     password: String,
     #[server(default)] next: Option<String>,
 ) -> Result<(), AppError> {
-    use super::context::{app_state, local_path, request_meta, session};
-    let state = app_state()?;
+    use super::context::{local_path, request_meta, services, session};
+    let services = services()?;
     let session = session().await?;
-    let operator = crate::domain::accounts::sign_in::sign_in(
-        &state.db,
-        &state.hasher,
+    let operator = domain::accounts::sign_in::sign_in(
+        &services.db,
+        &services.hasher,
         &email,
         &password,
         &request_meta(),
@@ -38,7 +38,7 @@ pub async fn sign_in(
     start_session(&session, &operator).await?;
     let to = match local_path(next.as_deref()) {
         Some(next) => next,
-        None => home_path(&state, &operator).await,
+        None => home_path(&services, &operator).await,
     };
     leptos_axum::redirect(&to);
     Ok(())
@@ -47,14 +47,14 @@ pub async fn sign_in(
 /// Signs out: records it, then empties the session and removes its cookie.
 #[server(endpoint = "auth/sign-out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use super::context::{OPERATOR_KEY, app_state, request_meta, session};
-    let state = app_state()?;
+    use super::context::{OPERATOR_KEY, request_meta, services, session};
+    let services = services()?;
     let session = session().await?;
     if let Some(operator) = session
-        .get::<crate::domain::accounts::OperatorId>(OPERATOR_KEY)
+        .get::<domain::accounts::OperatorId>(OPERATOR_KEY)
         .await?
     {
-        crate::domain::accounts::sign_in::record_sign_out(&state.db, &operator, &request_meta())
+        domain::accounts::sign_in::record_sign_out(&services.db, &operator, &request_meta())
             .await?;
     }
     session.flush().await?;
@@ -65,12 +65,12 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// Whether the setup link in the page's address can still be used.
 #[server(endpoint = "auth/setup-view")]
 pub async fn load_setup(token: String) -> Result<SetupLinkState, AppError> {
-    use crate::domain::accounts::setup;
-    let state = super::context::app_state()?;
-    if !setup::needed(&state.db).await? {
+    use domain::accounts::setup;
+    let services = super::context::services()?;
+    if !setup::needed(&services.db).await? {
         return Ok(SetupLinkState::Complete);
     }
-    Ok(if setup::token_is_open(&state.db, &token).await? {
+    Ok(if setup::token_is_open(&services.db, &token).await? {
         SetupLinkState::Open
     } else {
         SetupLinkState::Invalid
@@ -87,32 +87,32 @@ pub async fn complete_setup(
     email: String,
     password: String,
 ) -> Result<(), AppError> {
-    use super::context::{app_state, request_meta, session};
-    use crate::domain::accounts::members::NewOperator;
-    use crate::domain::accounts::{DisplayName, Email, NewPassword, WorkspaceName, setup};
+    use super::context::{request_meta, services, session};
+    use domain::accounts::operators::NewOperator;
+    use domain::accounts::{DisplayName, Email, NewPassword, WorkspaceName, setup};
 
-    let state = app_state()?;
+    let services = services()?;
     let workspace = WorkspaceName::parse(&workspace_name)?;
     let display_name = DisplayName::parse(&display_name)?;
     let email = Email::parse(&email)?;
     let password = NewPassword::parse(&password, &email, Some(&workspace))?;
     // Refuse a used link before paying for the hash.
-    if !setup::token_is_open(&state.db, &token).await? {
-        return Err(if setup::needed(&state.db).await? {
-            crate::domain::accounts::AccountsError::SetupTokenInvalid.into()
+    if !setup::token_is_open(&services.db, &token).await? {
+        return Err(if setup::needed(&services.db).await? {
+            domain::accounts::AccountsError::SetupTokenInvalid.into()
         } else {
-            crate::domain::accounts::AccountsError::SetupComplete.into()
+            domain::accounts::AccountsError::SetupComplete.into()
         });
     }
     let owner = NewOperator {
         email,
         display_name,
-        password_hash: state.hasher.hash(&password).await.map_err(|e| {
+        password_hash: services.hasher.hash(&password).await.map_err(|e| {
             tracing::error!(error = %e, "password hashing failed");
             AppError::Internal
         })?,
     };
-    let done = setup::complete(&state.db, &token, &workspace, &owner, &request_meta()).await?;
+    let done = setup::complete(&services.db, &token, &workspace, &owner, &request_meta()).await?;
     let session = session().await?;
     start_session(&session, &done.operator_id).await?;
     leptos_axum::redirect(&format!("/w/{}", done.workspace_id));
@@ -123,7 +123,7 @@ pub async fn complete_setup(
 #[cfg(feature = "ssr")]
 pub(crate) async fn start_session(
     session: &tower_sessions::Session,
-    operator: &crate::domain::accounts::OperatorId,
+    operator: &domain::accounts::OperatorId,
 ) -> Result<(), AppError> {
     session.cycle_id().await?;
     session
@@ -143,10 +143,10 @@ mod guard {
     use http::Method;
     use tower_sessions::Session;
 
-    use crate::domain::accounts::{OperatorId, workspaces};
-    use crate::domain::db::repo::environments;
-    use crate::domain::state::AppState;
     use crate::functions::context::OPERATOR_KEY;
+    use domain::Services;
+    use domain::accounts::OperatorId;
+    use domain::accounts::workspaces::{self, Home};
 
     /// Pages that need a signed-in operator.
     fn needs_operator(path: &str) -> bool {
@@ -157,7 +157,7 @@ mod guard {
     /// sign-in page (and come back afterwards); `/` takes a signed-in operator to
     /// their first workspace. Server functions check the session themselves.
     pub async fn route_guard(
-        State(state): State<AppState>,
+        State(services): State<Services>,
         session: Session,
         request: Request,
         next: Next,
@@ -185,7 +185,7 @@ mod guard {
                 };
                 Redirect::to(&to).into_response()
             }
-            Some(operator) if path == "/" => match home_of(&state, &operator).await {
+            Some(operator) if path == "/" => match home_of(&services, &operator).await {
                 Some(home) => Redirect::to(&home).into_response(),
                 None => next.run(request).await,
             },
@@ -196,33 +196,27 @@ mod guard {
 
     /// Where an operator starts: their first workspace's first environment, or
     /// the workspace list (also when that cannot be read just now).
-    pub async fn home_path(state: &AppState, operator: &OperatorId) -> String {
-        home_of(state, operator)
+    pub async fn home_path(services: &Services, operator: &OperatorId) -> String {
+        home_of(services, operator)
             .await
             .unwrap_or_else(|| "/workspaces".to_owned())
     }
 
     /// The first environment of the operator's first workspace, or the workspace
     /// list when they belong to none.
-    async fn home_of(state: &AppState, operator: &OperatorId) -> Option<String> {
-        let found = workspaces::of_operator(&state.db, operator).await;
-        let first = match found {
-            Ok(list) => list.into_iter().next(),
+    async fn home_of(services: &Services, operator: &OperatorId) -> Option<String> {
+        match workspaces::home(&services.db, operator).await {
+            Ok(Home::NoWorkspace) => Some("/workspaces".into()),
+            Ok(Home::Workspace {
+                id,
+                environment_slug: Some(slug),
+            }) => Some(format!("/w/{id}/e/{slug}/integrations")),
+            Ok(Home::Workspace {
+                id,
+                environment_slug: None,
+            }) => Some(format!("/w/{id}/environments")),
             Err(err) => {
-                tracing::error!(error = %err, "could not list the operator's workspaces");
-                return None;
-            }
-        };
-        let Some(workspace) = first else {
-            return Some("/workspaces".into());
-        };
-        match environments::list(&state.db, &workspace.id).await {
-            Ok(envs) => Some(match envs.first() {
-                Some(env) => format!("/w/{}/e/{}/integrations", workspace.id, env.slug),
-                None => format!("/w/{}/environments", workspace.id),
-            }),
-            Err(err) => {
-                tracing::error!(error = %err, "could not list environments");
+                tracing::error!(error = %err, "could not find the operator's first workspace");
                 None
             }
         }

@@ -16,9 +16,9 @@ pub async fn load_connections(
     #[server(default)] search: Option<String>,
     #[server(default)] page: Option<i64>,
 ) -> Result<ConnectionsPageView, AppError> {
-    use crate::domain::accounts::environments;
-    use crate::domain::connections::{Health, portal};
-    use crate::domain::db::repo::pinterest_settings;
+    use super::views::{counts_view, environment_view, row_view};
+    use domain::accounts::environments;
+    use domain::connections::{Health, portal};
     let (app, actor) = super::context::actor(&workspace).await?;
     let env = environments::find_by_slug(&app.db, &actor, &environment).await?;
     let health = state
@@ -35,18 +35,15 @@ pub async fn load_connections(
         .transpose()?;
     let page = page.unwrap_or(1).clamp(1, 1_000_000);
     let listed = portal::list(&app.db, &actor, &env.id, health, search.clone(), page).await?;
-    let ready = pinterest_settings::find(&app.db, actor.workspace_id(), &env.id)
-        .await?
-        .is_some_and(|s| s.enabled);
     Ok(ConnectionsPageView {
         can_configure: actor.role().can_configure(),
-        integration_ready: ready,
-        counts: ssr::counts_view(&listed.counts),
-        rows: listed.rows.iter().map(ssr::row_view).collect(),
+        integration_ready: listed.integration_ready,
+        counts: counts_view(&listed.counts),
+        rows: listed.rows.iter().map(row_view).collect(),
         matching: listed.total,
         page,
         page_size: portal::PAGE_SIZE,
-        filter_state: health.map(|h| h.as_str().to_owned()),
+        filter_state: health,
         search: search
             .unwrap_or_default()
             .trim()
@@ -62,7 +59,7 @@ pub async fn load_connections(
         return_origins: listed.origins,
         issued_link: super::flash::with_current(|f| f.connect_link.clone()),
         notices: super::flash::notices(),
-        environment: super::workspaces::ssr::environment_view(env),
+        environment: environment_view(env),
     })
 }
 
@@ -75,10 +72,9 @@ pub async fn create_connect_link(
     #[server(default)] display_name: String,
     #[server(default)] return_url: String,
 ) -> Result<IssuedConnectLink, AppError> {
-    use crate::domain::accounts::EnvironmentId;
-    use crate::domain::connections::links::{self, LinkInput};
+    use domain::accounts::EnvironmentId;
+    use domain::connections::links::{self, LinkInput};
     let (app, actor) = super::context::actor(&workspace).await?;
-    actor.require_configure()?;
     let environment_id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
     let input = LinkInput::parse(&end_user_id, &display_name, &return_url)?;
     let created = links::create(
@@ -112,10 +108,9 @@ pub async fn save_return_origins(
     environment_id: String,
     #[server(default)] origins: String,
 ) -> Result<Vec<String>, AppError> {
-    use crate::domain::accounts::EnvironmentId;
-    use crate::domain::connections::links;
+    use domain::accounts::EnvironmentId;
+    use domain::connections::links;
     let (app, actor) = super::context::actor(&workspace).await?;
-    actor.require_configure()?;
     let environment_id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
     let parsed = links::parse_origins(&origins)?;
     let saved = links::set_origins(
@@ -126,7 +121,7 @@ pub async fn save_return_origins(
         &super::context::request_meta(),
     )
     .await?;
-    super::pinterest::ssr::tell(&["Allowed return origins saved.".to_owned()]).await?;
+    super::flash::tell(&["Allowed return origins saved.".to_owned()]).await?;
     Ok(saved)
 }
 
@@ -137,38 +132,23 @@ pub async fn check_all_connections(
     workspace: String,
     environment_id: String,
 ) -> Result<i64, AppError> {
-    use crate::domain::accounts::EnvironmentId;
-    use crate::domain::connections::{portal, scheduler};
+    use domain::accounts::EnvironmentId;
+    use domain::connections::portal;
     let (app, actor) = super::context::actor(&workspace).await?;
-    actor.require_configure()?;
     let environment_id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
     let total = portal::check_all(
-        &app.db,
+        &app,
         &actor,
         &environment_id,
         &super::context::request_meta(),
     )
     .await?;
-    // Start at once here rather than at the next scheduler tick.
-    let worker = app.clone();
-    tokio::spawn(async move {
-        loop {
-            match scheduler::run_round(&worker, scheduler::BATCH).await {
-                Ok(r) if r.probed > 0 => continue,
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "check all: a round failed");
-                    break;
-                }
-            }
-        }
-    });
     let noun = if total == 1 {
         "connection"
     } else {
         "connections"
     };
-    super::pinterest::ssr::tell(&[format!("Checking {total} {noun}…")]).await?;
+    super::flash::tell(&[format!("Checking {total} {noun}…")]).await?;
     Ok(total)
 }
 
@@ -179,21 +159,18 @@ pub async fn load_connection(
     environment: String,
     connection: String,
 ) -> Result<ConnectionDetailView, AppError> {
-    use crate::domain::accounts::{ConnectionId, environments};
-    use crate::domain::connections::portal;
-    use crate::domain::db::repo::pinterest_settings;
-    use crate::domain::pinterest::{Scope, ScopeSet};
+    use super::views::{environment_view, probe_view, row_view};
+    use domain::accounts::{ConnectionId, environments};
+    use domain::connections::portal;
+    use domain::pinterest::{Scope, ScopeSet};
     let (app, actor) = super::context::actor(&workspace).await?;
     let env = environments::find_by_slug(&app.db, &actor, &environment).await?;
     let id = ConnectionId::parse(&connection).ok_or(AppError::NotFound)?;
-    let (row, probes) = portal::detail(&app.db, &actor, &id).await?;
-    if row.environment_id != env.id {
-        return Err(AppError::NotFound);
-    }
-    let required = pinterest_settings::find(&app.db, actor.workspace_id(), &env.id)
-        .await?
-        .map(|s| ScopeSet::from_stored(&s.scopes))
-        .unwrap_or_else(|| ScopeSet::from_stored(&row.scopes_required));
+    let portal::Detail {
+        row,
+        probes,
+        required,
+    } = portal::detail(&app.db, &actor, &env.id, &id).await?;
     let granted = ScopeSet::from_stored(&row.scopes_granted);
     let scopes = Scope::ALL
         .into_iter()
@@ -204,10 +181,9 @@ pub async fn load_connection(
             granted: granted.contains(s),
         })
         .collect();
-    let probe_views: Vec<_> = probes.iter().map(ssr::probe_view).collect();
     Ok(ConnectionDetailView {
         can_configure: actor.role().can_configure(),
-        row: ssr::row_view(&row),
+        row: row_view(&row),
         account_id: row.account_id.clone(),
         account_mismatch: row.account_mismatch.clone(),
         scopes,
@@ -220,28 +196,25 @@ pub async fn load_connection(
         next_refresh_at: row.next_refresh_at,
         last_refresh_error: row.last_refresh_error.clone(),
         next_probe_at: row.next_probe_at,
-        chart_svg: ssr::chart_svg(&probe_views),
-        probes: probe_views,
+        probes: probes.iter().map(probe_view).collect(),
         notices: super::flash::notices(),
-        environment: super::workspaces::ssr::environment_view(env),
+        environment: environment_view(env),
     })
 }
 
 /// "Check now": probes the connection and answers what it found.
 #[server(endpoint = "connection/check")]
 pub async fn check_connection(workspace: String, connection: String) -> Result<String, AppError> {
-    use crate::domain::accounts::ConnectionId;
-    use crate::domain::connections::portal;
-    use crate::models::state_label;
+    use domain::accounts::ConnectionId;
+    use domain::connections::portal;
     let (app, actor) = super::context::actor(&workspace).await?;
-    actor.require_configure()?;
     let id = ConnectionId::parse(&connection).ok_or(AppError::NotFound)?;
     let notice = match portal::check_now(&app, &actor, &id).await? {
         Some(report) => {
             let mut text = format!(
                 "Checked: {} ({}).",
-                state_label(report.health.as_str()),
-                report.outcome.replace('_', " ")
+                report.health.label(),
+                report.outcome.label()
             );
             if report.account_changed {
                 text.push_str(" Pinterest now shows a different account than the one connected.");
@@ -250,18 +223,17 @@ pub async fn check_connection(workspace: String, connection: String) -> Result<S
         }
         None => "The connection is busy (being refreshed or checked elsewhere); it will be checked as soon as it is free.".to_owned(),
     };
-    super::pinterest::ssr::tell(std::slice::from_ref(&notice)).await?;
+    super::flash::tell(std::slice::from_ref(&notice)).await?;
     Ok(notice)
 }
 
 /// "Refresh now": gets a new token pair from Pinterest.
 #[server(endpoint = "connection/refresh")]
 pub async fn refresh_connection(workspace: String, connection: String) -> Result<String, AppError> {
-    use crate::domain::accounts::ConnectionId;
-    use crate::domain::connections::portal;
-    use crate::domain::connections::tokens::Refreshed;
+    use domain::accounts::ConnectionId;
+    use domain::connections::portal;
+    use domain::connections::tokens::Refreshed;
     let (app, actor) = super::context::actor(&workspace).await?;
-    actor.require_configure()?;
     let id = ConnectionId::parse(&connection).ok_or(AppError::NotFound)?;
     let notice = match portal::refresh_now(&app, &actor, &id).await? {
         Some(Refreshed::Stored) => "Refreshed: new tokens are stored.".to_owned(),
@@ -279,7 +251,7 @@ pub async fn refresh_connection(workspace: String, connection: String) -> Result
                 .to_owned()
         }
     };
-    super::pinterest::ssr::tell(std::slice::from_ref(&notice)).await?;
+    super::flash::tell(std::slice::from_ref(&notice)).await?;
     Ok(notice)
 }
 
@@ -289,137 +261,15 @@ pub async fn disconnect_connection(
     workspace: String,
     connection: String,
 ) -> Result<String, AppError> {
-    use crate::domain::accounts::ConnectionId;
-    use crate::domain::connections::portal;
+    use domain::accounts::ConnectionId;
+    use domain::connections::portal;
     let (app, actor) = super::context::actor(&workspace).await?;
-    actor.require_configure()?;
     let id = ConnectionId::parse(&connection).ok_or(AppError::NotFound)?;
     let row = portal::disconnect(&app.db, &actor, &id, &super::context::request_meta()).await?;
     let notice = format!(
         "Disconnected @{}: pinbridge's tokens for it are deleted. The end user can connect again with a new link.",
         row.account_username
     );
-    super::pinterest::ssr::tell(std::slice::from_ref(&notice)).await?;
+    super::flash::tell(std::slice::from_ref(&notice)).await?;
     Ok(notice)
-}
-
-#[cfg(feature = "ssr")]
-pub(crate) mod ssr {
-    use crate::domain::connections::portal::Counts;
-    use crate::domain::db::repo::connections::{ConnectionRow, ProbeRow};
-    use crate::models::{ConnectionCounts, ConnectionRowView, ProbeView, STATES};
-
-    pub fn counts_view(counts: &Counts) -> ConnectionCounts {
-        ConnectionCounts {
-            by_state: STATES
-                .iter()
-                .map(|(s, _)| ((*s).to_owned(), counts.get(s).copied().unwrap_or(0)))
-                .collect(),
-        }
-    }
-
-    pub fn row_view(row: &ConnectionRow) -> ConnectionRowView {
-        ConnectionRowView {
-            id: row.id.to_string(),
-            end_user_id: row.end_user_id.clone(),
-            display_name: row.display_name.clone(),
-            username: row.account_username.clone(),
-            account_type: row.account_type.clone(),
-            state: row.health.clone(),
-            reason: row.health_reason.clone(),
-            since: row.health_since,
-            last_probe_at: row.last_probe_at,
-            account_changed: row.account_mismatch.is_some(),
-        }
-    }
-
-    pub fn probe_view(p: &ProbeRow) -> ProbeView {
-        ProbeView {
-            at: p.checked_at,
-            trigger: p.trigger.clone(),
-            outcome: p.outcome.clone(),
-            latency_ms: p.latency_ms,
-            http_status: p.http_status,
-            error_code: p.error_code,
-            error_message: p.error_message.clone(),
-            username: p.account_username.clone(),
-            account_changed: p.account_changed,
-        }
-    }
-
-    /// The probe history as an SVG bar chart, oldest on the left: bar height is
-    /// latency, colour is the outcome; each bar has a tooltip.
-    pub fn chart_svg(probes: &[ProbeView]) -> String {
-        const W: usize = 600;
-        const H: usize = 120;
-        if probes.is_empty() {
-            return String::new();
-        }
-        let max = probes
-            .iter()
-            .map(|p| p.latency_ms)
-            .max()
-            .unwrap_or(1)
-            .max(100) as f64;
-        let n = probes.len();
-        let slot = W as f64 / n.max(20) as f64;
-        let mut bars = String::new();
-        for (i, p) in probes.iter().rev().enumerate() {
-            // Scaled to the slowest (at least 100 ms); every bar tall enough to show its colour.
-            let h = ((p.latency_ms as f64 / max) * (H as f64 - 20.0)).max(16.0);
-            let x = i as f64 * slot + 1.0;
-            let y = H as f64 - h;
-            let class = match p.outcome.as_str() {
-                "ok" => "bar-ok",
-                "transient" => "bar-warn",
-                "skipped" => "bar-off",
-                _ => "bar-bad",
-            };
-            let title = format!(
-                "{} · {} · {} ms{}",
-                crate::models::format_utc(p.at),
-                p.outcome,
-                p.latency_ms,
-                p.http_status
-                    .map(|s| format!(" · HTTP {s}"))
-                    .unwrap_or_default()
-            );
-            bars.push_str(&format!(
-                "<rect class=\"{class}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\"><title>{}</title></rect>",
-                (slot - 2.0).max(1.0),
-                crate::models::html::escape(&title)
-            ));
-        }
-        format!(
-            "<svg class=\"probe-chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Latency and outcome of the last {n} health checks, oldest first\" preserveAspectRatio=\"none\">{bars}</svg>"
-        )
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn the_chart_has_one_bar_per_probe_coloured_by_outcome_and_escapes_text() {
-            let probe = |outcome: &str, latency: i64| ProbeView {
-                at: 0,
-                trigger: "scheduled".into(),
-                outcome: outcome.into(),
-                latency_ms: latency,
-                http_status: Some(200),
-                error_code: None,
-                error_message: Some("<b>".into()),
-                username: None,
-                account_changed: false,
-            };
-            let svg = chart_svg(&[
-                probe("ok", 10),
-                probe("transient", 40),
-                probe("unauthorized", 5),
-            ]);
-            assert_eq!(svg.matches("<rect").count(), 3);
-            assert!(svg.contains("bar-ok") && svg.contains("bar-warn") && svg.contains("bar-bad"));
-            assert!(chart_svg(&[]).is_empty());
-        }
-    }
 }

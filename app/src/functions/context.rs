@@ -5,16 +5,16 @@ use std::net::SocketAddr;
 
 use tower_sessions::Session;
 
-use crate::domain::accounts::{self, Actor, OperatorId, RequestMeta, WorkspaceId};
-use crate::domain::state::AppState;
 use crate::errors::AppError;
+use domain::Services;
+use domain::accounts::{self, Actor, OperatorId, RequestMeta, WorkspaceId};
 
 /// The session key holding the signed-in operator's id.
 pub(crate) const OPERATOR_KEY: &str = "operator_id";
 
-pub fn app_state() -> Result<AppState, AppError> {
-    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from context");
+pub fn services() -> Result<Services, AppError> {
+    leptos::prelude::use_context::<Services>().ok_or_else(|| {
+        tracing::error!("Services missing from context");
         AppError::Internal
     })
 }
@@ -38,12 +38,12 @@ pub async fn signed_in() -> Result<OperatorId, AppError> {
 /// The signed-in operator acting in the workspace named by the client. Anything
 /// that is not a workspace they belong to (a malformed id, another tenant's id,
 /// a deleted workspace) is `NotFound`, so other tenants' ids reveal nothing.
-pub async fn actor(workspace: &str) -> Result<(AppState, Actor), AppError> {
+pub async fn actor(workspace: &str) -> Result<(Services, Actor), AppError> {
     let operator = signed_in().await?;
-    let state = app_state()?;
+    let services = services()?;
     let workspace_id = WorkspaceId::parse(workspace).ok_or(AppError::NotFound)?;
-    let actor = accounts::actor_in(&state.db, &workspace_id, &operator).await?;
-    Ok((state, actor))
+    let actor = accounts::actor_in(&services.db, &workspace_id, &operator).await?;
+    Ok((services, actor))
 }
 
 /// Where the request came from, for the audit log and throttling: the peer

@@ -11,12 +11,11 @@ pub async fn add_environment(
     workspace: String,
     environment_name: String,
 ) -> Result<EnvironmentView, AppError> {
-    use crate::domain::accounts::{EnvironmentName, environments};
+    use domain::accounts::{EnvironmentName, environments};
     let (state, actor) = super::context::actor(&workspace).await?;
-    actor.require_configure()?;
     let name = EnvironmentName::parse(&environment_name)?;
     let row = environments::add(&state.db, &actor, &name, &super::context::request_meta()).await?;
-    Ok(super::workspaces::ssr::environment_view(row))
+    Ok(super::views::environment_view(row))
 }
 
 /// Renames an environment; its address (slug) follows the new name.
@@ -26,9 +25,8 @@ pub async fn rename_environment(
     environment_id: String,
     environment_name: String,
 ) -> Result<EnvironmentView, AppError> {
-    use crate::domain::accounts::{EnvironmentId, EnvironmentName, environments};
+    use domain::accounts::{EnvironmentId, EnvironmentName, environments};
     let (state, actor) = super::context::actor(&workspace).await?;
-    actor.require_configure()?;
     let id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
     let name = EnvironmentName::parse(&environment_name)
         .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
@@ -41,7 +39,7 @@ pub async fn rename_environment(
     )
     .await
     .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
-    Ok(super::workspaces::ssr::environment_view(row))
+    Ok(super::views::environment_view(row))
 }
 
 /// Deletes an environment once its name is typed again (`confirm_name`).
@@ -51,18 +49,14 @@ pub async fn delete_environment(
     environment_id: String,
     confirm_name: String,
 ) -> Result<(), AppError> {
-    use crate::domain::accounts::{EnvironmentId, environments};
+    use domain::accounts::{EnvironmentId, environments};
     let (state, actor) = super::context::actor(&workspace).await?;
-    actor.require_configure()?;
     let id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
-    // Connections are counted inside the delete's transaction.
-    let connections = 0;
     environments::delete(
         &state.db,
         &actor,
         &id,
         &confirm_name,
-        connections,
         &super::context::request_meta(),
     )
     .await
@@ -76,21 +70,21 @@ pub async fn load_integrations(
     workspace: String,
     environment: String,
 ) -> Result<IntegrationsView, AppError> {
-    use crate::domain::accounts::environments;
-    use crate::domain::pinterest::settings;
     use crate::models::IntegrationCard;
+    use domain::accounts::environments;
+    use domain::pinterest::settings;
     let (state, actor) = super::context::actor(&workspace).await?;
     let env = environments::find_by_slug(&state.db, &actor, &environment).await?;
     let pinterest = settings::find(&state.db, &actor, &env.id).await?;
-    let counts = crate::domain::connections::portal::counts_for(&state.db, &actor, &env.id).await?;
+    let counts = domain::connections::portal::counts_for(&state.db, &actor, &env.id).await?;
     Ok(IntegrationsView {
-        environment: super::workspaces::ssr::environment_view(env),
+        environment: super::views::environment_view(env),
         integrations: vec![IntegrationCard {
             key: "pinterest".into(),
             name: "Pinterest".into(),
             description: "Let your users connect their Pinterest accounts, so your application and agents can read and manage their boards, pins and account data.".into(),
-            state: super::pinterest::ssr::integration_state(pinterest.as_ref()),
-            connections: super::connections::ssr::counts_view(&counts),
+            state: super::views::integration_state(pinterest.as_ref()),
+            connections: super::views::counts_view(&counts),
         }],
     })
 }

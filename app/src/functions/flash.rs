@@ -112,6 +112,19 @@ mod ssr {
             .is_some_and(|v| v.contains("text/html"))
     }
 
+    /// Without JavaScript the answer is a redirect: what to tell the person
+    /// travels to the next page load in the flash.
+    pub async fn tell(notices: &[String]) -> Result<(), crate::errors::AppError> {
+        if crate::functions::context::is_plain_form_post() {
+            let kept = notices.to_vec();
+            put(&crate::functions::context::session().await?, move |f| {
+                f.notices = kept
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Adds to the session's flash (read by the next page load).
     pub async fn put(
         session: &Session,

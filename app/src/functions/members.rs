@@ -10,47 +10,42 @@ use crate::models::{InvitationView, IssuedInvitation, MembersView};
 /// pending invitations.
 #[server(endpoint = "members/list")]
 pub async fn load_members(workspace: String) -> Result<MembersView, AppError> {
-    use crate::domain::accounts::{invitations, members};
-    use crate::domain::db::repo::memberships::decode_role;
     use crate::models::{MemberView, PendingInvitationView};
-    let (state, actor) = super::context::actor(&workspace).await?;
-    let rows = members::list(&state.db, &actor).await?;
-    let email_of = |id: &crate::domain::accounts::OperatorId| {
+    use domain::accounts::{invitations, members};
+    let (services, actor) = super::context::actor(&workspace).await?;
+    let rows = members::list(&services.db, &actor).await?;
+    let email_of = |id: &domain::accounts::OperatorId| {
         rows.iter()
             .find(|m| &m.operator_id == id)
             .map_or_else(|| "a former member".to_owned(), |m| m.email.clone())
     };
     let invitations = if actor.role().can_manage_members() {
-        invitations::list_pending(&state.db, &actor)
+        invitations::list_pending(&services.db, &actor)
             .await?
             .into_iter()
-            .map(|i| {
-                Ok(PendingInvitationView {
-                    id: i.id.to_string(),
-                    invited_by: email_of(&i.invited_by),
-                    email: i.email,
-                    role: decode_role(&i.role)?.into(),
-                    created_at: i.created_at,
-                    expires_at: i.expires_at,
-                })
+            .map(|i| PendingInvitationView {
+                id: i.id.to_string(),
+                invited_by: email_of(&i.invited_by),
+                email: i.email,
+                role: i.role,
+                created_at: i.created_at,
+                expires_at: i.expires_at,
             })
-            .collect::<Result<Vec<_>, AppError>>()?
+            .collect()
     } else {
         Vec::new()
     };
     let members = rows
         .iter()
-        .map(|m| {
-            Ok(MemberView {
-                operator_id: m.operator_id.to_string(),
-                email: m.email.clone(),
-                display_name: m.display_name.clone(),
-                role: m.role()?.into(),
-                joined_at: m.created_at,
-                is_you: &m.operator_id == actor.operator_id(),
-            })
+        .map(|m| MemberView {
+            operator_id: m.operator_id.to_string(),
+            email: m.email.clone(),
+            display_name: m.display_name.clone(),
+            role: m.role,
+            joined_at: m.created_at,
+            is_you: &m.operator_id == actor.operator_id(),
         })
-        .collect::<Result<Vec<_>, AppError>>()?;
+        .collect();
     Ok(MembersView {
         members,
         invitations,
@@ -68,13 +63,12 @@ pub async fn invite_member(
     role: String,
 ) -> Result<IssuedInvitation, AppError> {
     use super::context::{actor, is_plain_form_post, request_meta, session};
-    use crate::domain::accounts::{Email, Role, invitations};
-    let (state, actor) = actor(&workspace).await?;
-    actor.require_manage_members()?;
+    use domain::accounts::{Email, Role, invitations};
+    let (services, actor) = actor(&workspace).await?;
     let email = Email::parse(&email)?;
     let role: Role = role.parse()?;
     let issued = invitations::invite(
-        &state.db,
+        &services.db,
         &actor,
         &email,
         role,
@@ -84,10 +78,10 @@ pub async fn invite_member(
     .await?;
     let shown = IssuedInvitation {
         email: email.as_str().to_owned(),
-        role: role.into(),
+        role,
         link: format!(
             "{}/invitations/accept?token={}",
-            state.config.public_url,
+            services.config.public_url,
             issued.token.expose()
         ),
         expires_at: issued.expires_at,
@@ -103,11 +97,10 @@ pub async fn invite_member(
 /// Withdraws a pending invitation (owners only): its link stops working.
 #[server(endpoint = "members/revoke-invitation")]
 pub async fn revoke_invitation(workspace: String, invitation_id: String) -> Result<(), AppError> {
-    use crate::domain::accounts::{InvitationId, invitations};
-    let (state, actor) = super::context::actor(&workspace).await?;
-    actor.require_manage_members()?;
+    use domain::accounts::{InvitationId, invitations};
+    let (services, actor) = super::context::actor(&workspace).await?;
     let id = InvitationId::parse(&invitation_id).ok_or(AppError::NotFound)?;
-    invitations::revoke(&state.db, &actor, &id, &super::context::request_meta()).await?;
+    invitations::revoke(&services.db, &actor, &id, &super::context::request_meta()).await?;
     Ok(())
 }
 
@@ -118,15 +111,14 @@ pub async fn change_role(
     operator_id: String,
     role: String,
 ) -> Result<(), AppError> {
-    use crate::domain::accounts::{OperatorId, Role, members};
-    let (state, actor) = super::context::actor(&workspace).await?;
-    actor.require_manage_members()?;
+    use domain::accounts::{OperatorId, Role, members};
+    let (services, actor) = super::context::actor(&workspace).await?;
     let id = OperatorId::parse(&operator_id).ok_or(AppError::NotFound)?;
     let role: Role = role
         .parse()
         .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
     members::change_role(
-        &state.db,
+        &services.db,
         &actor,
         &id,
         role,
@@ -141,15 +133,14 @@ pub async fn change_role(
 /// leaves the workspace, so the answer then goes to the home page.
 #[server(endpoint = "members/remove")]
 pub async fn remove_member(workspace: String, operator_id: String) -> Result<(), AppError> {
-    use crate::domain::accounts::{OperatorId, members};
-    let (state, actor) = super::context::actor(&workspace).await?;
-    actor.require_manage_members()?;
+    use domain::accounts::{OperatorId, members};
+    let (services, actor) = super::context::actor(&workspace).await?;
     let id = OperatorId::parse(&operator_id).ok_or(AppError::NotFound)?;
-    members::remove(&state.db, &actor, &id, &super::context::request_meta())
+    members::remove(&services.db, &actor, &id, &super::context::request_meta())
         .await
         .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
     if &id == actor.operator_id() {
-        leptos_axum::redirect(&super::auth::home_path(&state, &id).await);
+        leptos_axum::redirect(&super::auth::home_path(&services, &id).await);
     }
     Ok(())
 }
@@ -157,22 +148,21 @@ pub async fn remove_member(workspace: String, operator_id: String) -> Result<(),
 /// What an invitation link offers, for the page that accepts it.
 #[server(endpoint = "invitations/view")]
 pub async fn load_invitation(token: String) -> Result<InvitationView, AppError> {
-    use crate::domain::accounts::{OperatorId, invitations};
-    use crate::domain::db::repo::operators;
-    let state = super::context::app_state()?;
-    let preview = invitations::preview(&state.db, &token).await?;
+    use domain::accounts::{OperatorId, invitations, operators};
+    let services = super::context::services()?;
+    let preview = invitations::preview(&services.db, &token).await?;
     let session = super::context::session().await?;
     let signed_in_as = match session
         .get::<OperatorId>(super::context::OPERATOR_KEY)
         .await?
     {
-        Some(id) => operators::find(&state.db, &id).await?.map(|o| o.email),
+        Some(id) => operators::find(&services.db, &id).await?.map(|o| o.email),
         None => None,
     };
     Ok(InvitationView {
         workspace_name: preview.workspace_name.as_str().to_owned(),
         email: preview.email.as_str().to_owned(),
-        role: preview.role.into(),
+        role: preview.role,
         expires_at: preview.expires_at,
         account_exists: preview.account_exists,
         signed_in_as,
@@ -188,12 +178,12 @@ pub async fn accept_invitation(
     #[server(default)] display_name: Option<String>,
     #[server(default)] password: Option<String>,
 ) -> Result<(), AppError> {
-    use super::context::{OPERATOR_KEY, app_state, request_meta, session};
-    use crate::domain::accounts::invitations::{self, Acceptance};
-    use crate::domain::accounts::{DisplayName, NewPassword, OperatorId};
-    let state = app_state()?;
+    use super::context::{OPERATOR_KEY, request_meta, services, session};
+    use domain::accounts::invitations::{self, Acceptance};
+    use domain::accounts::{DisplayName, NewPassword, OperatorId};
+    let services = services()?;
     let session = session().await?;
-    let preview = invitations::preview(&state.db, &token).await?;
+    let preview = invitations::preview(&services.db, &token).await?;
     let acceptance = if preview.account_exists {
         let operator = session
             .get::<OperatorId>(OPERATOR_KEY)
@@ -213,7 +203,7 @@ pub async fn accept_invitation(
             &preview.email,
             Some(&preview.workspace_name),
         )?;
-        let password_hash = state.hasher.hash(&password).await.map_err(|e| {
+        let password_hash = services.hasher.hash(&password).await.map_err(|e| {
             tracing::error!(error = %e, "password hashing failed");
             AppError::Internal
         })?;
@@ -222,7 +212,7 @@ pub async fn accept_invitation(
             password_hash,
         }
     };
-    let accepted = invitations::accept(&state.db, &token, acceptance, &request_meta()).await?;
+    let accepted = invitations::accept(&services.db, &token, acceptance, &request_meta()).await?;
     super::auth::start_session(&session, &accepted.operator_id).await?;
     leptos_axum::redirect(&format!("/w/{}", accepted.workspace_id));
     Ok(())

@@ -1,5 +1,7 @@
-//! Server functions, by domain. Each checks what it must first (the session,
-//! then the workspace and role) and returns `AppError`.
+//! Server functions, by domain. Each finds who is asking (the session, then
+//! their membership of the workspace named), calls one domain service, which
+//! checks the role, and turns the answer into a wire model (`views`). Each
+//! returns `AppError`.
 
 pub mod audit;
 pub mod auth;
@@ -14,3 +16,5 @@ pub mod workspaces;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context;
+#[cfg(feature = "ssr")]
+mod views;

@@ -8,8 +8,8 @@ use crate::models::PortalInfo;
 #[server(endpoint = "portal/info")]
 pub async fn load_portal_info() -> Result<PortalInfo, AppError> {
     super::context::signed_in().await?;
-    let state = super::context::app_state()?;
-    let config = &state.config;
+    let services = super::context::services()?;
+    let config = &services.config;
     let redirect_uri = config.redirect_uri();
     Ok(PortalInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -19,9 +19,9 @@ pub async fn load_portal_info() -> Result<PortalInfo, AppError> {
         pinterest_oauth_url: config.pinterest_oauth_url.clone(),
         pinterest_api_url: config.pinterest_api_url.clone(),
         pinterest_sandbox_api_url: config.pinterest_sandbox_api_url.clone(),
-        database: state.db.backend().label().to_owned(),
-        encryption_keys: u32::try_from(state.keys.len()).unwrap_or(u32::MAX),
-        primary_key_id: state.keys.primary_id().to_string(),
+        database: services.db.backend().label().to_owned(),
+        encryption_keys: u32::try_from(services.keys.len()).unwrap_or(u32::MAX),
+        primary_key_id: services.keys.primary_id().to_string(),
     })
 }
 

@@ -10,22 +10,20 @@ use crate::models::{OperatorView, WorkspaceSummary, WorkspaceView};
 /// environments, and the other workspaces they may switch to.
 #[server(endpoint = "workspaces/view")]
 pub async fn load_workspace(workspace: String) -> Result<WorkspaceView, AppError> {
-    use crate::domain::accounts::environments;
-    use crate::domain::db::repo::workspaces as rows;
-    let (state, actor) = super::context::actor(&workspace).await?;
-    let row = rows::find(&state.db, actor.workspace_id())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let environments = environments::list(&state.db, &actor)
+    use domain::accounts::{environments, workspaces};
+    let (services, actor) = super::context::actor(&workspace).await?;
+    let row = workspaces::find(&services.db, &actor).await?;
+    let environments = environments::list(&services.db, &actor)
         .await?
         .into_iter()
-        .map(ssr::environment_view)
+        .map(super::views::environment_view)
         .collect();
-    let (operator, workspaces) = ssr::operator_and_workspaces(&state, actor.operator_id()).await?;
+    let (operator, workspaces) =
+        ssr::operator_and_workspaces(&services, actor.operator_id()).await?;
     Ok(WorkspaceView {
         id: row.id.to_string(),
         name: row.name,
-        role: actor.role().into(),
+        role: actor.role(),
         environments,
         workspaces,
         operator,
@@ -36,24 +34,23 @@ pub async fn load_workspace(workspace: String) -> Result<WorkspaceView, AppError
 #[server(endpoint = "workspaces/list")]
 pub async fn load_workspaces() -> Result<(OperatorView, Vec<WorkspaceSummary>), AppError> {
     let operator = super::context::signed_in().await?;
-    let state = super::context::app_state()?;
-    ssr::operator_and_workspaces(&state, &operator).await
+    let services = super::context::services()?;
+    ssr::operator_and_workspaces(&services, &operator).await
 }
 
 /// Creates a workspace (with Development and Production) owned by the signed-in
 /// operator, and opens it.
 #[server(endpoint = "workspaces/create")]
 pub async fn create_workspace(workspace_name: String) -> Result<(), AppError> {
-    use crate::domain::accounts::{WorkspaceName, workspaces};
-    use crate::domain::db::repo::operators;
+    use domain::accounts::{WorkspaceName, operators, workspaces};
     let operator = super::context::signed_in().await?;
-    let state = super::context::app_state()?;
+    let services = super::context::services()?;
     let name = WorkspaceName::parse(&workspace_name)?;
-    let me = operators::find(&state.db, &operator)
+    let me = operators::find(&services.db, &operator)
         .await?
         .ok_or(AppError::Unauthenticated)?;
     let id = workspaces::create(
-        &state.db,
+        &services.db,
         &operator,
         &me.email,
         &name,
@@ -65,42 +62,28 @@ pub async fn create_workspace(workspace_name: String) -> Result<(), AppError> {
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) mod ssr {
-    use crate::domain::accounts::{OperatorId, workspaces};
-    use crate::domain::db::repo::environments::EnvironmentRow;
-    use crate::domain::db::repo::memberships::decode_role;
-    use crate::domain::db::repo::operators;
-    use crate::domain::state::AppState;
+mod ssr {
     use crate::errors::AppError;
-    use crate::models::{EnvironmentView, OperatorView, WorkspaceSummary};
-
-    pub fn environment_view(row: EnvironmentRow) -> EnvironmentView {
-        EnvironmentView {
-            id: row.id.to_string(),
-            name: row.name,
-            slug: row.slug,
-            created_at: row.created_at,
-        }
-    }
+    use crate::models::{OperatorView, WorkspaceSummary};
+    use domain::Services;
+    use domain::accounts::{OperatorId, operators, workspaces};
 
     pub async fn operator_and_workspaces(
-        state: &AppState,
+        services: &Services,
         operator: &OperatorId,
     ) -> Result<(OperatorView, Vec<WorkspaceSummary>), AppError> {
-        let me = operators::find(&state.db, operator)
+        let me = operators::find(&services.db, operator)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let workspaces = workspaces::of_operator(&state.db, operator)
+        let workspaces = workspaces::of_operator(&services.db, operator)
             .await?
             .into_iter()
-            .map(|w| {
-                Ok(WorkspaceSummary {
-                    id: w.id.to_string(),
-                    name: w.name,
-                    role: decode_role(&w.role)?.into(),
-                })
+            .map(|w| WorkspaceSummary {
+                id: w.id.to_string(),
+                name: w.name,
+                role: w.role,
             })
-            .collect::<Result<Vec<_>, AppError>>()?;
+            .collect();
         Ok((
             OperatorView {
                 id: me.id.to_string(),

@@ -1,65 +1,10 @@
 //! Wire types for operators, workspaces, environments, members and the audit
 //! log: what pages show, never a password hash or a token's hash.
 
+use domain::shared::AuditAction;
 use serde::{Deserialize, Serialize};
 
-/// A member's role, as pages show it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MemberRole {
-    Owner,
-    Admin,
-    Viewer,
-}
-
-impl MemberRole {
-    pub const ALL: [MemberRole; 3] = [MemberRole::Owner, MemberRole::Admin, MemberRole::Viewer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberRole::Owner => "owner",
-            MemberRole::Admin => "admin",
-            MemberRole::Viewer => "viewer",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            MemberRole::Owner => "Owner",
-            MemberRole::Admin => "Admin",
-            MemberRole::Viewer => "Viewer",
-        }
-    }
-
-    /// What the role may do, in a few words (shown where roles are chosen).
-    pub fn summary(self) -> &'static str {
-        match self {
-            MemberRole::Owner => "everything, including members and roles",
-            MemberRole::Admin => "configure integrations and environments",
-            MemberRole::Viewer => "read-only",
-        }
-    }
-
-    pub fn can_configure(self) -> bool {
-        matches!(self, MemberRole::Owner | MemberRole::Admin)
-    }
-
-    pub fn can_manage_members(self) -> bool {
-        matches!(self, MemberRole::Owner)
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<crate::domain::accounts::Role> for MemberRole {
-    fn from(role: crate::domain::accounts::Role) -> Self {
-        use crate::domain::accounts::Role;
-        match role {
-            Role::Owner => MemberRole::Owner,
-            Role::Admin => MemberRole::Admin,
-            Role::Viewer => MemberRole::Viewer,
-        }
-    }
-}
+pub use domain::shared::Role;
 
 /// The signed-in operator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +19,7 @@ pub struct OperatorView {
 pub struct WorkspaceSummary {
     pub id: String,
     pub name: String,
-    pub role: MemberRole,
+    pub role: Role,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,7 +36,7 @@ pub struct EnvironmentView {
 pub struct WorkspaceView {
     pub id: String,
     pub name: String,
-    pub role: MemberRole,
+    pub role: Role,
     pub environments: Vec<EnvironmentView>,
     /// Every workspace the operator belongs to, this one included.
     pub workspaces: Vec<WorkspaceSummary>,
@@ -121,7 +66,7 @@ pub struct MemberView {
     pub operator_id: String,
     pub email: String,
     pub display_name: String,
-    pub role: MemberRole,
+    pub role: Role,
     pub joined_at: i64,
     pub is_you: bool,
 }
@@ -130,7 +75,7 @@ pub struct MemberView {
 pub struct PendingInvitationView {
     pub id: String,
     pub email: String,
-    pub role: MemberRole,
+    pub role: Role,
     pub invited_by: String,
     pub created_at: i64,
     pub expires_at: i64,
@@ -141,7 +86,7 @@ pub struct PendingInvitationView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuedInvitation {
     pub email: String,
-    pub role: MemberRole,
+    pub role: Role,
     pub link: String,
     pub expires_at: i64,
 }
@@ -160,7 +105,7 @@ pub struct MembersView {
 pub struct InvitationView {
     pub workspace_name: String,
     pub email: String,
-    pub role: MemberRole,
+    pub role: Role,
     pub expires_at: i64,
     /// The invited email has an account: sign in as it, then accept.
     pub account_exists: bool,
@@ -168,75 +113,12 @@ pub struct InvitationView {
     pub signed_in_as: Option<String>,
 }
 
-/// An integration's state in one environment.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum IntegrationState {
-    NotConfigured,
-    /// Configured and on; `check` is the last credential check's outcome, if any.
-    Configured {
-        check: Option<super::CheckOutcomeView>,
-    },
-    /// Configured, but turned off: no new connections.
-    Disabled,
-}
-
-impl IntegrationState {
-    pub fn label(&self) -> &'static str {
-        use super::CheckOutcomeView as C;
-        match self {
-            IntegrationState::NotConfigured => "Not configured",
-            IntegrationState::Configured { check: None } => "Configured · not checked",
-            IntegrationState::Configured {
-                check: Some(C::Accepted),
-            } => "Configured · credentials accepted",
-            IntegrationState::Configured {
-                check: Some(C::Rejected),
-            } => "Configured · credentials rejected",
-            IntegrationState::Configured {
-                check: Some(C::Failed),
-            } => "Configured · check failed",
-            IntegrationState::Disabled => "Disabled",
-        }
-    }
-
-    /// The status pill's style.
-    pub fn class(&self) -> &'static str {
-        use super::CheckOutcomeView as C;
-        match self {
-            IntegrationState::NotConfigured | IntegrationState::Disabled => "status status-off",
-            IntegrationState::Configured {
-                check: Some(C::Accepted),
-            } => "status status-ok",
-            IntegrationState::Configured {
-                check: Some(C::Rejected),
-            } => "status status-bad",
-            IntegrationState::Configured { .. } => "status status-warn",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IntegrationCard {
-    /// The URL segment under `…/integrations/`.
-    pub key: String,
-    pub name: String,
-    pub description: String,
-    pub state: IntegrationState,
-    pub connections: super::ConnectionCounts,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IntegrationsView {
-    pub environment: EnvironmentView,
-    pub integrations: Vec<IntegrationCard>,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntryView {
     pub id: String,
     pub at: i64,
     pub actor: String,
-    pub action: String,
+    pub action: AuditAction,
     pub target: String,
     pub environment: Option<String>,
     pub ip: Option<String>,

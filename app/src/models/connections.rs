@@ -1,43 +1,26 @@
 //! What the Connections pages show, as sent to the browser. Nothing here ever
 //! holds a token: only states, accounts, scopes and times.
 
+use domain::shared::{Health, ProbeOutcome, Trigger};
 use serde::{Deserialize, Serialize};
 
 use super::EnvironmentView;
 
-/// The five connection states, in display order, with their words.
-pub const STATES: [(&str, &str); 5] = [
-    ("active", "Active"),
-    ("degraded", "Degraded"),
-    ("needs_reauth", "Needs re-authorization"),
-    ("insufficient_scope", "Missing scopes"),
-    ("revoked", "Disconnected"),
-];
-
-/// The words for a stored state name.
-pub fn state_label(state: &str) -> &'static str {
-    STATES
-        .iter()
-        .find(|(s, _)| *s == state)
-        .map(|(_, l)| *l)
-        .unwrap_or("Unknown")
-}
-
 /// The status badge class for a state.
-pub fn state_class(state: &str) -> &'static str {
+pub fn state_class(state: Health) -> &'static str {
     match state {
-        "active" => "status status-ok",
-        "degraded" | "insufficient_scope" => "status status-warn",
-        "needs_reauth" => "status status-bad",
-        _ => "status status-off",
+        Health::Active => "status status-ok",
+        Health::Degraded | Health::InsufficientScope => "status status-warn",
+        Health::NeedsReauth => "status status-bad",
+        Health::Revoked => "status status-off",
     }
 }
 
 /// How many connections there are in each state (every state, zeros included).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionCounts {
-    /// `(state, count)` in [`STATES`] order.
-    pub by_state: Vec<(String, i64)>,
+    /// `(state, count)` in [`Health::ALL`] order.
+    pub by_state: Vec<(Health, i64)>,
 }
 
 impl ConnectionCounts {
@@ -45,10 +28,10 @@ impl ConnectionCounts {
         self.by_state.iter().map(|(_, n)| n).sum()
     }
 
-    pub fn get(&self, state: &str) -> i64 {
+    pub fn get(&self, state: Health) -> i64 {
         self.by_state
             .iter()
-            .find(|(s, _)| s == state)
+            .find(|(s, _)| *s == state)
             .map(|(_, n)| *n)
             .unwrap_or(0)
     }
@@ -63,7 +46,7 @@ impl ConnectionCounts {
             .by_state
             .iter()
             .filter(|(_, n)| *n > 0)
-            .map(|(s, n)| format!("{n} {}", state_label(s).to_lowercase()))
+            .map(|(s, n)| format!("{n} {}", s.label().to_lowercase()))
             .collect();
         let noun = if total == 1 {
             "connection"
@@ -81,7 +64,7 @@ pub struct ConnectionRowView {
     pub display_name: Option<String>,
     pub username: String,
     pub account_type: String,
-    pub state: String,
+    pub state: Health,
     pub reason: String,
     pub since: i64,
     pub last_probe_at: Option<i64>,
@@ -115,7 +98,7 @@ pub struct ConnectionsPageView {
     pub matching: i64,
     pub page: i64,
     pub page_size: i64,
-    pub filter_state: Option<String>,
+    pub filter_state: Option<Health>,
     pub search: String,
     pub check_all: Option<CheckAllView>,
     pub return_origins: Vec<String>,
@@ -135,8 +118,8 @@ pub struct IssuedConnectLink {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeView {
     pub at: i64,
-    pub trigger: String,
-    pub outcome: String,
+    pub trigger: Trigger,
+    pub outcome: ProbeOutcome,
     pub latency_ms: i64,
     pub http_status: Option<i64>,
     pub error_code: Option<i64>,
@@ -171,7 +154,5 @@ pub struct ConnectionDetailView {
     pub next_probe_at: Option<i64>,
     /// Newest first.
     pub probes: Vec<ProbeView>,
-    /// The probe history drawn as SVG (built on the server).
-    pub chart_svg: String,
     pub notices: Vec<String>,
 }

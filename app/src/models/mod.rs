@@ -2,25 +2,25 @@
 
 mod accounts;
 mod connections;
-pub mod html;
+mod integrations;
 mod pinterest;
 mod portal;
 mod preferences;
 mod time;
 
 pub use accounts::{
-    AuditEntryView, AuditView, EnvironmentView, FilterOption, IntegrationCard, IntegrationState,
-    IntegrationsView, InvitationView, IssuedInvitation, MemberRole, MemberView, MembersView,
-    OperatorView, PendingInvitationView, SetupLinkState, SignInView, WorkspaceSummary,
-    WorkspaceView,
+    AuditEntryView, AuditView, EnvironmentView, FilterOption, InvitationView, IssuedInvitation,
+    MemberView, MembersView, OperatorView, PendingInvitationView, Role, SetupLinkState, SignInView,
+    WorkspaceSummary, WorkspaceView,
 };
 pub use connections::{
     CheckAllView, ConnectionCounts, ConnectionDetailView, ConnectionRowView, ConnectionsPageView,
-    IssuedConnectLink, ProbeView, STATES, ScopeCompareView, state_class, state_label,
+    IssuedConnectLink, ProbeView, ScopeCompareView, state_class,
 };
+pub use integrations::{IntegrationCard, IntegrationState, IntegrationsView};
 pub use pinterest::{
-    CheckOutcomeView, CredentialCheckView, PinterestPageView, PinterestSaved,
-    PinterestSettingsView, ScopeGroupView, ScopeOptionView,
+    CredentialCheckView, PinterestPageView, PinterestSaved, PinterestSettingsView, ScopeGroupView,
+    ScopeOptionView, check_class,
 };
 pub use portal::PortalInfo;
 pub use preferences::Theme;

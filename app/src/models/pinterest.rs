@@ -1,6 +1,7 @@
 //! What the Pinterest settings page shows, as sent to the browser. Nothing
 //! here ever holds the App secret key: only its fingerprint.
 
+use domain::shared::{CheckOutcome, PinterestApi};
 use serde::{Deserialize, Serialize};
 
 use super::EnvironmentView;
@@ -53,8 +54,7 @@ pub struct PinterestSettingsView {
     pub secret_set_by: String,
     pub secret_set_at: i64,
     pub scopes: Vec<String>,
-    /// `production` or `sandbox`.
-    pub api: String,
+    pub api: PinterestApi,
     pub enabled: bool,
     pub version: i64,
     pub updated_by: String,
@@ -62,35 +62,18 @@ pub struct PinterestSettingsView {
     pub last_check: Option<CredentialCheckView>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CheckOutcomeView {
-    Accepted,
-    Rejected,
-    Failed,
-}
-
-impl CheckOutcomeView {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Accepted => "Credentials accepted",
-            Self::Rejected => "Credentials rejected",
-            Self::Failed => "Check failed",
-        }
-    }
-
-    /// The status pill's style.
-    pub fn class(self) -> &'static str {
-        match self {
-            Self::Accepted => "status status-ok",
-            Self::Rejected => "status status-bad",
-            Self::Failed => "status status-warn",
-        }
+/// The status pill's style for a check's outcome.
+pub fn check_class(outcome: CheckOutcome) -> &'static str {
+    match outcome {
+        CheckOutcome::Accepted => "status status-ok",
+        CheckOutcome::Rejected => "status status-bad",
+        CheckOutcome::Failed => "status status-warn",
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialCheckView {
-    pub outcome: CheckOutcomeView,
+    pub outcome: CheckOutcome,
     pub at: i64,
     pub by: String,
     pub http_status: Option<u16>,

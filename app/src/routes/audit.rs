@@ -146,9 +146,9 @@ fn EntryRow(e: AuditEntryView) -> impl IntoView {
             .join(" · ");
         view! { <br/><span class="muted small">{text}</span> }
     });
-    let action = e.action.clone();
+    let action = e.action.as_str();
     view! {
-        <tr data-action=e.action>
+        <tr data-action=action>
             <td class="nowrap small">{format_utc(e.at)}</td>
             <td>{e.actor}</td>
             <td><code>{action}</code></td>

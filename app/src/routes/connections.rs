@@ -7,17 +7,17 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::{
-    CopyButton, FormError, TextField, bump_on_success, last_error, reset_on_success,
+    CopyButton, FormError, ProbeChart, TextField, bump_on_success, last_error, reset_on_success,
 };
 use crate::functions::connections::{
     CheckAllConnections, CheckConnection, CreateConnectLink, DisconnectConnection,
     RefreshConnection, SaveReturnOrigins, load_connection, load_connections,
 };
 use crate::models::{
-    ConnectionDetailView, ConnectionsPageView, IssuedConnectLink, STATES, format_utc, state_class,
-    state_label,
+    ConnectionDetailView, ConnectionsPageView, IssuedConnectLink, format_utc, state_class,
 };
 use crate::routes::workspace_frame::{LoadError, WorkspaceCtx};
+use domain::shared::Health;
 
 #[derive(Clone, Copy)]
 struct ListActions {
@@ -83,7 +83,7 @@ pub fn ConnectionsPage() -> impl IntoView {
     }
 }
 
-fn list_href(base: &str, state: Option<&str>, search: &str, page: i64) -> String {
+fn list_href(base: &str, state: Option<Health>, search: &str, page: i64) -> String {
     let mut parts = Vec::new();
     if let Some(s) = state {
         parts.push(format!("state={s}"));
@@ -125,21 +125,21 @@ fn Connections(
     let env_id = view.environment.id.clone();
     let (ws_check, env_check) = (workspace.clone(), env_id.clone());
     let (ws_link, env_link) = (workspace.clone(), env_id.clone());
-    let filter_state = view.filter_state.clone();
+    let filter_state = view.filter_state;
     let search = view.search.clone();
     let chips = {
         let mut all = vec![(None, "All".to_owned(), view.counts.total())];
         all.extend(
-            STATES
-                .iter()
-                .map(|(s, l)| (Some(*s), (*l).to_owned(), view.counts.get(s))),
+            Health::ALL
+                .into_iter()
+                .map(|h| (Some(h), h.label().to_owned(), view.counts.get(h))),
         );
         all.into_iter()
             .map(|(state, label, n)| {
-                let current = state.map(str::to_owned) == filter_state;
+                let current = state == filter_state;
                 view! {
                     <a class="chip" class:chip-current=current href=list_href(&base, state, "", 1)
-                        aria-current=current.then_some("page") data-state=state.unwrap_or("all")>
+                        aria-current=current.then_some("page") data-state=state.map_or("all", Health::as_str)>
                         {label} " " <strong>{n}</strong>
                     </a>
                 }
@@ -147,23 +147,21 @@ fn Connections(
             .collect_view()
     };
     let pages = (view.matching + view.page_size - 1) / view.page_size;
-    let prev =
-        (view.page > 1).then(|| list_href(&base, filter_state.as_deref(), &search, view.page - 1));
-    let next = (view.page < pages)
-        .then(|| list_href(&base, filter_state.as_deref(), &search, view.page + 1));
+    let prev = (view.page > 1).then(|| list_href(&base, filter_state, &search, view.page - 1));
+    let next = (view.page < pages).then(|| list_href(&base, filter_state, &search, view.page + 1));
     let rows = view
         .rows
         .iter()
         .map(|r| {
             let href = format!("{base}/{}", r.id);
             view! {
-                <tr data-connection=r.id.clone() data-state=r.state.clone()>
+                <tr data-connection=r.id.clone() data-state=r.state.as_str()>
                     <td>
                         <a href=href>{r.display_name.clone().unwrap_or_else(|| r.end_user_id.clone())}</a>
                         {r.display_name.as_ref().map(|_| view! { <br/><span class="muted small">{r.end_user_id.clone()}</span> })}
                     </td>
                     <td>"@" {r.username.clone()} {r.account_changed.then(|| view! { " " <span class="status status-warn">"account changed"</span> })}</td>
-                    <td><span class=state_class(&r.state)>{state_label(&r.state)}</span><br/><span class="muted small">{r.reason.clone()}</span></td>
+                    <td><span class=state_class(r.state)>{r.state.label()}</span><br/><span class="muted small">{r.reason.clone()}</span></td>
                     <td class="small">{format_utc(r.since)}</td>
                     <td class="small">{r.last_probe_at.map(format_utc).unwrap_or_else(|| "never".into())}</td>
                 </tr>
@@ -226,8 +224,8 @@ fn Connections(
                         <label for="connections-state">"State"</label>
                         <select id="connections-state" name="state">
                             <option value="" selected=view.filter_state.is_none()>"Any"</option>
-                            {STATES.iter().map(|(s, l)| view! {
-                                <option value=*s selected=view.filter_state.as_deref() == Some(*s)>{*l}</option>
+                            {Health::ALL.into_iter().map(|h| view! {
+                                <option value=h.as_str() selected=view.filter_state == Some(h)>{h.label()}</option>
                             }).collect_view()}
                         </select>
                     </div>
@@ -394,7 +392,7 @@ fn Connection(
 ) -> impl IntoView {
     let list = format!("/w/{workspace}/e/{}/connections", view.environment.slug);
     let r = view.row.clone();
-    let revoked = r.state == "revoked";
+    let revoked = r.state == Health::Revoked;
     let latest = move || {
         let mut all = Vec::new();
         for value in [
@@ -437,10 +435,10 @@ fn Connection(
         .iter()
         .map(|p| {
             view! {
-                <tr data-outcome=p.outcome.clone()>
+                <tr data-outcome=p.outcome.as_str()>
                     <td class="small">{format_utc(p.at)}</td>
-                    <td class="small">{p.outcome.replace('_', " ")}</td>
-                    <td class="small">{p.trigger.replace('_', " ")}</td>
+                    <td class="small">{p.outcome.label()}</td>
+                    <td class="small">{p.trigger.label()}</td>
                     <td class="small">{if p.latency_ms == 0 { "under 1 ms".to_owned() } else { format!("{} ms", p.latency_ms) }}</td>
                     <td class="small">{p.http_status.map(|s| s.to_string()).unwrap_or_else(|| "–".into())}</td>
                     <td class="small">{p.error_code.map(|c| format!("code {c}: ")).unwrap_or_default()}{p.error_message.clone().unwrap_or_default()}</td>
@@ -461,7 +459,7 @@ fn Connection(
     };
     let (check_hidden, refresh_hidden, disconnect_hidden) = (hidden(), hidden(), hidden());
     view! {
-        <section class="page connection-page" data-state=view.row.state.clone()>
+        <section class="page connection-page" data-state=view.row.state.as_str()>
             <nav class="breadcrumbs" aria-label="Breadcrumb">
                 <a href=list>{view.environment.name.clone()} " · Connections"</a>
                 <span aria-hidden="true">" / "</span>
@@ -472,7 +470,7 @@ fn Connection(
                     <p class="eyebrow">"Connection"</p>
                     <h1>{view.row.display_name.clone().unwrap_or_else(|| view.row.end_user_id.clone())}</h1>
                 </div>
-                <span class=state_class(&view.row.state) data-field="state">{state_label(&view.row.state)}</span>
+                <span class=state_class(view.row.state) data-field="state">{view.row.state.label()}</span>
             </header>
             {flash}
             {latest}
@@ -481,7 +479,7 @@ fn Connection(
                 <div class="card">
                     <h2>"State"</h2>
                     <dl class="facts">
-                        <dt>"State"</dt><dd>{state_label(&view.row.state)} " since " {format_utc(view.row.since)}</dd>
+                        <dt>"State"</dt><dd>{view.row.state.label()} " since " {format_utc(view.row.since)}</dd>
                         <dt>"Reason"</dt><dd data-field="reason">{view.row.reason.clone()}</dd>
                         <dt>"Last check"</dt><dd>{time(view.row.last_probe_at)}</dd>
                         <dt>"Next check"</dt><dd>{time(view.next_probe_at)}</dd>
@@ -531,7 +529,7 @@ fn Connection(
                     view! { <p class="muted">"No health checks yet."</p> }.into_any()
                 } else {
                     view! {
-                        <div class="chart" inner_html=view.chart_svg.clone()></div>
+                        <div class="chart"><ProbeChart probes=view.probes.clone()/></div>
                         <p class="hint">
                             "Oldest on the left. Bar height is latency (the slowest took "
                             {match view.probes.iter().map(|p| p.latency_ms).max().unwrap_or(0) {

@@ -11,7 +11,7 @@ use crate::functions::members::{
     ChangeRole, InviteMember, RemoveMember, RevokeInvitation, load_members,
 };
 use crate::models::{
-    IssuedInvitation, MemberRole, MemberView, MembersView, PendingInvitationView, WorkspaceView,
+    IssuedInvitation, MemberView, MembersView, PendingInvitationView, Role, WorkspaceView,
     format_utc,
 };
 use crate::routes::workspace_frame::{LoadError, WorkspaceCtx, with_workspace};
@@ -137,7 +137,7 @@ fn MemberRow(
         let (ws_change, id_change) = (workspace.clone(), id.clone());
         let (ws_remove, id_remove) = (workspace.clone(), id.clone());
         let (select_id, label_for, row) = (format!("role-{id}"), format!("role-{id}"), id.clone());
-        let options = MemberRole::ALL
+        let options = Role::ALL
             .into_iter()
             .map(|r| view! { <option value=r.as_str() selected=r == member.role>{r.label()}</option> })
             .collect_view();
@@ -184,10 +184,10 @@ fn Invite(
     let form = NodeRef::new();
     reset_on_success(invite, form);
     let typed_role = typed_value(InviteMember::PATH, "role");
-    let options = MemberRole::ALL
+    let options = Role::ALL
         .into_iter()
         .map(|r| {
-            let selected = typed_role.as_deref().map_or(r == MemberRole::Viewer, |t| t == r.as_str());
+            let selected = typed_role.as_deref().map_or(r == Role::Viewer, |t| t == r.as_str());
             view! { <option value=r.as_str() selected=selected>{r.label()} " — " {r.summary()}</option> }
         })
         .collect_view();

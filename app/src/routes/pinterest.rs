@@ -15,9 +15,11 @@ use crate::functions::pinterest::{
     CheckPinterestCredentials, DeletePinterest, SavePinterest, SetPinterestEnabled, load_pinterest,
 };
 use crate::models::{
-    CredentialCheckView, PinterestPageView, PinterestSettingsView, ScopeGroupView, format_utc,
+    CredentialCheckView, PinterestPageView, PinterestSettingsView, ScopeGroupView, check_class,
+    format_utc,
 };
 use crate::routes::workspace_frame::{LoadError, WorkspaceCtx};
+use domain::shared::PinterestApi;
 
 const DEVELOPER_APPS: &str = "https://developers.pinterest.com/apps/";
 const API_DOCS: &str = "https://developers.pinterest.com/docs/api/v5/";
@@ -254,11 +256,7 @@ fn Summary(
     connections: crate::models::ConnectionCounts,
     connections_href: String,
 ) -> impl IntoView {
-    let api = if s.api == "sandbox" {
-        "Sandbox"
-    } else {
-        "Production"
-    };
+    let api = s.api.label();
     view! {
         <div class="card summary-card">
             <h2>"Current settings"</h2>
@@ -316,9 +314,11 @@ fn SettingsForm(
         typed_value(path, "client_id").or_else(|| settings.as_ref().map(|s| s.client_id.clone()));
     // After a refused plain post, what was chosen then; otherwise what is stored.
     let typed_scopes = typed_values(path, SCOPES_INPUT);
+    // A new configuration starts on Production.
     let api = typed_value(path, "api")
-        .or_else(|| settings.as_ref().map(|s| s.api.clone()))
-        .unwrap_or_else(|| "production".to_owned());
+        .and_then(|typed| PinterestApi::parse(&typed))
+        .or_else(|| settings.as_ref().map(|s| s.api))
+        .unwrap_or(PinterestApi::Production);
     let secret_error =
         Signal::derive(move || error.get().and_then(|e| e.for_field("client_secret")));
     let scopes_error = Signal::derive(move || error.get().and_then(|e| e.for_field(SCOPES_FIELD)));
@@ -390,7 +390,7 @@ fn SettingsForm(
             }
         })
         .collect_view();
-    let api_production = api == "production";
+    let api_production = api == PinterestApi::Production;
     view! {
         <ActionForm action=save node_ref=form attr:class="form form-wide settings-form" attr:novalidate=true attr:id="pinterest-settings">
             <h2>{if settings.is_some() { "App credentials and scopes" } else { "Connect your Pinterest app" }}</h2>
@@ -479,8 +479,8 @@ fn CheckCard(
             .collect::<Vec<_>>()
             .join(" · ");
             view! {
-                <div class="check-result" data-check=format!("{:?}", c.outcome).to_lowercase()>
-                    <p><span class=c.outcome.class()>{c.outcome.label()}</span> " " {c.summary}</p>
+                <div class="check-result" data-check=c.outcome.as_str()>
+                    <p><span class=check_class(c.outcome)>{c.outcome.label()}</span> " " {c.summary}</p>
                     {c.message.map(|m| view! { <p class="small">"Pinterest's answer: " <q>{m}</q></p> })}
                     <p class="muted small">{details}</p>
                 </div>

@@ -8,98 +8,9 @@ pub mod portal;
 
 use std::path::PathBuf;
 
-use base64::Engine;
 use server::config::{Cli, Config};
 
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TestBackend {
-    Sqlite,
-    Postgres,
-}
-
-pub fn backend() -> TestBackend {
-    match std::env::var("PINBRIDGE_TEST_BACKEND").as_deref() {
-        Ok("postgres") => TestBackend::Postgres,
-        _ => TestBackend::Sqlite,
-    }
-}
-
-pub fn postgres_base_url() -> String {
-    std::env::var("PINBRIDGE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into())
-}
-
-/// A database of its own for one test, removed by [`TestDb::drop_database`].
-pub struct TestDb {
-    pub url: String,
-    pub dir: tempfile::TempDir,
-    pg_name: Option<String>,
-}
-
-impl TestDb {
-    pub async fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        match backend() {
-            TestBackend::Sqlite => Self {
-                url: format!("sqlite://{}", dir.path().join("pinbridge.db").display()),
-                dir,
-                pg_name: None,
-            },
-            TestBackend::Postgres => {
-                let name = format!("pinbridge_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = admin_pool().await;
-                sqlx::query(&format!("create database {name}"))
-                    .execute(&admin)
-                    .await
-                    .expect("create test database");
-                admin.close().await;
-                Self {
-                    url: with_database(&postgres_base_url(), &name),
-                    dir,
-                    pg_name: Some(name),
-                }
-            }
-        }
-    }
-
-    pub async fn drop_database(&self) {
-        if let Some(name) = &self.pg_name {
-            let admin = admin_pool().await;
-            let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
-                .execute(&admin)
-                .await;
-            admin.close().await;
-        }
-    }
-}
-
-async fn admin_pool() -> sqlx::PgPool {
-    sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&postgres_base_url())
-        .await
-        .expect("PostgreSQL for tests (PINBRIDGE_TEST_POSTGRES_URL)")
-}
-
-fn with_database(base: &str, name: &str) -> String {
-    let mut url = url::Url::parse(base).expect("PINBRIDGE_TEST_POSTGRES_URL is a URL");
-    url.set_path(&format!("/{name}"));
-    url.to_string()
-}
-
-/// `n` distinct keys in the `id:base64` form.
-pub fn key_spec(ids: &[(&str, u8)]) -> String {
-    ids.iter()
-        .map(|(id, byte)| {
-            format!(
-                "{id}:{}",
-                base64::engine::general_purpose::STANDARD.encode([*byte; 32])
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
+pub use domain::testing::{TestBackend, TestDb, backend, key_spec};
 
 /// Longest a test waits for any one answer from pinbridge: a request that
 /// hangs fails its test (naming the request) instead of stalling the suite.
@@ -126,13 +37,8 @@ impl TestApp {
     /// A second pinbridge process sharing `other`'s database (and keys): it does
     /// not drop the database when it stops.
     pub async fn spawn_sharing(other: &TestApp, extra: &[&str]) -> Self {
-        let db = TestDb {
-            url: other.db.url.clone(),
-            dir: tempfile::tempdir().expect("temp dir"),
-            pg_name: None,
-        };
         // SQLite: the same database file finds the same generated key file.
-        Self::spawn_on(db, extra).await
+        Self::spawn_on(other.db.sharing(), extra).await
     }
 
     async fn spawn_on(db: TestDb, extra: &[&str]) -> Self {
@@ -180,8 +86,8 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    pub fn state(&self) -> &app::domain::state::AppState {
-        &self.running.as_ref().expect("running").state
+    pub fn state(&self) -> &domain::Services {
+        &self.running.as_ref().expect("running").services
     }
 
     pub async fn get_text(&self, path: &str) -> (reqwest::StatusCode, String) {

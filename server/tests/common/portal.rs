@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use app::errors::AppError;
 use reqwest::StatusCode;
 use reqwest::cookie::{CookieStore, Jar};
-use reqwest::header::{ACCEPT, COOKIE, LOCATION, REFERER, USER_AGENT};
+use reqwest::header::{ACCEPT, COOKIE, LOCATION, REFERER, RETRY_AFTER, USER_AGENT};
 use serde::de::DeserializeOwned;
 
 use super::TestApp;
@@ -24,6 +24,7 @@ pub const SESSION_COOKIE: &str = "pinbridge_session";
 pub struct Answer {
     pub status: StatusCode,
     pub location: Option<String>,
+    pub retry_after: Option<String>,
     pub body: String,
 }
 
@@ -84,15 +85,19 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("no answer: {e}"));
         let status = res.status();
-        let location = res
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
+        let header = |name| {
+            res.headers()
+                .get(name)
+                .map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_owned())
+        };
+        let location = header(LOCATION);
+        let retry_after = header(RETRY_AFTER);
         let body = res.text().await.unwrap();
         self.bodies.lock().unwrap().push(body.clone());
         Answer {
             status,
             location,
+            retry_after,
             body,
         }
     }
@@ -195,7 +200,7 @@ pub struct Owned {
 /// The first workspace and its owner, through a setup link over HTTP; the
 /// browser returned is signed in as that owner.
 pub async fn set_up(app: &TestApp, workspace_name: &str, email: &str) -> Owned {
-    let token = app::domain::accounts::setup::issue_token(&app.state().db)
+    let token = domain::accounts::setup::issue_token(&app.state().db)
         .await
         .unwrap();
     let browser = Browser::new(app);
@@ -223,10 +228,9 @@ pub async fn set_up(app: &TestApp, workspace_name: &str, email: &str) -> Owned {
 /// Another workspace with its owner, as `pinbridge operator create` makes it,
 /// and a browser signed in as that owner.
 pub async fn provision(app: &TestApp, workspace_name: &str, email: &str) -> Owned {
-    use app::domain::accounts::members::{self, NewOperator};
-    use app::domain::accounts::{
-        DisplayName, Email, NewPassword, RequestMeta, Role, WorkspaceName,
-    };
+    use domain::accounts::operators::NewOperator;
+    use domain::accounts::provision::provision;
+    use domain::accounts::{DisplayName, Email, NewPassword, RequestMeta, Role, WorkspaceName};
     let state = app.state();
     let parsed = Email::parse(email).unwrap();
     let password = NewPassword::parse(PASSWORD, &parsed, None).unwrap();
@@ -235,7 +239,7 @@ pub async fn provision(app: &TestApp, workspace_name: &str, email: &str) -> Owne
         display_name: DisplayName::parse("Provisioned Owner").unwrap(),
         email: parsed,
     };
-    let done = members::provision(
+    let done = provision(
         &state.db,
         &WorkspaceName::parse(workspace_name).unwrap(),
         &operator,

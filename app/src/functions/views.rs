@@ -1,0 +1,121 @@
+//! Domain values as the wire models pages receive: one conversion per value,
+//! shared by every server function that sends it.
+
+use domain::accounts::environments::EnvironmentRow;
+use domain::connections::portal::Counts;
+use domain::connections::portal::{ConnectionRow, ProbeRow};
+use domain::pinterest::settings::PinterestSettings;
+use domain::pinterest::{Scope, ScopeGroup};
+use domain::shared::Health;
+
+use crate::models::{
+    ConnectionCounts, ConnectionRowView, CredentialCheckView, EnvironmentView, IntegrationState,
+    PinterestSettingsView, ProbeView, ScopeGroupView, ScopeOptionView,
+};
+
+pub fn environment_view(row: EnvironmentRow) -> EnvironmentView {
+    EnvironmentView {
+        id: row.id.to_string(),
+        name: row.name,
+        slug: row.slug,
+        created_at: row.created_at,
+    }
+}
+
+pub fn counts_view(counts: &Counts) -> ConnectionCounts {
+    ConnectionCounts {
+        by_state: Health::ALL
+            .into_iter()
+            .map(|h| (h, counts.get(&h).copied().unwrap_or(0)))
+            .collect(),
+    }
+}
+
+pub fn row_view(row: &ConnectionRow) -> ConnectionRowView {
+    ConnectionRowView {
+        id: row.id.to_string(),
+        end_user_id: row.end_user_id.clone(),
+        display_name: row.display_name.clone(),
+        username: row.account_username.clone(),
+        account_type: row.account_type.clone(),
+        state: row.health,
+        reason: row.health_reason.clone(),
+        since: row.health_since,
+        last_probe_at: row.last_probe_at,
+        account_changed: row.account_mismatch.is_some(),
+    }
+}
+
+pub fn probe_view(p: &ProbeRow) -> ProbeView {
+    ProbeView {
+        at: p.checked_at,
+        trigger: p.trigger,
+        outcome: p.outcome,
+        latency_ms: p.latency_ms,
+        http_status: p.http_status,
+        error_code: p.error_code,
+        error_message: p.error_message.clone(),
+        username: p.account_username.clone(),
+        account_changed: p.account_changed,
+    }
+}
+
+pub fn settings_view(s: PinterestSettings) -> PinterestSettingsView {
+    PinterestSettingsView {
+        client_id: s.client_id.as_str().to_owned(),
+        secret_fingerprint: s.secret.fingerprint,
+        secret_set_by: s.secret.set_by,
+        secret_set_at: s.secret.set_at,
+        scopes: s.scopes.names().map(str::to_owned).collect(),
+        api: s.api,
+        enabled: s.enabled,
+        version: s.version,
+        updated_by: s.updated_by,
+        updated_at: s.updated_at,
+        last_check: s.last_check.map(|c| CredentialCheckView {
+            outcome: c.outcome,
+            at: c.at,
+            by: c.by,
+            http_status: c.http_status,
+            latency_ms: c.latency_ms,
+            summary: c.summary,
+            message: c.message,
+        }),
+    }
+}
+
+/// The scope catalogue in its groups, marked with what is selected: the
+/// stored set, or the minimum before anything is stored.
+pub fn scope_groups(stored: Option<&PinterestSettings>) -> Vec<ScopeGroupView> {
+    let selected = |scope: Scope| match stored {
+        Some(s) => s.scopes.contains(scope) || scope.is_minimum(),
+        None => scope.is_minimum(),
+    };
+    ScopeGroup::ALL
+        .into_iter()
+        .map(|group| ScopeGroupView {
+            label: group.label().to_owned(),
+            scopes: group
+                .scopes()
+                .map(|scope| ScopeOptionView {
+                    name: scope.as_str().to_owned(),
+                    description: scope.description().to_owned(),
+                    minimum: scope.is_minimum(),
+                    needs_app_access: scope.needs_app_access(),
+                    selected: selected(scope),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The Integrations card's state for an environment's settings.
+pub fn integration_state(stored: Option<&PinterestSettings>) -> IntegrationState {
+    match stored {
+        None => IntegrationState::NotConfigured,
+        Some(s) if !s.enabled => IntegrationState::Disabled,
+        Some(s) => IntegrationState::Configured {
+            check: s.last_check.as_ref().map(|c| c.outcome),
+        },
+    }
+}

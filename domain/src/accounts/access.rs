@@ -1,0 +1,76 @@
+//! Who is acting, in which workspace, with which role.
+
+use super::error::AccountsError;
+use super::ids::{OperatorId, WorkspaceId};
+use super::role::Role;
+use crate::db::Db;
+use crate::db::repo::{memberships, operators};
+
+/// A member of one workspace, acting in it. Only [`actor_in`] makes one, after
+/// checking the membership, so a service given an `Actor` works in that
+/// workspace and no other.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    workspace_id: WorkspaceId,
+    operator_id: OperatorId,
+    label: String,
+    role: Role,
+}
+
+/// The operator as a member of the workspace, or `NotFound` when they are not
+/// one (or either id does not exist).
+pub async fn actor_in(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    operator_id: &OperatorId,
+) -> Result<Actor, AccountsError> {
+    let role = memberships::role(db, workspace_id, operator_id)
+        .await?
+        .ok_or(AccountsError::NotFound)?;
+    let operator = operators::find(db, operator_id)
+        .await?
+        .ok_or(AccountsError::NotFound)?;
+    Ok(Actor {
+        workspace_id: workspace_id.clone(),
+        operator_id: operator_id.clone(),
+        label: operator.email,
+        role,
+    })
+}
+
+impl Actor {
+    pub fn workspace_id(&self) -> &WorkspaceId {
+        &self.workspace_id
+    }
+
+    pub fn operator_id(&self) -> &OperatorId {
+        &self.operator_id
+    }
+
+    /// How the actor appears in the audit log (their email).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Refuses unless the role allows configuring (admins and owners).
+    pub fn require_configure(&self) -> Result<(), AccountsError> {
+        if self.role.can_configure() {
+            Ok(())
+        } else {
+            Err(AccountsError::Forbidden)
+        }
+    }
+
+    /// Refuses unless the role allows managing members (owners).
+    pub fn require_manage_members(&self) -> Result<(), AccountsError> {
+        if self.role.can_manage_members() {
+            Ok(())
+        } else {
+            Err(AccountsError::Forbidden)
+        }
+    }
+}

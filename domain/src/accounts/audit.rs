@@ -1,0 +1,209 @@
+//! The audit log: what changed in a workspace, who did it, when, from where.
+//!
+//! Records are written in the same transaction as the change they describe, so
+//! a change is never without its record (and a refused change leaves none).
+//! The `detail` object is built by pinbridge, never copied from a request, and
+//! any key that names a secret is redacted before it is stored.
+
+use serde_json::{Map, Value};
+
+use super::access::Actor;
+use super::error::AccountsError;
+use super::ids::{AuditEventId, EnvironmentId, OperatorId, WorkspaceId};
+pub use crate::db::repo::audit_events::AuditEventRow;
+use crate::db::repo::audit_events::{self, AuditQuery};
+use crate::db::tx::Tx;
+use crate::db::{Db, now_ms};
+
+pub use crate::shared::AuditAction;
+
+/// Where a request came from, recorded with each event.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Longest user agent kept; the rest is cut so a client cannot bloat the log.
+const USER_AGENT_MAX: usize = 512;
+
+/// Who did it, as recorded: an operator, or a label such as "setup" or "cli".
+#[derive(Clone, Debug)]
+pub struct AuditActor {
+    pub operator_id: Option<OperatorId>,
+    pub label: String,
+}
+
+impl AuditActor {
+    /// pinbridge itself: the scheduler, refreshes and probes.
+    pub fn system() -> Self {
+        Self {
+            operator_id: None,
+            label: "pinbridge".to_owned(),
+        }
+    }
+}
+
+impl From<&Actor> for AuditActor {
+    fn from(actor: &Actor) -> Self {
+        Self {
+            operator_id: Some(actor.operator_id().clone()),
+            label: actor.label().to_owned(),
+        }
+    }
+}
+
+/// One event to append.
+#[derive(Clone, Debug)]
+pub struct NewAuditEvent {
+    pub workspace_id: WorkspaceId,
+    pub environment_id: Option<EnvironmentId>,
+    pub actor: AuditActor,
+    pub action: AuditAction,
+    /// What was acted on, human-readable (an email, an environment's name).
+    pub target: String,
+    pub detail: Map<String, Value>,
+}
+
+/// Keys whose values are never stored, whatever code builds the detail.
+const SECRET_KEY_PARTS: [&str; 4] = ["password", "secret", "token", "hash"];
+
+fn redact(detail: Map<String, Value>) -> Map<String, Value> {
+    detail
+        .into_iter()
+        .map(|(k, v)| {
+            let lower = k.to_lowercase();
+            if SECRET_KEY_PARTS.iter().any(|part| lower.contains(part)) {
+                (k, Value::String("[redacted]".into()))
+            } else {
+                (k, v)
+            }
+        })
+        .collect()
+}
+
+/// Appends an event inside the caller's transaction.
+pub(crate) async fn append_tx(
+    tx: &mut Tx,
+    event: NewAuditEvent,
+    meta: &RequestMeta,
+) -> Result<(), AccountsError> {
+    let user_agent = meta
+        .user_agent
+        .as_deref()
+        .map(|ua| ua.chars().take(USER_AGENT_MAX).collect::<String>());
+    let row = AuditEventRow {
+        id: AuditEventId::generate(),
+        workspace_id: event.workspace_id,
+        environment_id: event.environment_id,
+        actor_operator_id: event.actor.operator_id,
+        actor_label: event.actor.label,
+        action: event.action,
+        target: event.target,
+        detail: Value::Object(redact(event.detail)).to_string(),
+        ip: meta.ip.clone(),
+        user_agent,
+        created_at: now_ms(),
+    };
+    audit_events::insert(tx, &row).await?;
+    Ok(())
+}
+
+/// Appends an event on its own (for events that change nothing else, such as sign-ins).
+pub async fn append(
+    db: &Db,
+    event: NewAuditEvent,
+    meta: &RequestMeta,
+) -> Result<(), AccountsError> {
+    let mut tx = db.begin().await?;
+    append_tx(&mut tx, event, meta).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Largest page the log hands out at once.
+pub const AUDIT_PAGE_MAX: u32 = 200;
+/// Page size when the filter does not say.
+pub const AUDIT_PAGE_DEFAULT: u32 = 50;
+
+/// Filters and position for listing the log.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub environment_id: Option<EnvironmentId>,
+    pub actor_operator_id: Option<OperatorId>,
+    pub action: Option<AuditAction>,
+    /// The cursor of the previous page ([`AuditPage::next`]); `None` for the newest.
+    pub after: Option<AuditCursor>,
+    /// Page size, at most [`AUDIT_PAGE_MAX`]; 0 means [`AUDIT_PAGE_DEFAULT`].
+    pub limit: u32,
+}
+
+/// The position after the last event of a page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditCursor {
+    pub created_at: i64,
+    pub id: AuditEventId,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuditPage {
+    pub events: Vec<AuditEventRow>,
+    /// Where the next (older) page starts; `None` when this one is the last.
+    pub next: Option<AuditCursor>,
+}
+
+/// The actor's workspace's events, newest first, filtered and paged. Any member may read.
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    filter: &AuditFilter,
+) -> Result<AuditPage, AccountsError> {
+    let limit = match filter.limit {
+        0 => AUDIT_PAGE_DEFAULT,
+        n => n.min(AUDIT_PAGE_MAX),
+    };
+    let query = AuditQuery {
+        environment_id: filter.environment_id.as_ref(),
+        actor_operator_id: filter.actor_operator_id.as_ref(),
+        action: filter.action,
+        before: filter.after.as_ref().map(|c| (c.created_at, &c.id)),
+        // One more than asked tells whether another page follows.
+        limit: i64::from(limit) + 1,
+    };
+    let mut events = audit_events::list(db, actor.workspace_id(), &query).await?;
+    let more = events.len() > limit as usize;
+    events.truncate(limit as usize);
+    let next = if more {
+        events.last().map(|e| AuditCursor {
+            created_at: e.created_at,
+            id: e.id.clone(),
+        })
+    } else {
+        None
+    };
+    Ok(AuditPage { events, next })
+}
+
+/// Builds a `detail` object from pairs.
+pub fn detail<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_looking_keys_are_redacted() {
+        let d = redact(detail([
+            ("role", "admin".into()),
+            ("password", "hunter2hunter2".into()),
+            ("ClientSecret", "s3cr3t".into()),
+            ("token_hash", "abc".into()),
+        ]));
+        assert_eq!(d["role"], "admin");
+        assert_eq!(d["password"], "[redacted]");
+        assert_eq!(d["ClientSecret"], "[redacted]");
+        assert_eq!(d["token_hash"], "[redacted]");
+    }
+}

@@ -1,0 +1,71 @@
+//! The accounts services' one error type. Every variant but `Hashing` and `Db`
+//! is an answer a person can act on; those two are internal and must be mapped
+//! to a generic message at the edge.
+
+use super::input::InvalidInput;
+use super::password::HashingError;
+use crate::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountsError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidInput),
+    /// The thing does not exist in the caller's workspace, or the caller is not a
+    /// member. The same answer for both, so ids of other tenants reveal nothing.
+    #[error("Not found.")]
+    NotFound,
+    #[error("Your role does not allow this.")]
+    Forbidden,
+    #[error("This setup link is not valid or was already used.")]
+    SetupTokenInvalid,
+    #[error("Setup is complete: an owner exists. Ask an owner for an invitation.")]
+    SetupComplete,
+    #[error("This invitation link is not valid, has expired or was already used.")]
+    InvitationInvalid,
+    #[error("This invitation is for {invited}: sign in with that account to accept it.")]
+    InvitationForAnotherAccount { invited: String },
+    #[error("An account with this email exists already: sign in to accept the invitation.")]
+    AccountExists,
+    #[error("An operator with this email exists already.")]
+    EmailTaken,
+    #[error("A workspace with this name exists already.")]
+    WorkspaceNameTaken,
+    #[error("This workspace already has an environment with this name.")]
+    EnvironmentNameTaken,
+    #[error(
+        "This name gives the address “{slug}”, which another environment in this workspace uses; choose a different name."
+    )]
+    EnvironmentSlugTaken { slug: String },
+    #[error("Type the environment's name exactly to delete it.")]
+    EnvironmentConfirmationMismatch,
+    #[error("This environment has {connections} connection(s): remove them before deleting it.")]
+    EnvironmentInUse { connections: u64 },
+    #[error("A workspace must keep at least one environment.")]
+    LastEnvironment,
+    #[error("A new workspace's first member must be an owner.")]
+    FirstMemberMustBeOwner,
+    #[error("This person is already a member of the workspace.")]
+    AlreadyMember,
+    #[error("A workspace must keep at least one owner.")]
+    LastOwner,
+    #[error("Too many failed sign-ins: try again in {retry_after_secs} seconds.")]
+    Throttled { retry_after_secs: u64 },
+    #[error("Email or password is wrong.")]
+    InvalidCredentials,
+    #[error(transparent)]
+    Hashing(#[from] HashingError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl AccountsError {
+    /// `taken` for a unique violation (the name, email or membership exists),
+    /// the database error otherwise.
+    pub(crate) fn unique_or(err: DbError, taken: AccountsError) -> AccountsError {
+        if crate::db::tx::is_unique_violation(&err) {
+            taken
+        } else {
+            AccountsError::Db(err)
+        }
+    }
+}

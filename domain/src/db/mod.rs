@@ -1,0 +1,195 @@
+//! The database: one handle over SQLite or PostgreSQL, chosen by the URL scheme.
+//!
+//! All SQL lives in `repo/`; nothing else in pinbridge builds a query. Queries are
+//! written once with `$1, $2, …` placeholders in ascending order, which both
+//! backends accept, and run against whichever pool is configured via [`on_pool!`].
+
+// The repositories are the domain's own: the layers above call services. Tests
+// of those layers (feature `testing`) may read through them to check what was
+// stored.
+#[cfg(not(feature = "testing"))]
+pub(crate) mod repo;
+#[cfg(feature = "testing")]
+pub mod repo;
+mod sessions;
+pub mod tx;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use sessions::SessionStore;
+
+/// Which database engine a URL points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Reads the backend from a database URL's scheme.
+    pub fn of_url(url: &str) -> Option<Self> {
+        let scheme = url.split_once(':')?.0.to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Some(Self::Sqlite),
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A pool on one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same expression against whichever pool `db` holds.
+///
+/// For example: `on_pool!(db, pool => sqlx::query("select 1").execute(pool).await)`.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub use on_pool;
+
+/// A database failure. Its text is for logs and operators at the console, never
+/// for a browser: `AppError` maps it to a generic message.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL (expected sqlite:… or postgres://…)")]
+    UnsupportedUrl,
+    #[error("invalid database URL: {0}")]
+    BadUrl(String),
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("migration failed: {0}")]
+    Migrate(String),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+/// How long start-up waits for the database before giving up.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Db {
+    /// Connects to `url`. SQLite files are created if missing and run in WAL mode.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        match Backend::of_url(url).ok_or(DbError::UnsupportedUrl)? {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| DbError::BadUrl(e.to_string()))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(CONNECT_TIMEOUT)
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| DbError::Connect(e.to_string()))?;
+                Ok(Self::Sqlite(pool))
+            }
+            Backend::Postgres => {
+                let options =
+                    PgConnectOptions::from_str(url).map_err(|e| DbError::BadUrl(e.to_string()))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(CONNECT_TIMEOUT)
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| DbError::Connect(e.to_string()))?;
+                Ok(Self::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pinbridge's migrations and the session table. Idempotent.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let migrated = match self {
+            Self::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await,
+            Self::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await,
+        };
+        migrated.map_err(|e| DbError::Migrate(e.to_string()))?;
+        SessionStore::new(self.clone())
+            .migrate()
+            .await
+            .map_err(|e| DbError::Migrate(e.to_string()))
+    }
+
+    /// Answers whether the database is reachable right now.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        on_pool!(self, pool => sqlx::query("select 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        if let Db::Sqlite(pool) = self {
+            // Move the write-ahead log into the database and empty it, so the
+            // files on disk hold everything even if the log outlives the pool.
+            if let Err(e) = sqlx::query("pragma wal_checkpoint(truncate)")
+                .execute(pool)
+                .await
+            {
+                tracing::warn!(error = %e, "could not checkpoint the SQLite log before closing");
+            }
+        }
+        on_pool!(self, pool => pool.close().await);
+    }
+}
+
+/// Milliseconds since the Unix epoch: the one timestamp representation in storage.
+pub fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_by_scheme() {
+        assert_eq!(Backend::of_url("sqlite://data/x.db"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("sqlite::memory:"), Some(Backend::Sqlite));
+        assert_eq!(
+            Backend::of_url("postgres://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::of_url("PostgreSQL://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(Backend::of_url("mysql://u@h/db"), None);
+        assert_eq!(Backend::of_url("no-scheme"), None);
+    }
+}

@@ -1,0 +1,178 @@
+//! For tests of this crate and the crates above it (feature `testing`): a
+//! database of its own per test, on the backend `PINBRIDGE_TEST_BACKEND` names
+//! (`sqlite`, the default, or `postgres` at `PINBRIDGE_TEST_POSTGRES_URL`).
+
+use base64::Engine;
+
+use crate::db::Db;
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn backend() -> TestBackend {
+    match std::env::var("PINBRIDGE_TEST_BACKEND").as_deref() {
+        Ok("postgres") => TestBackend::Postgres,
+        _ => TestBackend::Sqlite,
+    }
+}
+
+pub fn postgres_base_url() -> String {
+    std::env::var("PINBRIDGE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into())
+}
+
+/// A database of its own for one test, removed by [`TestDb::drop_database`].
+pub struct TestDb {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend() {
+            TestBackend::Sqlite => Self {
+                url: format!("sqlite://{}", dir.path().join("pinbridge.db").display()),
+                dir,
+                pg_name: None,
+            },
+            TestBackend::Postgres => {
+                let name = format!("pinbridge_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = admin_pool().await;
+                sqlx::query(&format!("create database {name}"))
+                    .execute(&admin)
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                Self {
+                    url: with_database(&postgres_base_url(), &name),
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
+    /// Another handle on the same database (a second process's view): it does
+    /// not drop the database when dropped.
+    pub fn sharing(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            pg_name: None,
+        }
+    }
+
+    /// Connects and migrates.
+    pub async fn connect(&self) -> Db {
+        let db = Db::connect(&self.url).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        db
+    }
+
+    pub async fn drop_database(&self) {
+        if let Some(name) = &self.pg_name {
+            let admin = admin_pool().await;
+            let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                .execute(&admin)
+                .await;
+            admin.close().await;
+        }
+    }
+}
+
+async fn admin_pool() -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&postgres_base_url())
+        .await
+        .expect("PostgreSQL for tests (PINBRIDGE_TEST_POSTGRES_URL)")
+}
+
+fn with_database(base: &str, name: &str) -> String {
+    let mut url = url::Url::parse(base).expect("PINBRIDGE_TEST_POSTGRES_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// Keys in the `id:base64` form, one per `(id, byte)`: 32 bytes of `byte` each.
+pub fn key_spec(ids: &[(&str, u8)]) -> String {
+    ids.iter()
+        .map(|(id, byte)| {
+            format!(
+                "{id}:{}",
+                base64::engine::general_purpose::STANDARD.encode([*byte; 32])
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// An active connection of `end_user_id` in the environment, as the handshake
+/// would store it but without tokens: for tests that need connections to exist
+/// (store it with `db::repo::connections::insert`; add sealed tokens to refresh it).
+pub fn connection_row(
+    workspace_id: &crate::accounts::WorkspaceId,
+    environment_id: &crate::accounts::EnvironmentId,
+    end_user_id: &str,
+) -> crate::db::repo::connections::ConnectionRow {
+    let now = crate::db::now_ms();
+    crate::db::repo::connections::ConnectionRow {
+        id: crate::accounts::ConnectionId::generate(),
+        workspace_id: workspace_id.clone(),
+        environment_id: environment_id.clone(),
+        end_user_id: end_user_id.to_owned(),
+        display_name: None,
+        account_id: "1".into(),
+        account_username: "demo_pinner".into(),
+        account_type: "PINNER".into(),
+        scopes_granted: "user_accounts:read boards:read pins:read".into(),
+        scopes_required: "user_accounts:read boards:read pins:read".into(),
+        access_token: None,
+        refresh_token: None,
+        access_expires_at: None,
+        refresh_expires_at: None,
+        token_version: 1,
+        health: crate::shared::Health::Active,
+        health_reason: "Authorized by the end user.".into(),
+        health_since: now,
+        created_at: now,
+        authorized_at: now,
+        last_refresh_at: None,
+        refresh_count: 0,
+        next_refresh_at: None,
+        refresh_failures: 0,
+        last_refresh_error: None,
+        next_probe_at: None,
+        last_probe_at: None,
+        account_mismatch: None,
+        lease_owner: None,
+        lease_until: None,
+        lease_fence: 0,
+    }
+}
+
+/// Stores [`connection_row`]s for `end_user_ids`; answers their ids.
+pub async fn insert_connections(
+    db: &Db,
+    workspace_id: &crate::accounts::WorkspaceId,
+    environment_id: &crate::accounts::EnvironmentId,
+    end_user_ids: &[&str],
+) -> Vec<crate::accounts::ConnectionId> {
+    let mut tx = db.begin().await.expect("begin");
+    let mut ids = Vec::new();
+    for end_user in end_user_ids {
+        let row = connection_row(workspace_id, environment_id, end_user);
+        crate::db::repo::connections::insert(&mut tx, &row)
+            .await
+            .expect("insert connection");
+        ids.push(row.id);
+    }
+    tx.commit().await.expect("commit");
+    ids
+}

@@ -1,0 +1,5 @@
+//! The domain's services against a real database, on the backend chosen by
+//! `PINBRIDGE_TEST_BACKEND` (`sqlite`, the default, or `postgres`): one test
+//! binary, a module per area.
+
+mod accounts;

@@ -1,0 +1,215 @@
+//! The end user's pages: `/connect/{token}` (what will be shared, "Continue to
+//! Pinterest") and `GET /integration-callback` (the way back from Pinterest),
+//! with their success and error pages.
+//!
+//! They are plain server-rendered HTML ([`pages`]) with one form and no
+//! script, so they work without JavaScript. Nothing here is for operators: no session is read.
+//! Every answer is `no-store`, sends no referrer (the link's token and
+//! Pinterest's code must not travel onwards) and refuses to be framed.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::Services;
+use domain::accounts::RequestMeta;
+use domain::connections::handshake::{self, BROWSER_COOKIE, Outcome, Problem};
+use domain::connections::links::{self, LinkProblem};
+
+mod pages;
+
+fn link_problem(problem: &LinkProblem) -> Response {
+    match problem {
+        LinkProblem::Unknown => pages::message(
+            StatusCode::NOT_FOUND,
+            "This connect link is not valid",
+            "pinbridge does not know this link: it may have been mistyped or cut short when it was copied. Ask whoever sent it for a new one.".into(),
+            None,
+        ),
+        LinkProblem::Expired => pages::message(
+            StatusCode::GONE,
+            "This connect link has expired",
+            "Connect links work for 30 minutes. Ask whoever sent it for a new one.".into(),
+            None,
+        ),
+        LinkProblem::Used => pages::message(
+            StatusCode::GONE,
+            "This connect link was already used",
+            "It has already connected a Pinterest account, and each link works once. Ask whoever sent it for a new one if you need to connect again.".into(),
+            None,
+        ),
+        LinkProblem::Unavailable { why, .. } => pages::message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Connecting is not available right now",
+            why.clone(),
+            None,
+        ),
+    }
+}
+
+fn internal() -> Response {
+    pages::message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "Something went wrong on our side. It has been logged; please try again in a moment."
+            .into(),
+        None,
+    )
+}
+
+/// `GET /connect/{token}`.
+pub async fn show(State(services): State<Services>, Path(token): Path<String>) -> Response {
+    let open = match links::open(&services.db, &token).await {
+        Ok(Ok(open)) => open,
+        Ok(Err(problem)) => return link_problem(&problem),
+        Err(e) => {
+            tracing::error!(error = %e, "connect link lookup failed");
+            return internal();
+        }
+    };
+    pages::connect(&open, &token)
+}
+
+fn browser_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == BROWSER_COOKIE).then(|| value.to_owned())
+        })
+}
+
+/// `POST /connect/{token}`: "Continue to Pinterest".
+pub async fn continue_to_pinterest(
+    State(services): State<Services>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let cookie = browser_cookie(&headers);
+    match handshake::begin(&services, &token, cookie.as_deref()).await {
+        Ok(Ok(begun)) => {
+            let secure = if services.config.public_url.starts_with("https://") {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{BROWSER_COOKIE}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+                begun.browser_cookie,
+                handshake::STATE_TTL_MS / 1000
+            );
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            let h = response.headers_mut();
+            if let (Ok(location), Ok(cookie)) = (
+                HeaderValue::from_str(&begun.authorize_url),
+                HeaderValue::from_str(&cookie),
+            ) {
+                h.insert(header::LOCATION, location);
+                h.insert(header::SET_COOKIE, cookie);
+                h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                h.insert(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                );
+                response
+            } else {
+                internal()
+            }
+        }
+        Ok(Err(problem)) => link_problem(&problem),
+        Err(e) => {
+            tracing::error!(error = %e, "could not start a connection");
+            internal()
+        }
+    }
+}
+
+fn problem_status(problem: &Problem) -> StatusCode {
+    match problem {
+        Problem::Denied => StatusCode::OK,
+        Problem::NoCookie | Problem::OtherBrowser => StatusCode::FORBIDDEN,
+        Problem::StateUsed | Problem::StateExpired | Problem::LinkUsed => StatusCode::GONE,
+        Problem::PinterestDown { .. } | Problem::CredentialsRejected | Problem::CodeRejected => {
+            StatusCode::BAD_GATEWAY
+        }
+        Problem::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Problem::ScopesMissing { .. } | Problem::AccountUnreadable { .. } => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// `GET /integration-callback`.
+pub async fn callback(
+    State(services): State<Services>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let meta = RequestMeta {
+        ip: Some(peer.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let cookie = browser_cookie(&headers);
+    match handshake::callback(&services, query.as_deref(), cookie.as_deref(), &meta).await {
+        Ok(Outcome::Connected {
+            username,
+            workspace,
+            redirect,
+            reauthorized,
+            ..
+        }) => {
+            if let Some(url) = redirect
+                && let Ok(location) = HeaderValue::from_str(&url)
+            {
+                let mut response = StatusCode::SEE_OTHER.into_response();
+                response.headers_mut().insert(header::LOCATION, location);
+                response.headers_mut().insert(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                );
+                return response;
+            }
+            pages::connected(&username, workspace, reauthorized)
+        }
+        Ok(Outcome::Failed {
+            problem,
+            back,
+            retry,
+        }) => {
+            let mut text = problem.explanation();
+            if retry {
+                text.push_str(" Your connect link still works until it expires.");
+            }
+            pages::message(problem_status(&problem), problem.title(), text, back)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the integration callback failed");
+            internal()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; pinbridge_connect=abc; b=2"),
+        );
+        assert_eq!(browser_cookie(&h).as_deref(), Some("abc"));
+        assert_eq!(browser_cookie(&HeaderMap::new()), None);
+    }
+}

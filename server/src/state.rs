@@ -1,0 +1,24 @@
+//! The router's state: the domain's services, and Leptos' options for the pages.
+//! Handlers take the part they need (`State<Services>`).
+
+use axum::extract::FromRef;
+use domain::Services;
+use leptos::config::LeptosOptions;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub services: Services,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for Services {
+    fn from_ref(state: &AppState) -> Self {
+        state.services.clone()
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

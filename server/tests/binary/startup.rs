@@ -1,0 +1,411 @@
+//! The `pinbridge` binary as an operator runs it: configuration, first start,
+//! failures that must stop start-up cleanly, and graceful shutdown.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{TestBackend, TestDb, backend, free_port, key_spec, snapshot, stderr};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pinbridge");
+
+fn pinbridge(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PINBRIDGE_LOG", "info")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs a start that must fail; returns its one-line message.
+fn failed_start(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success(), "start-up should fail");
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default().to_owned();
+    assert!(last.starts_with("pinbridge: "), "{err}");
+    last
+}
+
+/// Starts the binary and waits until `/healthz` answers.
+fn start_and_wait(cmd: &mut Command, port: u16) -> std::process::Child {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        // The port is bound before start-up finishes (key file, migrations), so
+        // an accepted connection is not enough: wait for an answer.
+        if ready(port) {
+            return child;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            panic!("pinbridge exited with {status}: {}", stderr(&out));
+        }
+        assert!(Instant::now() < deadline, "pinbridge did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether pinbridge on `port` answers `/readyz` with 200.
+fn ready(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    if stream
+        .write_all(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
+}
+
+fn sigterm(child: &std::process::Child) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+#[test]
+fn help_documents_every_setting() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for var in [
+        "PINBRIDGE_DATABASE_URL",
+        "PINBRIDGE_PUBLIC_URL",
+        "PINBRIDGE_LISTEN_ADDR",
+        "PINBRIDGE_ENCRYPTION_KEYS",
+        "PINBRIDGE_KEY_FILE",
+        "PINBRIDGE_PINTEREST_OAUTH_URL",
+        "PINBRIDGE_PINTEREST_API_URL",
+        "PINBRIDGE_PINTEREST_SANDBOX_API_URL",
+        "PINBRIDGE_SITE_ROOT",
+        "PINBRIDGE_LOG",
+        "serve",
+        "migrate",
+    ] {
+        assert!(help.contains(var), "--help lacks {var}");
+    }
+}
+
+#[test]
+fn first_start_creates_the_database_and_a_private_key_file_then_stops_on_sigterm() {
+    if backend() != TestBackend::Sqlite {
+        return; // The embedded default is SQLite by definition.
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = start_and_wait(
+        pinbridge(dir.path()).env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}")),
+        port,
+    );
+    let db = dir.path().join("data/pinbridge.db");
+    let keys = dir.path().join("data/pinbridge.keys");
+    assert!(db.exists(), "SQLite file created under ./data/");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "key file is private");
+    }
+    let key_text = std::fs::read_to_string(&keys).unwrap();
+    assert!(key_text.lines().any(|l| l.starts_with("k1:")));
+
+    // A request is logged with its path but never its query string.
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        stream,
+        "GET /healthz?code=SECRETCODE123 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    sigterm(&child);
+    let started = Instant::now();
+    let out = loop {
+        if child.try_wait().unwrap().is_some() {
+            break child.wait_with_output().unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no graceful exit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        out.status.success(),
+        "exit 0 after SIGTERM: {}",
+        stderr(&out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("open http://127.0.0.1:3000/"), "{stdout}");
+    let log = stderr(&out);
+    assert!(
+        log.contains("path=/healthz") || log.contains("/healthz"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("SECRETCODE123"),
+        "query strings are not logged"
+    );
+    assert!(
+        !log.contains(key_text.lines().last().unwrap()),
+        "key material is not logged"
+    );
+    assert!(log.contains("stopped"), "{log}");
+
+    // A second start reuses the key file and the database.
+    let port = free_port();
+    let mut child = start_and_wait(
+        pinbridge(dir.path()).env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}")),
+        port,
+    );
+    assert_eq!(std::fs::read_to_string(&keys).unwrap(), key_text);
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn a_corrupt_key_file_stops_start_up_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::write(
+        dir.path().join("data/pinbridge.keys"),
+        "k1:this-is-not-a-key\n",
+    )
+    .unwrap();
+    let before = snapshot(dir.path());
+    let line = failed_start(pinbridge(dir.path()).env(
+        "PINBRIDGE_LISTEN_ADDR",
+        format!("127.0.0.1:{}", free_port()),
+    ));
+    assert!(line.contains("key file data/pinbridge.keys"), "{line}");
+    assert!(line.contains("not valid base64"), "{line}");
+    assert_eq!(snapshot(dir.path()), before, "nothing on disk changed");
+}
+
+#[test]
+fn a_key_of_the_wrong_length_names_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = failed_start(
+        pinbridge(dir.path())
+            .env(
+                "PINBRIDGE_LISTEN_ADDR",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env("PINBRIDGE_ENCRYPTION_KEYS", "k1:AAAAAAAAAAAAAAAAAAAAAA=="),
+    );
+    assert!(line.contains("PINBRIDGE_ENCRYPTION_KEYS"), "{line}");
+    assert!(line.contains("16 bytes"), "{line}");
+    assert!(
+        snapshot(dir.path()).is_empty(),
+        "no database or directory created"
+    );
+}
+
+#[test]
+fn a_lost_key_file_is_named_and_not_replaced() {
+    if backend() != TestBackend::Sqlite {
+        return; // The key file sits next to a SQLite database.
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = start_and_wait(
+        pinbridge(dir.path()).env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}")),
+        port,
+    );
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+    std::fs::remove_file(dir.path().join("data/pinbridge.keys")).unwrap();
+    let before = snapshot(dir.path());
+    let line = failed_start(pinbridge(dir.path()).env(
+        "PINBRIDGE_LISTEN_ADDR",
+        format!("127.0.0.1:{}", free_port()),
+    ));
+    assert!(line.contains("key k1"), "{line}");
+    assert!(line.contains("data/pinbridge.keys was not found"), "{line}");
+    assert_eq!(snapshot(dir.path()), before, "no new key file written");
+}
+
+#[tokio::test]
+async fn a_key_id_missing_from_the_ring_stops_start_up_and_changes_nothing() {
+    let db = TestDb::new().await;
+    let dir = db.dir.path();
+    let run_dir = dir.join("run");
+    std::fs::create_dir(&run_dir).unwrap();
+    let out = pinbridge(&run_dir)
+        .env("PINBRIDGE_DATABASE_URL", &db.url)
+        .env("PINBRIDGE_ENCRYPTION_KEYS", key_spec(&[("k1", 1)]))
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A first real start records the canary for k1.
+    let port = free_port();
+    let mut child = start_and_wait(
+        pinbridge(&run_dir)
+            .env("PINBRIDGE_DATABASE_URL", &db.url)
+            .env("PINBRIDGE_ENCRYPTION_KEYS", key_spec(&[("k1", 1)]))
+            .env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}")),
+        port,
+    );
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+
+    let before = snapshot(dir);
+    let line = failed_start(
+        pinbridge(&run_dir)
+            .env("PINBRIDGE_DATABASE_URL", &db.url)
+            .env("PINBRIDGE_ENCRYPTION_KEYS", key_spec(&[("k2", 2)]))
+            .env(
+                "PINBRIDGE_LISTEN_ADDR",
+                format!("127.0.0.1:{}", free_port()),
+            ),
+    );
+    assert!(line.contains("key id k1"), "{line}");
+    assert!(line.contains("not in the key ring"), "{line}");
+
+    let line = failed_start(
+        pinbridge(&run_dir)
+            .env("PINBRIDGE_DATABASE_URL", &db.url)
+            .env("PINBRIDGE_ENCRYPTION_KEYS", key_spec(&[("k1", 9)]))
+            .env(
+                "PINBRIDGE_LISTEN_ADDR",
+                format!("127.0.0.1:{}", free_port()),
+            ),
+    );
+    assert!(
+        line.contains("key k1") && line.contains("different key material"),
+        "{line}"
+    );
+    if backend() == TestBackend::Sqlite {
+        assert_eq!(snapshot(dir), before, "nothing on disk changed");
+    }
+
+    // Rotating keys (new first, old still present) starts fine.
+    let port = free_port();
+    let mut child = start_and_wait(
+        pinbridge(&run_dir)
+            .env("PINBRIDGE_DATABASE_URL", &db.url)
+            .env(
+                "PINBRIDGE_ENCRYPTION_KEYS",
+                key_spec(&[("k2", 2), ("k1", 1)]),
+            )
+            .env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}")),
+        port,
+    );
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+    db.drop_database().await;
+}
+
+#[test]
+fn an_unreachable_postgres_stops_start_up_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let line = failed_start(
+        pinbridge(dir.path())
+            .env(
+                "PINBRIDGE_DATABASE_URL",
+                format!("postgres://postgres@127.0.0.1:{}/test", free_port()),
+            )
+            .env("PINBRIDGE_ENCRYPTION_KEYS", key_spec(&[("k1", 1)]))
+            .env(
+                "PINBRIDGE_LISTEN_ADDR",
+                format!("127.0.0.1:{}", free_port()),
+            ),
+    );
+    assert!(line.contains("PINBRIDGE_DATABASE_URL"), "{line}");
+    assert!(line.contains("cannot connect"), "{line}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "gives up promptly"
+    );
+    assert!(snapshot(dir.path()).is_empty());
+}
+
+#[test]
+fn a_port_in_use_stops_start_up_before_touching_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let line = failed_start(pinbridge(dir.path()).env("PINBRIDGE_LISTEN_ADDR", addr.to_string()));
+    assert!(line.contains("PINBRIDGE_LISTEN_ADDR"), "{line}");
+    assert!(line.contains("already in use"), "{line}");
+    assert!(
+        snapshot(dir.path()).is_empty(),
+        "no database or key file created"
+    );
+}
+
+#[test]
+fn bad_configuration_exits_with_one_line_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("PINBRIDGE_PUBLIC_URL", "not a url"),
+        ("PINBRIDGE_PINTEREST_API_URL", "api.pinterest.com"),
+        ("PINBRIDGE_LISTEN_ADDR", "somewhere"),
+        ("PINBRIDGE_DATABASE_URL", "mysql://x/y"),
+    ] {
+        let out = pinbridge(dir.path()).env(var, value).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{var}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.starts_with(&format!("pinbridge: {var}")), "{err}");
+    }
+    // A flag overrides the variable.
+    let out = pinbridge(dir.path())
+        .env("PINBRIDGE_PUBLIC_URL", "not a url")
+        .args([
+            "--public-url",
+            "https://ok.example",
+            "--listen-addr",
+            "nope",
+        ])
+        .output()
+        .unwrap();
+    assert!(stderr(&out).starts_with("pinbridge: PINBRIDGE_LISTEN_ADDR"));
+    assert!(snapshot(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn migrate_applies_the_schema_and_is_idempotent() {
+    let db = TestDb::new().await;
+    let run_dir = db.dir.path().join("run");
+    std::fs::create_dir(&run_dir).unwrap();
+    for _ in 0..2 {
+        let out = pinbridge(&run_dir)
+            .env("PINBRIDGE_DATABASE_URL", &db.url)
+            .env("PINBRIDGE_ENCRYPTION_KEYS", key_spec(&[("k1", 1)]))
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied"));
+    }
+    let conn = domain::db::Db::connect(&db.url).await.unwrap();
+    assert!(
+        domain::db::repo::key_canaries::list(&conn)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    conn.close().await;
+    db.drop_database().await;
+}

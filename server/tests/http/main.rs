@@ -1,0 +1,14 @@
+//! pinbridge in process, over HTTP as its clients use it: the portal's pages
+//! and server functions, the end user's connect pages against pinterest-sim,
+//! tenancy and roles, and pages rendered under load. One test binary; each
+//! module is an area. Runs on the backend `PINBRIDGE_TEST_BACKEND` names.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod access;
+mod concurrent_starts;
+mod connections;
+mod load;
+mod pinterest;
+mod portal;
