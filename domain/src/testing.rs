@@ -176,3 +176,28 @@ pub async fn insert_connections(
     tx.commit().await.expect("commit");
     ids
 }
+
+/// The domain's services on `db`, with a fixed test key ring, the public URL
+/// `public_url`, and Pinterest (OAuth, API, sandbox) at `pinterest`, typically
+/// a `pinterest-sim` on 127.0.0.1.
+pub fn services(db: Db, public_url: &str, pinterest: &str) -> crate::Services {
+    use std::sync::Arc;
+    use std::time::Duration;
+    let timeout = Duration::from_secs(5);
+    crate::Services {
+        db,
+        keys: Arc::new(
+            crate::crypto::KeyRing::parse(&key_spec(&[("k1", 7)])).expect("a test key ring"),
+        ),
+        config: Arc::new(crate::PortalConfig {
+            public_url: public_url.to_owned(),
+            pinterest_oauth_url: pinterest.to_owned(),
+            pinterest_api_url: pinterest.to_owned(),
+            pinterest_sandbox_api_url: pinterest.to_owned(),
+            pinterest_timeout: timeout,
+            health_check_interval: Duration::from_secs(86_400),
+        }),
+        hasher: crate::accounts::Hasher::fast_insecure(),
+        http: crate::services::pinterest_http_client(timeout),
+    }
+}

@@ -279,11 +279,21 @@ pub enum Refused {
 
 /// A callback that passed every check: its state is used up, its link
 /// unused, and it carries a code to exchange.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Verified {
     pub attempt: Attempt,
     link: LinkRow,
     code: String,
+}
+
+/// Without the code: it is a credential until Pinterest has exchanged it.
+impl std::fmt::Debug for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verified")
+            .field("attempt", &self.attempt)
+            .field("link", &self.link.id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What Pinterest granted, checked against what the environment requires.

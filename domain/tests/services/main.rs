@@ -1,5 +1,9 @@
 //! The domain's services against a real database, on the backend chosen by
-//! `PINBRIDGE_TEST_BACKEND` (`sqlite`, the default, or `postgres`): one test
-//! binary, a module per area.
+//! `PINBRIDGE_TEST_BACKEND` (`sqlite`, the default, or `postgres`), with
+//! pinterest-sim as Pinterest: one test binary, a module per area.
+
+mod support;
 
 mod accounts;
+mod handshake;
+mod refresh;
