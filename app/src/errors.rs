@@ -270,7 +270,7 @@ mod ssr {
         let Some(response) = use_context::<ResponseOptions>() else {
             return;
         };
-        if crate::functions::context::is_plain_form_post() {
+        if crate::functions::request::is_plain_form_post() {
             return;
         }
         if let Ok(status) = http::StatusCode::from_u16(error.status()) {

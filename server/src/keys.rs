@@ -8,7 +8,7 @@ use domain::crypto::{KeyId, KeyRing};
 use zeroize::Zeroizing;
 
 use crate::config::{Config, KeySource};
-use crate::startup::StartError;
+use crate::start_error::StartError;
 
 /// The key ring, and the key file still to be written if it was just generated.
 pub struct PreparedKeys {

@@ -6,6 +6,7 @@ pub mod connect;
 pub mod keys;
 pub mod ops;
 pub mod router;
+pub mod start_error;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -2,7 +2,6 @@
 //! read the keys, open and migrate the database, check the keys against it, and
 //! only then write a newly generated key file.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,47 +10,10 @@ use domain::db::Db;
 use domain::key_check::{self, KeyCheckError};
 use tokio::net::TcpListener;
 
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::keys;
 
-/// Why pinbridge did not start. Displays as one line naming what to fix.
-#[derive(Debug)]
-pub enum StartError {
-    Config(ConfigError),
-    Listen { addr: String, message: String },
-    Keys { setting: String, message: String },
-    Database(String),
-    KeyCheck(String),
-    Signals(std::io::Error),
-}
-
-impl fmt::Display for StartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Config(e) => write!(f, "{e}"),
-            Self::Listen { addr, message } => {
-                write!(
-                    f,
-                    "PINBRIDGE_LISTEN_ADDR (--listen-addr): cannot listen on {addr}: {message}"
-                )
-            }
-            Self::Keys { setting, message } => write!(f, "{setting}: {message}"),
-            Self::Database(message) => {
-                write!(f, "PINBRIDGE_DATABASE_URL (--database-url): {message}")
-            }
-            Self::KeyCheck(message) => write!(f, "encryption keys: {message}"),
-            Self::Signals(e) => write!(f, "cannot listen for shutdown signals: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for StartError {}
-
-impl From<ConfigError> for StartError {
-    fn from(e: ConfigError) -> Self {
-        Self::Config(e)
-    }
-}
+pub use crate::start_error::StartError;
 
 /// Paths this start-up created, removed again if it fails.
 #[derive(Default)]

@@ -24,7 +24,8 @@ pub async fn sign_in(
     password: String,
     #[server(default)] next: Option<String>,
 ) -> Result<(), AppError> {
-    use super::context::{local_path, request_meta, services, session};
+    use super::context::{services, session};
+    use super::request::{local_path, request_meta};
     let services = services()?;
     let session = session().await?;
     let operator = domain::accounts::sign_in::sign_in(
@@ -47,7 +48,8 @@ pub async fn sign_in(
 /// Signs out: records it, then empties the session and removes its cookie.
 #[server(endpoint = "auth/sign-out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use super::context::{OPERATOR_KEY, request_meta, services, session};
+    use super::context::{OPERATOR_KEY, services, session};
+    use super::request::request_meta;
     let services = services()?;
     let session = session().await?;
     if let Some(operator) = session
@@ -87,7 +89,8 @@ pub async fn complete_setup(
     email: String,
     password: String,
 ) -> Result<(), AppError> {
-    use super::context::{request_meta, services, session};
+    use super::context::{services, session};
+    use super::request::request_meta;
     use domain::accounts::operators::NewOperator;
     use domain::accounts::{DisplayName, Email, NewPassword, WorkspaceName, setup};
 

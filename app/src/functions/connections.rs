@@ -83,7 +83,7 @@ pub async fn create_connect_link(
         &environment_id,
         input,
         &app.config.public_url,
-        &super::context::request_meta(),
+        &super::request::request_meta(),
     )
     .await?;
     let issued = IssuedConnectLink {
@@ -91,7 +91,7 @@ pub async fn create_connect_link(
         end_user_id: created.end_user_id,
         expires_at: created.expires_at,
     };
-    if super::context::is_plain_form_post() {
+    if super::request::is_plain_form_post() {
         let kept = issued.clone();
         super::flash::put(&super::context::session().await?, move |f| {
             f.connect_link = Some(kept)
@@ -118,7 +118,7 @@ pub async fn save_return_origins(
         &actor,
         &environment_id,
         parsed,
-        &super::context::request_meta(),
+        &super::request::request_meta(),
     )
     .await?;
     super::flash::tell(&["Allowed return origins saved.".to_owned()]).await?;
@@ -140,7 +140,7 @@ pub async fn check_all_connections(
         &app,
         &actor,
         &environment_id,
-        &super::context::request_meta(),
+        &super::request::request_meta(),
     )
     .await?;
     let noun = if total == 1 {
@@ -265,7 +265,7 @@ pub async fn disconnect_connection(
     use domain::connections::portal;
     let (app, actor) = super::context::actor(&workspace).await?;
     let id = ConnectionId::parse(&connection).ok_or(AppError::NotFound)?;
-    let row = portal::disconnect(&app.db, &actor, &id, &super::context::request_meta()).await?;
+    let row = portal::disconnect(&app.db, &actor, &id, &super::request::request_meta()).await?;
     let notice = format!(
         "Disconnected @{}: pinbridge's tokens for it are deleted. The end user can connect again with a new link.",
         row.account_username

@@ -14,7 +14,7 @@ pub async fn add_environment(
     use domain::accounts::{EnvironmentName, environments};
     let (state, actor) = super::context::actor(&workspace).await?;
     let name = EnvironmentName::parse(&environment_name)?;
-    let row = environments::add(&state.db, &actor, &name, &super::context::request_meta()).await?;
+    let row = environments::add(&state.db, &actor, &name, &super::request::request_meta()).await?;
     Ok(super::views::environment_view(row))
 }
 
@@ -35,7 +35,7 @@ pub async fn rename_environment(
         &actor,
         &id,
         &name,
-        &super::context::request_meta(),
+        &super::request::request_meta(),
     )
     .await
     .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
@@ -57,7 +57,7 @@ pub async fn delete_environment(
         &actor,
         &id,
         &confirm_name,
-        &super::context::request_meta(),
+        &super::request::request_meta(),
     )
     .await
     .map_err(|e| AppError::from(e).for_row(id.as_str()))?;

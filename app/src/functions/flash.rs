@@ -115,7 +115,7 @@ mod ssr {
     /// Without JavaScript the answer is a redirect: what to tell the person
     /// travels to the next page load in the flash.
     pub async fn tell(notices: &[String]) -> Result<(), crate::errors::AppError> {
-        if crate::functions::context::is_plain_form_post() {
+        if crate::functions::request::is_plain_form_post() {
             let kept = notices.to_vec();
             put(&crate::functions::context::session().await?, move |f| {
                 f.notices = kept

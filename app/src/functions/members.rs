@@ -62,7 +62,8 @@ pub async fn invite_member(
     email: String,
     role: String,
 ) -> Result<IssuedInvitation, AppError> {
-    use super::context::{actor, is_plain_form_post, request_meta, session};
+    use super::context::{actor, session};
+    use super::request::{is_plain_form_post, request_meta};
     use domain::accounts::{Email, Role, invitations};
     let (services, actor) = actor(&workspace).await?;
     let email = Email::parse(&email)?;
@@ -100,7 +101,7 @@ pub async fn revoke_invitation(workspace: String, invitation_id: String) -> Resu
     use domain::accounts::{InvitationId, invitations};
     let (services, actor) = super::context::actor(&workspace).await?;
     let id = InvitationId::parse(&invitation_id).ok_or(AppError::NotFound)?;
-    invitations::revoke(&services.db, &actor, &id, &super::context::request_meta()).await?;
+    invitations::revoke(&services.db, &actor, &id, &super::request::request_meta()).await?;
     Ok(())
 }
 
@@ -122,7 +123,7 @@ pub async fn change_role(
         &actor,
         &id,
         role,
-        &super::context::request_meta(),
+        &super::request::request_meta(),
     )
     .await
     .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
@@ -136,7 +137,7 @@ pub async fn remove_member(workspace: String, operator_id: String) -> Result<(),
     use domain::accounts::{OperatorId, members};
     let (services, actor) = super::context::actor(&workspace).await?;
     let id = OperatorId::parse(&operator_id).ok_or(AppError::NotFound)?;
-    members::remove(&services.db, &actor, &id, &super::context::request_meta())
+    members::remove(&services.db, &actor, &id, &super::request::request_meta())
         .await
         .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
     if &id == actor.operator_id() {
@@ -178,7 +179,8 @@ pub async fn accept_invitation(
     #[server(default)] display_name: Option<String>,
     #[server(default)] password: Option<String>,
 ) -> Result<(), AppError> {
-    use super::context::{OPERATOR_KEY, request_meta, services, session};
+    use super::context::{OPERATOR_KEY, services, session};
+    use super::request::request_meta;
     use domain::accounts::invitations::{self, Acceptance};
     use domain::accounts::{DisplayName, NewPassword, OperatorId};
     let services = services()?;

@@ -17,4 +17,6 @@ pub mod workspaces;
 #[cfg(feature = "ssr")]
 pub(crate) mod context;
 #[cfg(feature = "ssr")]
+pub(crate) mod request;
+#[cfg(feature = "ssr")]
 mod views;

@@ -49,7 +49,8 @@ pub async fn save_pinterest(
     #[server(default)] scopes: Vec<String>,
     api: String,
 ) -> Result<PinterestSaved, AppError> {
-    use super::context::{actor, request_meta};
+    use super::context::actor;
+    use super::request::request_meta;
     use domain::accounts::EnvironmentId;
     use domain::pinterest::settings::{self, SaveOutcome, SaveRequest};
     use domain::pinterest::{ClientId, NewSecret, PinterestError, ScopeSet, parse_api};
@@ -104,7 +105,7 @@ pub async fn check_pinterest_credentials(
         &state,
         &actor,
         &environment_id,
-        &super::context::request_meta(),
+        &super::request::request_meta(),
     )
     .await?;
     Ok(super::views::settings_view(checked))
@@ -126,7 +127,7 @@ pub async fn set_pinterest_enabled(
         &actor,
         &environment_id,
         enabled,
-        &super::context::request_meta(),
+        &super::request::request_meta(),
     )
     .await?;
     Ok(super::views::settings_view(changed))
@@ -149,7 +150,7 @@ pub async fn delete_pinterest(
         &actor,
         &environment_id,
         &confirm_name,
-        &super::context::request_meta(),
+        &super::request::request_meta(),
     )
     .await?;
     let notice = format!(

@@ -54,7 +54,7 @@ pub async fn create_workspace(workspace_name: String) -> Result<(), AppError> {
         &operator,
         &me.email,
         &name,
-        &super::context::request_meta(),
+        &super::request::request_meta(),
     )
     .await?;
     leptos_axum::redirect(&format!("/w/{id}"));

@@ -1,0 +1,45 @@
+//! Why pinbridge did not start: one error for every step of start-up (and for
+//! the administrative commands, which open the installation the same way).
+
+use std::fmt;
+
+use crate::config::ConfigError;
+
+/// Why pinbridge did not start. Displays as one line naming what to fix.
+#[derive(Debug)]
+pub enum StartError {
+    Config(ConfigError),
+    Listen { addr: String, message: String },
+    Keys { setting: String, message: String },
+    Database(String),
+    KeyCheck(String),
+    Signals(std::io::Error),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "{e}"),
+            Self::Listen { addr, message } => {
+                write!(
+                    f,
+                    "PINBRIDGE_LISTEN_ADDR (--listen-addr): cannot listen on {addr}: {message}"
+                )
+            }
+            Self::Keys { setting, message } => write!(f, "{setting}: {message}"),
+            Self::Database(message) => {
+                write!(f, "PINBRIDGE_DATABASE_URL (--database-url): {message}")
+            }
+            Self::KeyCheck(message) => write!(f, "encryption keys: {message}"),
+            Self::Signals(e) => write!(f, "cannot listen for shutdown signals: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl From<ConfigError> for StartError {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
