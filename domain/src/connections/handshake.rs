@@ -503,10 +503,9 @@ pub async fn store(
             rows::find_by_end_user_tx(&mut tx, &link.environment_id, &link.end_user_id).await?;
     }
     let Some(existing) = existing else {
-        // Stored and gone again within the same moment: nothing sound to renew.
-        return Err(ConnectionError::Refused(
-            "The connection changed while it was being stored; try again.".into(),
-        ));
+        // Stored and removed again at once: only deleting the environment
+        // removes connections, and then there is nothing to connect to.
+        return Ok(Err(Problem::Unavailable));
     };
     let row = connection_row(services, link, grant, Some(&existing), now)?;
     rows::reauthorize(&mut tx, &row).await?;
