@@ -6,6 +6,7 @@ use crate::Services;
 use crate::accounts::{EnvironmentId, WorkspaceId};
 use crate::crypto::SecretString;
 use crate::db::repo::pinterest_settings;
+use crate::pinterest::client::AppCredentials;
 use crate::pinterest::settings::open_secret;
 use crate::pinterest::{ClientId, PinterestApi, ScopeSet};
 
@@ -16,6 +17,22 @@ pub(crate) struct App {
     pub api: PinterestApi,
     /// The scopes the environment requires now.
     pub scopes: ScopeSet,
+}
+
+impl App {
+    /// What the token endpoint (at `token_url`) is called with.
+    pub fn credentials<'a>(
+        &'a self,
+        services: &Services,
+        token_url: &'a str,
+    ) -> AppCredentials<'a> {
+        AppCredentials {
+            token_url,
+            client_id: &self.client_id,
+            secret: &self.secret,
+            timeout: services.config.pinterest_timeout,
+        }
+    }
 }
 
 /// The environment's app, with its secret opened, or `None` while the

@@ -24,7 +24,7 @@ use crate::db::now_ms;
 use crate::db::repo::connections::{self as rows, ConnectionRow, LinkRow, StateRow};
 use crate::db::tx::Tx;
 use crate::pinterest::ScopeSet;
-use crate::pinterest::client::{self, Account, AppCredentials, FailureKind, Tokens};
+use crate::pinterest::client::{self, Account, FailureKind, Tokens};
 
 /// How long the trip to Pinterest's consent page may take.
 pub const STATE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -416,12 +416,7 @@ pub async fn exchange(
     let redirect_uri = services.config.redirect_uri();
     let exchanged = client::exchange_code(
         &services.http,
-        &AppCredentials {
-            token_url: &token_url,
-            client_id: &app.client_id,
-            secret: &app.secret,
-            timeout: services.config.pinterest_timeout,
-        },
+        &app.credentials(services, &token_url),
         &verified.code,
         &redirect_uri,
     )

@@ -26,7 +26,7 @@ use crate::accounts::{ConnectionId, RequestMeta};
 use crate::crypto::SecretString;
 use crate::db::now_ms;
 use crate::db::repo::connections::{self as rows, ConnectionRow, RefreshFailed, StoreTokens};
-use crate::pinterest::client::{self, AppCredentials, FailureKind};
+use crate::pinterest::client::{self, FailureKind};
 use crate::shared::Trigger;
 
 /// First retry after a transient failure; doubles each time, up to [`BACKOFF_MAX_MS`].
@@ -130,12 +130,7 @@ pub async fn refresh_leased(
     let token_url = services.config.token_url();
     let answer = client::refresh(
         &services.http,
-        &AppCredentials {
-            token_url: &token_url,
-            client_id: &app.client_id,
-            secret: &app.secret,
-            timeout: services.config.pinterest_timeout,
-        },
+        &app.credentials(services, &token_url),
         &refresh_token,
     )
     .await;
