@@ -53,15 +53,20 @@ pub fn backoff_ms(failures: i64) -> i64 {
     super::jittered(base, 0.2)
 }
 
+/// How long pinbridge waits for one answer from Pinterest.
+fn timeout_ms(services: &Services) -> i64 {
+    i64::try_from(services.config.pinterest_timeout.as_millis()).unwrap_or(60_000)
+}
+
 /// The longest one call to Pinterest can take, with room for the database
 /// work around it.
 fn call_ms(services: &Services) -> i64 {
-    i64::try_from(services.config.pinterest_timeout.as_millis()).unwrap_or(60_000) + 5_000
+    timeout_ms(services) + 5_000
 }
 
 /// How long a lease lasts: long enough for a token call that times out, twice.
 pub fn lease_ms(services: &Services) -> i64 {
-    i64::try_from(services.config.pinterest_timeout.as_millis()).unwrap_or(60_000) * 2 + 5_000
+    call_ms(services) + timeout_ms(services)
 }
 
 /// What one refresh did.
@@ -78,7 +83,8 @@ pub enum Refreshed {
     Transient { reason: String },
     /// The environment's integration is gone or disabled: nothing was tried.
     Unavailable,
-    /// The lease lapsed before the answer came and someone else took over.
+    /// The lease lapsed and another process took the connection over: nothing
+    /// was stored (and Pinterest was not asked when that was known in time).
     LeaseLost,
 }
 
