@@ -45,6 +45,11 @@ test: setup-test lint test-sqlite test-postgres e2e
 lint:
 	cargo fmt --all -- --check
 	scripts/check-cycles.py
+	# The layers' promises: the domain builds without Leptos, the simulator without Leptos or sqlx.
+	@deps=$$(cargo tree -p domain -e normal --prefix none); \
+	if grep -qE '^leptos' <<<"$$deps"; then echo "lint: domain depends on Leptos" >&2; exit 1; fi
+	@deps=$$(cargo tree -p pinterest-sim -e normal --prefix none); \
+	if grep -qE '^(leptos|sqlx)' <<<"$$deps"; then echo "lint: pinterest-sim depends on Leptos or sqlx" >&2; exit 1; fi
 	# Per package: building `app` with ssr and hydrate at once is not a real build.
 	cargo clippy -p domain --all-targets -- -D warnings
 	cargo clippy -p pinterest-sim --all-targets -- -D warnings
