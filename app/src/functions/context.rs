@@ -1,5 +1,5 @@
-//! Reaching the request's state from inside a server function: the app state,
-//! the session, who is signed in, and as whom they act in a workspace.
+//! Reaching the request's context from inside a server function: the domain's
+//! services, the session, who is signed in, and as whom they act in a workspace.
 
 use tower_sessions::Session;
 

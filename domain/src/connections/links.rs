@@ -324,9 +324,9 @@ pub enum LinkProblem {
     Expired,
     /// It already made a connection.
     Used,
-    /// The link is fine, but the environment cannot connect right now.
+    /// The link is fine, but the environment cannot connect right now: `why`
+    /// says so in words for the end user.
     Unavailable {
-        workspace: String,
         why: String,
     },
 }
@@ -369,7 +369,6 @@ pub async fn open(db: &Db, token: &str) -> Result<Result<OpenLink, LinkProblem>,
     let settings = pinterest_settings::find(db, &link.workspace_id, &link.environment_id).await?;
     let Some(settings) = settings else {
         return Ok(Err(LinkProblem::Unavailable {
-            workspace: workspace.clone(),
             why: format!(
                 "{workspace} has not finished setting up Pinterest, so connecting is not possible yet. Let them know; this link stays valid until it expires."
             ),
@@ -377,7 +376,6 @@ pub async fn open(db: &Db, token: &str) -> Result<Result<OpenLink, LinkProblem>,
     };
     if !settings.enabled {
         return Ok(Err(LinkProblem::Unavailable {
-            workspace: workspace.clone(),
             why: format!(
                 "{workspace} has turned its Pinterest integration off for now, so connecting is not possible. Let them know; this link stays valid until it expires."
             ),

@@ -39,7 +39,7 @@ fn link_problem(problem: &LinkProblem) -> Response {
             "It has already connected a Pinterest account, and each link works once. Ask whoever sent it for a new one if you need to connect again.".into(),
             None,
         ),
-        LinkProblem::Unavailable { why, .. } => pages::message(
+        LinkProblem::Unavailable { why } => pages::message(
             StatusCode::SERVICE_UNAVAILABLE,
             "Connecting is not available right now",
             why.clone(),
