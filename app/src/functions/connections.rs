@@ -26,10 +26,8 @@ pub async fn load_connections(
         .filter(|s| !s.is_empty())
         .map(|s| {
             Health::parse(s).ok_or_else(|| {
-                AppError::invalid(
-                    "state",
-                    "Filter by one of: active, degraded, needs_reauth, insufficient_scope, revoked.",
-                )
+                let names = Health::ALL.map(Health::as_str).join(", ");
+                AppError::invalid("state", format!("Filter by one of: {names}."))
             })
         })
         .transpose()?;
