@@ -29,6 +29,13 @@ pub enum AppError {
         message: String,
         retry_after_secs: u64,
     },
+    /// pinbridge cannot take this on just now (every password-hashing slot is
+    /// busy): try again after `retry_after_secs`.
+    #[error("{message}")]
+    Busy {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Understood and allowed in general, but refused in this case: the message
     /// says why (the last owner, an environment with connections, a used link…).
     #[error("{0}")]
@@ -111,6 +118,7 @@ impl AppError {
             Self::Invalid { .. } => 422,
             Self::Request(_) => 400,
             Self::Internal => 500,
+            Self::Busy { .. } => 503,
         }
     }
 
@@ -118,6 +126,9 @@ impl AppError {
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             Self::Throttled {
+                retry_after_secs, ..
+            }
+            | Self::Busy {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
             _ => None,
@@ -161,7 +172,7 @@ pub const SCOPES_FIELD: &str = "scopes";
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::{AppError, CONFIRM_FIELD, SCOPES_FIELD};
-    use domain::accounts::{AccountsError, Field, InvalidInput};
+    use domain::accounts::{AccountsError, Field, HashingError, InvalidInput};
     use domain::connections::ConnectionError;
     use domain::db::DbError;
     use domain::pinterest::PinterestError;
@@ -229,6 +240,11 @@ mod ssr {
                     retry_after_secs,
                 },
                 E::InvalidCredentials => AppError::BadCredentials(err.to_string()),
+                E::Hashing(HashingError::Busy) => AppError::Busy {
+                    message: "pinbridge is busy checking other sign-ins: try again in a moment."
+                        .into(),
+                    retry_after_secs: 1,
+                },
                 E::Hashing(e) => {
                     tracing::error!(error = %e, "password hashing failed");
                     AppError::Internal

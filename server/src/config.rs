@@ -11,6 +11,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use domain::db::Backend;
 
+use crate::client_ip::TrustedProxies;
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/pinbridge.db";
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:3000";
@@ -189,6 +191,16 @@ pub struct Settings {
     )]
     pub site_root: PathBuf,
 
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers are believed, as CIDRs
+    /// or addresses separated by commas (e.g. `10.0.0.0/8,::1`). Empty: the peer address is the client.
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_TRUSTED_PROXIES",
+        default_value = ""
+    )]
+    pub trusted_proxies: String,
+
     /// Log line format.
     #[arg(long, global = true, env = "PINBRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -227,6 +239,7 @@ pub struct Config {
     pub site_root: PathBuf,
     pub log_format: LogFormat,
     pub log: String,
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl fmt::Debug for Config {
@@ -340,6 +353,9 @@ impl Config {
             ));
         }
 
+        let trusted_proxies = TrustedProxies::parse(&s.trusted_proxies)
+            .map_err(|m| err("PINBRIDGE_TRUSTED_PROXIES", "--trusted-proxies", m))?;
+
         let encryption_keys = s.encryption_keys.filter(|k| !k.trim().is_empty());
         let key_source = match (&encryption_keys, s.key_file, &sqlite_path) {
             (Some(_), _, _) => KeySource::Inline,
@@ -371,6 +387,7 @@ impl Config {
             site_root: s.site_root,
             log_format: s.log_format,
             log: s.log,
+            trusted_proxies,
         })
     }
 

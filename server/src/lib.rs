@@ -1,6 +1,7 @@
 //! The pinbridge server: configuration, start-up, router and operations endpoints, and the end user's connect pages.
 
 pub mod admin;
+pub mod client_ip;
 pub mod config;
 pub mod connect;
 pub mod keys;
@@ -67,6 +68,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
         state::AppState {
             services: services.clone(),
             leptos_options: leptos_options(config),
+            trusted_proxies: std::sync::Arc::new(config.trusted_proxies.clone()),
         },
         config.secure_cookies(),
     );

@@ -124,6 +124,11 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // First of all: who is asking, for everything after it (logs included).
+        .layer(middleware::from_fn_with_state(
+            state.trusted_proxies.clone(),
+            crate::client_ip::resolve,
+        ))
         .with_state(state)
 }
 

@@ -4,11 +4,16 @@
 use axum::extract::FromRef;
 use domain::Services;
 use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+use crate::client_ip::TrustedProxies;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub services: Services,
     pub leptos_options: LeptosOptions,
+    /// Whose forwarding headers are believed (`PINBRIDGE_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 impl FromRef<AppState> for Services {

@@ -19,4 +19,6 @@ pub(crate) mod context;
 #[cfg(feature = "ssr")]
 pub(crate) mod request;
 #[cfg(feature = "ssr")]
+pub use request::{ClientIp, client_ip};
+#[cfg(feature = "ssr")]
 mod views;

@@ -1,21 +1,32 @@
 //! What the request being answered says about itself: where it came from, and
 //! whether it is a plain HTML form post.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use domain::accounts::RequestMeta;
 
-/// Where the request came from, for the audit log and throttling: the peer
-/// address (pinbridge does not trust forwarding headers) and the user agent.
+/// The client's address as the server worked it out (the peer, or what trusted
+/// proxies forwarded): put in the request's extensions before anything else runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// The client's address: [`ClientIp`] when the server resolved one, else the peer.
+pub fn client_ip(extensions: &http::Extensions) -> Option<IpAddr> {
+    extensions.get::<ClientIp>().map(|c| c.0).or_else(|| {
+        extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip())
+    })
+}
+
+/// Where the request came from, for the audit log and throttling: the client's
+/// address and the user agent.
 pub fn request_meta() -> RequestMeta {
     let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
         return RequestMeta::default();
     };
     RequestMeta {
-        ip: parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip().to_string()),
+        ip: client_ip(&parts.extensions).map(|ip| ip.to_string()),
         user_agent: parts
             .headers
             .get(http::header::USER_AGENT)

@@ -1,9 +1,12 @@
 //! Operator passwords: the policy a new one must meet, and argon2id hashing.
 //!
 //! Hashing and verification are deliberately slow, so they run on tokio's
-//! blocking pool rather than on the async runtime's worker threads.
+//! blocking pool rather than on the async runtime's worker threads, and
+//! deliberately memory-hard (19 MiB each), so only a few run at once: a flood
+//! of unauthenticated sign-ins must not turn into gigabytes of memory.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -117,6 +120,74 @@ pub enum HashingError {
     Hash(String),
     #[error("the blocking hashing task failed: {0}")]
     Task(String),
+    /// Every hashing slot is taken and the queue is full: try again shortly.
+    #[error("pinbridge is busy checking other passwords; try again in a moment")]
+    Busy,
+}
+
+/// Bounds the hashing under way: at most `slots` at once (each holds argon2's
+/// memory), and at most `queue` more waiting for one. Past that, callers are
+/// turned away at once rather than queued without limit.
+struct Gate {
+    slots: tokio::sync::Semaphore,
+    /// Holding a slot or waiting for one.
+    admitted: AtomicUsize,
+    max_admitted: usize,
+    /// Argon2 computations finished or under way, since start.
+    runs: AtomicU64,
+    /// Running now, and the most that ever ran at once.
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// One admitted hashing: frees its place when dropped.
+struct Admitted<'a>(&'a Gate);
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.0.admitted.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Gate {
+    fn new(slots: usize, queue: usize) -> Self {
+        let slots = slots.max(1);
+        Self {
+            slots: tokio::sync::Semaphore::new(slots),
+            admitted: AtomicUsize::new(0),
+            max_admitted: slots + queue,
+            runs: AtomicU64::new(0),
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        }
+    }
+
+    /// Runs `work` on the blocking pool once a slot is free, or refuses with
+    /// `Busy` when the queue is full.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashingError> {
+        let before = self.admitted.fetch_add(1, Ordering::AcqRel);
+        let admitted = Admitted(self);
+        if before >= self.max_admitted {
+            return Err(HashingError::Busy);
+        }
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| HashingError::Task(e.to_string()))?;
+        self.runs.fetch_add(1, Ordering::Relaxed);
+        let now = self.running.fetch_add(1, Ordering::AcqRel) + 1;
+        self.peak.fetch_max(now, Ordering::AcqRel);
+        let done = tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| HashingError::Task(e.to_string()));
+        self.running.fetch_sub(1, Ordering::AcqRel);
+        drop(admitted);
+        done
+    }
 }
 
 /// Hashes and verifies passwords with one set of argon2id parameters.
@@ -126,12 +197,17 @@ pub enum HashingError {
 /// unoptimised test build the defaults cost about a second per hash, which adds
 /// up across a suite; the cheaper parameters exercise exactly the same code.
 /// Verification always uses the parameters recorded in the stored PHC string.
+///
+/// At most one hashing per core runs at once, and at most four per core wait;
+/// further callers get [`HashingError::Busy`] (the portal answers 503 with
+/// `Retry-After`).
 #[derive(Clone)]
 pub struct Hasher {
     params: Params,
     /// A hash of a random password with the same parameters, verified against
     /// when the email is unknown so that answer takes as long as a wrong password.
     dummy: Arc<OnceLock<PasswordHash>>,
+    gate: Arc<Gate>,
 }
 
 impl Default for Hasher {
@@ -155,10 +231,31 @@ impl Hasher {
     }
 
     fn with_params(params: Params) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
         Self {
             params,
             dummy: Arc::new(OnceLock::new()),
+            gate: Arc::new(Gate::new(cores, 4 * cores)),
         }
+    }
+
+    /// The same hasher with `slots` hashings at once and `queue` more waiting.
+    pub fn with_limits(self, slots: usize, queue: usize) -> Self {
+        Self {
+            gate: Arc::new(Gate::new(slots, queue)),
+            ..self
+        }
+    }
+
+    /// How many argon2 computations this hasher has started (every hash and
+    /// verification, the dummy's included): for tests and metrics.
+    pub fn runs(&self) -> u64 {
+        self.gate.runs.load(Ordering::Relaxed)
+    }
+
+    /// The most argon2 computations that ever ran at once on this hasher.
+    pub fn peak_concurrency(&self) -> usize {
+        self.gate.peak.load(Ordering::Acquire)
     }
 
     fn argon2(params: Params) -> Argon2<'static> {
@@ -169,9 +266,9 @@ impl Hasher {
     pub async fn hash(&self, password: &NewPassword) -> Result<PasswordHash, HashingError> {
         let params = self.params.clone();
         let plain = Zeroizing::new(password.expose().to_owned());
-        tokio::task::spawn_blocking(move || hash_blocking(params, plain.as_bytes()))
-            .await
-            .map_err(|e| HashingError::Task(e.to_string()))?
+        self.gate
+            .run(move || hash_blocking(params, plain.as_bytes()))
+            .await?
     }
 
     /// Whether `password` matches `hash` (off the async runtime). A malformed
@@ -179,9 +276,9 @@ impl Hasher {
     pub async fn verify(&self, password: &str, hash: &PasswordHash) -> Result<bool, HashingError> {
         let plain = Zeroizing::new(password.to_owned());
         let phc = hash.0.clone();
-        tokio::task::spawn_blocking(move || verify_blocking(plain.as_bytes(), &phc))
+        self.gate
+            .run(move || verify_blocking(plain.as_bytes(), &phc))
             .await
-            .map_err(|e| HashingError::Task(e.to_string()))
     }
 
     /// Verifies a sign-in attempt: against the operator's hash when the email is
@@ -215,9 +312,10 @@ impl Hasher {
         let mut random = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut random);
         let params = self.params.clone();
-        let hash = tokio::task::spawn_blocking(move || hash_blocking(params, &random))
-            .await
-            .map_err(|e| HashingError::Task(e.to_string()))??;
+        let hash = self
+            .gate
+            .run(move || hash_blocking(params, &random))
+            .await??;
         Ok(self.dummy.get_or_init(|| hash).clone())
     }
 }
@@ -335,6 +433,43 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn hashing_is_bounded_and_the_overflow_is_turned_away() {
+        // One slot and two waiting places admit three; with the slot held
+        // here, of ten verifications at once three wait and seven are
+        // refused at once, without running argon2.
+        let hasher = Hasher::fast_insecure().with_limits(1, 2);
+        let p = NewPassword::parse("correct horse battery", &email(), None).unwrap();
+        let hash = hasher.hash(&p).await.unwrap();
+        let runs_before = hasher.runs();
+        let held = hasher.gate.slots.acquire().await.unwrap();
+        let tries: Vec<_> = (0..10)
+            .map(|_| {
+                let (hasher, hash) = (hasher.clone(), hash.clone());
+                tokio::spawn(async move { hasher.verify("wrong password!!", &hash).await })
+            })
+            .collect();
+        // Wait until the admitted ones are queued behind the held slot.
+        while hasher.gate.admitted.load(Ordering::Acquire) < 3 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(held);
+        let mut busy = 0;
+        let mut checked = 0;
+        for t in tries {
+            match t.await.unwrap() {
+                Err(HashingError::Busy) => busy += 1,
+                Ok(false) => checked += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!((checked, busy), (3, 7));
+        assert_eq!(hasher.runs() - runs_before, 3, "refused ones ran nothing");
+        assert_eq!(hasher.gate.admitted.load(Ordering::Acquire), 0);
+        assert_eq!(hasher.peak_concurrency(), 1);
     }
 
     #[test]

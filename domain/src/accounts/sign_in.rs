@@ -6,14 +6,18 @@ use super::audit::{self, AuditAction, AuditActor, NewAuditEvent, RequestMeta, de
 use super::email::Email;
 use super::error::AccountsError;
 use super::ids::OperatorId;
-use super::password::Hasher;
-use super::throttle::{self, Verdict};
+use super::input::{Field, InvalidInput};
+use super::password::{Hasher, PASSWORD_MAX};
+use super::throttle;
 use crate::db::repo::{memberships, operators};
 use crate::db::{Db, now_ms};
 
-/// Verifies an email and password. Every wrong combination, unknown email or
-/// not, gets `InvalidCredentials` after a full-cost verification; repeated
-/// failures for the email or the IP get `Throttled` without one.
+/// Verifies an email and password. A malformed email or an overlong password
+/// is refused before any database or hashing work. The attempt is then counted
+/// (see [`throttle`]); past the allowance it gets `Throttled` without a
+/// verification. Every wrong combination, unknown email or not, gets
+/// `InvalidCredentials` after a full-cost verification; when every hashing
+/// slot is taken, `Hashing(Busy)` (the attempt is given back).
 pub async fn sign_in(
     db: &Db,
     hasher: &Hasher,
@@ -21,25 +25,48 @@ pub async fn sign_in(
     password: &str,
     meta: &RequestMeta,
 ) -> Result<OperatorId, AccountsError> {
-    let now = now_ms();
-    // Throttle by what was typed, normalised, even when it is not an address.
-    let key = Email::parse(email).map_or_else(|_| email.trim().to_lowercase(), |e| e.to_string());
-    if let Verdict::Wait { retry_after_ms } =
-        throttle::check(db, &key, meta.ip.as_deref(), now).await?
-    {
-        let secs = u64::try_from(retry_after_ms).unwrap_or(0).div_ceil(1_000);
-        return Err(AccountsError::Throttled {
-            retry_after_secs: secs.max(1),
-        });
+    let key = Email::parse(email)?.to_string();
+    if password.is_empty() {
+        return Err(InvalidInput::Required {
+            field: Field::Password,
+        }
+        .into());
     }
+    let length = password.chars().count();
+    if length > PASSWORD_MAX {
+        return Err(InvalidInput::TooLong {
+            field: Field::Password,
+            max: PASSWORD_MAX,
+            actual: length,
+        }
+        .into());
+    }
+    let now = now_ms();
+    let reservation = match throttle::reserve(db, &key, meta.ip.as_deref(), now).await? {
+        Ok(reservation) => reservation,
+        Err(throttle::Wait { retry_after_ms }) => {
+            let secs = u64::try_from(retry_after_ms).unwrap_or(0).div_ceil(1_000);
+            return Err(AccountsError::Throttled {
+                retry_after_secs: secs.max(1),
+            });
+        }
+    };
     let credentials = operators::credentials_by_email(db, &key).await?;
-    let verified = hasher
+    let verified = match hasher
         .verify_or_dummy(password, credentials.as_ref().map(|(_, hash)| hash))
-        .await?;
+        .await
+    {
+        Ok(verified) => verified,
+        Err(err) => {
+            // Nothing was checked: the attempt does not count.
+            throttle::not_tried(db, reservation).await?;
+            return Err(err.into());
+        }
+    };
     let operator_id = credentials.map(|(id, _)| id);
     match (verified, operator_id) {
         (true, Some(id)) => {
-            throttle::forget_email(db, &key).await?;
+            throttle::succeeded(db, reservation).await?;
             let actor = AuditActor {
                 operator_id: Some(id.clone()),
                 label: key.clone(),
@@ -48,7 +75,7 @@ pub async fn sign_in(
             Ok(id)
         }
         (_, known) => {
-            throttle::record_failure(db, &key, meta.ip.as_deref(), now).await?;
+            throttle::failed(db, now).await?;
             if let Some(id) = known {
                 // Whoever typed the password is not known to be the operator,
                 // so the record names the account as target, not as actor.

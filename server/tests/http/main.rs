@@ -12,3 +12,4 @@ mod connections;
 mod load;
 mod pinterest;
 mod portal;
+mod sign_in_flood;

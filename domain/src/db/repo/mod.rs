@@ -9,5 +9,5 @@ pub mod memberships;
 pub mod operators;
 pub mod pinterest_settings;
 pub mod setup_tokens;
-pub mod sign_in_failures;
+pub mod sign_in_attempts;
 pub mod workspaces;
