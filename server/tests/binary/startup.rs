@@ -94,6 +94,7 @@ fn help_documents_every_setting() {
         "PINBRIDGE_PINTEREST_API_URL",
         "PINBRIDGE_PINTEREST_SANDBOX_API_URL",
         "PINBRIDGE_SITE_ROOT",
+        "PINBRIDGE_TRUSTED_PROXIES",
         "PINBRIDGE_LOG",
         "serve",
         "migrate",
@@ -408,4 +409,85 @@ async fn migrate_applies_the_schema_and_is_idempotent() {
     );
     conn.close().await;
     db.drop_database().await;
+}
+
+/// The most memory the process ever held (`VmHWM`), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_in_flood_from_many_addresses_keeps_memory_bounded() {
+    if backend() != TestBackend::Sqlite {
+        return; // Memory is the server's, whatever the database.
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Its output is not read here: a pipe nobody drains would stall it.
+    let mut child = pinbridge(dir.path())
+        .env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("PINBRIDGE_TRUSTED_PROXIES", "127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready(port) {
+        assert!(Instant::now() < deadline, "pinbridge did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = peak_rss_kib(child.id());
+    // 200 accounts from 200 addresses at once, twice: no throttle applies, and
+    // each argon2 verification holds 19 MiB, so unbounded hashing would need
+    // several gigabytes.
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/api/auth/sign-in");
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for round in 0..2 {
+        let answers = futures::future::join_all((0..200).map(|i| {
+            let request = http
+                .post(&url)
+                .header("accept", "application/json")
+                .header(
+                    "x-forwarded-for",
+                    format!("198.51.{}.{}", 100 + round, i + 1),
+                )
+                .form(&[
+                    ("email", format!("guess{i}@example.com")),
+                    ("password", "a guess at it".to_owned()),
+                ]);
+            async move { request.send().await.unwrap().status().as_u16() }
+        }))
+        .await;
+        for status in answers {
+            *statuses.entry(status).or_default() += 1;
+        }
+        eprintln!(
+            "after round {round}: peak memory grew by {} MiB",
+            peak_rss_kib(child.id()).saturating_sub(before) / 1024
+        );
+    }
+    let grown_mib = peak_rss_kib(child.id()).saturating_sub(before) / 1024;
+    sigterm(&child);
+    let _ = child.wait();
+    assert!(
+        statuses.get(&503).is_some(),
+        "some were turned away: {statuses:?}"
+    );
+    assert_eq!(
+        statuses.get(&401).unwrap_or(&0) + statuses.get(&503).unwrap_or(&0),
+        400,
+        "{statuses:?}"
+    );
+    // One hashing slot per core (at most eight), each with its 19 MiB, plus a
+    // margin for what the requests hold: not the 3.8 GB of 200 hashes at once,
+    // nor the 200 to 460 MiB that hashing on many threads left resident.
+    let slots = std::thread::available_parallelism().map_or(2, |n| n.get().min(8)) as u64;
+    let limit = slots * 20 + 40;
+    assert!(
+        grown_mib < limit,
+        "peak memory grew by {grown_mib} MiB (limit {limit}): {statuses:?}"
+    );
 }
