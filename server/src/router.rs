@@ -118,8 +118,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                         .get("x-request-id")
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
-                    // The path only: query strings can carry OAuth codes and state.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id)
+                    tracing::info_span!("request", method = %req.method(), path = %connect::logged_path(req), id)
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
@@ -190,7 +189,7 @@ async fn same_origin_writes(
     }
 }
 
-fn cross_site_reason(headers: &HeaderMap, public_url: &str) -> Option<String> {
+pub(crate) fn cross_site_reason(headers: &HeaderMap, public_url: &str) -> Option<String> {
     if headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site")

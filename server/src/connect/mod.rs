@@ -17,7 +17,10 @@ use domain::accounts::RequestMeta;
 use domain::connections::handshake::{self, BROWSER_COOKIE, Outcome, Problem};
 use domain::connections::links::{self, LinkProblem};
 
+mod log_path;
 mod pages;
+
+pub use log_path::{logged_path, redacted_path};
 
 fn link_problem(problem: &LinkProblem) -> Response {
     match problem {
@@ -43,6 +46,14 @@ fn link_problem(problem: &LinkProblem) -> Response {
             StatusCode::SERVICE_UNAVAILABLE,
             "Connecting is not available right now",
             why.clone(),
+            None,
+        ),
+        LinkProblem::ReturnOriginRemoved { workspace } => pages::message(
+            StatusCode::FORBIDDEN,
+            "This connect link can no longer be used",
+            format!(
+                "{workspace} no longer allows this link to send you back to the address it was made with, so it cannot be used. Ask {workspace} for a new link."
+            ),
             None,
         ),
     }
@@ -83,12 +94,25 @@ fn browser_cookie(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-/// `POST /connect/{token}`: "Continue to Pinterest".
+/// `POST /connect/{token}`: "Continue to Pinterest". Refused when another
+/// site's page sent it (the same check as the portal's writes): a forged
+/// press would start an attempt bound to the victim's browser.
 pub async fn continue_to_pinterest(
     State(services): State<Services>,
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(reason) = crate::router::cross_site_reason(&headers, &services.config.public_url) {
+        tracing::warn!(%reason, "refused a cross-site connect request");
+        return pages::message(
+            StatusCode::FORBIDDEN,
+            "This request came from another site",
+            format!(
+                "{reason} Open your connect link directly in your browser and press \u{201c}Continue to Pinterest\u{201d} there."
+            ),
+            None,
+        );
+    }
     let cookie = browser_cookie(&headers);
     match handshake::begin(&services, &token, cookie.as_deref()).await {
         Ok(Ok(begun)) => {
@@ -132,7 +156,10 @@ fn problem_status(problem: &Problem) -> StatusCode {
     match problem {
         Problem::Denied => StatusCode::OK,
         Problem::NoCookie | Problem::OtherBrowser => StatusCode::FORBIDDEN,
-        Problem::StateUsed | Problem::StateExpired | Problem::LinkUsed => StatusCode::GONE,
+        Problem::StateUsed | Problem::StateExpired | Problem::LinkUsed | Problem::LinkExpired => {
+            StatusCode::GONE
+        }
+        Problem::ReturnOriginRemoved => StatusCode::FORBIDDEN,
         Problem::PinterestDown { .. } | Problem::CredentialsRejected | Problem::CodeRejected => {
             StatusCode::BAD_GATEWAY
         }
