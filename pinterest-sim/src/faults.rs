@@ -1,7 +1,8 @@
-//! Fault injection: added latency, a share of 5xx answers, a real per-token
-//! rate limit (429 code 8), hung responses, and "Pinterest is down" (503, or
-//! connections refused). Set globally or per app; an app's own set replaces the
-//! global one for that app's traffic.
+//! Fault injection: added latency, a share of error answers (5xx, or the
+//! token endpoint's refusals, optionally repeating what was sent), a real
+//! per-token rate limit (429 code 8), hung responses, and "Pinterest is down"
+//! (503, or connections refused). Set globally or per app; an app's own set
+//! replaces the global one for that app's traffic.
 
 use std::collections::HashMap;
 use std::sync::Arc;

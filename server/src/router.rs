@@ -100,10 +100,17 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        // The end user's pages: no operator session, no portal layers.
+        // The end user's pages: no operator session, no portal layers. But
+        // "Continue to Pinterest" is a write another site's page could forge
+        // (an attempt bound to the victim's browser): the portal's check.
         .route(
             "/connect/{token}",
-            get(connect::show).post(connect::continue_to_pinterest),
+            get(connect::show)
+                .post(connect::continue_to_pinterest)
+                .layer(middleware::from_fn_with_state(
+                    state.services.clone(),
+                    same_origin_writes,
+                )),
         )
         .route("/integration-callback", get(connect::callback))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
@@ -189,7 +196,7 @@ async fn same_origin_writes(
     }
 }
 
-pub(crate) fn cross_site_reason(headers: &HeaderMap, public_url: &str) -> Option<String> {
+fn cross_site_reason(headers: &HeaderMap, public_url: &str) -> Option<String> {
     if headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site")

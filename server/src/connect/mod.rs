@@ -94,25 +94,13 @@ fn browser_cookie(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-/// `POST /connect/{token}`: "Continue to Pinterest". Refused when another
-/// site's page sent it (the same check as the portal's writes): a forged
-/// press would start an attempt bound to the victim's browser.
+/// `POST /connect/{token}`: "Continue to Pinterest". The router refuses it
+/// when another site's page sent it, as it does the portal's writes.
 pub async fn continue_to_pinterest(
     State(services): State<Services>,
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(reason) = crate::router::cross_site_reason(&headers, &services.config.public_url) {
-        tracing::warn!(%reason, "refused a cross-site connect request");
-        return pages::message(
-            StatusCode::FORBIDDEN,
-            "This request came from another site",
-            format!(
-                "{reason} Open your connect link directly in your browser and press \u{201c}Continue to Pinterest\u{201d} there."
-            ),
-            None,
-        );
-    }
     let cookie = browser_cookie(&headers);
     match handshake::begin(&services, &token, cookie.as_deref()).await {
         Ok(Ok(begun)) => {
