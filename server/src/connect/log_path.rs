@@ -23,7 +23,7 @@ pub fn logged_path(req: &Request<Body>) -> String {
 
 /// `path` with every segment longer than a few characters of token alphabet
 /// replaced by `{redacted}`, cut to a sane length.
-pub fn redacted_path(path: &str) -> String {
+fn redacted_path(path: &str) -> String {
     let mut out: String = path
         .split('/')
         .map(|segment| {

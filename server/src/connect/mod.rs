@@ -5,7 +5,9 @@
 //! They are plain server-rendered HTML ([`pages`]) with one form and no
 //! script, so they work without JavaScript. Nothing here is for operators: no session is read.
 //! Every answer is `no-store`, sends no referrer (the link's token and
-//! Pinterest's code must not travel onwards) and refuses to be framed.
+//! Pinterest's code must not travel onwards) and refuses to be framed; the
+//! request log shows the route (`/connect/{token}`), never the token
+//! ([`logged_path`]).
 
 use std::net::SocketAddr;
 
@@ -20,7 +22,7 @@ use domain::connections::links::{self, LinkProblem};
 mod log_path;
 mod pages;
 
-pub use log_path::{logged_path, redacted_path};
+pub use log_path::logged_path;
 
 fn link_problem(problem: &LinkProblem) -> Response {
     match problem {
