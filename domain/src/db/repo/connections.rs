@@ -248,21 +248,6 @@ pub async fn insert_state_keeping(db: &Db, row: &StateRow, keep: i64) -> Result<
     Ok(dropped)
 }
 
-/// How many of the link's states are outstanding (unused, unexpired) at `now`.
-pub async fn count_open_states(db: &Db, link_id: &ConnectLinkId, now: i64) -> Result<i64, DbError> {
-    let (n,): (i64,) = on_pool!(db, pool => {
-        sqlx::query_as(
-            "select count(*) from oauth_states \
-             where link_id = $1 and used_at is null and expires_at > $2",
-        )
-        .bind(link_id)
-        .bind(now)
-        .fetch_one(pool)
-        .await
-    })?;
-    Ok(n)
-}
-
 pub async fn find_state(db: &Db, state_hash: &str) -> Result<Option<StateRow>, DbError> {
     let row = on_pool!(db, pool => {
         sqlx::query_as::<_, StateRow>(
