@@ -58,12 +58,14 @@ Admin API (JSON in and out, errors {\"code\":…,\"message\":…}; unauthenticat
 
 Fault set (every field optional):
   {\"latency_ms\":200,\"latency_jitter_ms\":50,
-   \"error_rate\":0.25,\"error_statuses\":[500,502,503],\"error_body\":\"json\"|\"html\"|\"empty\",
+   \"error_rate\":0.25,\"error_statuses\":[500,502,503],\"error_body\":\"json\"|\"html\"|\"empty\"|\"echo\",
    \"rate_limit\":{\"requests\":10,\"window_ms\":1000,\"retry_after\":false},
    \"hang\":false,
    \"down\":{\"mode\":\"unavailable\"|\"refuse\",\"for_ms\":5000},
    \"paths\":[\"/v5/oauth/token\"]}
   rate_limit counts per bearer token (per client id on the token endpoint) and answers 429 code 8;
+  error_statuses are 5xx, or 400/401/403; error_body \"echo\" repeats the request's query and form
+  (credentials included) in the message, to test that a client keeps them to itself;
   down \"unavailable\" answers 503; \"refuse\" (global only, for_ms required) closes the port.
 
 Authorize-page query flags for tests: sim_consent=allow|deny|ask, sim_user=<username>.";

@@ -1,7 +1,8 @@
-//! Fault injection: added latency, a share of 5xx answers, a real per-token
-//! rate limit (429 code 8), hung responses, and "Pinterest is down" (503, or
-//! connections refused). Set globally or per app; an app's own set replaces the
-//! global one for that app's traffic.
+//! Fault injection: added latency, a share of error answers (5xx, or the
+//! token endpoint's refusals, optionally repeating what was sent), a real
+//! per-token rate limit (429 code 8), hung responses, and "Pinterest is down"
+//! (503, or connections refused). Set globally or per app; an app's own set
+//! replaces the global one for that app's traffic.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,13 +23,14 @@ pub struct FaultSet {
     /// Up to this much more, uniformly at random.
     #[serde(default)]
     pub latency_jitter_ms: u64,
-    /// Share (0.0 to 1.0) of requests answered with a 5xx instead.
+    /// Share (0.0 to 1.0) of requests answered with an error instead.
     #[serde(default)]
     pub error_rate: f64,
-    /// Statuses to pick from for those; `[500]` when empty.
+    /// Statuses to pick from for those; `[500]` when empty. A 5xx, or one of
+    /// the refusals Pinterest's token endpoint answers (400, 401, 403).
     #[serde(default)]
     pub error_statuses: Vec<u16>,
-    /// Body of injected 5xx answers.
+    /// Body of injected error answers.
     #[serde(default)]
     pub error_body: ErrorBody,
     #[serde(default)]
@@ -52,6 +54,10 @@ pub enum ErrorBody {
     /// An HTML page, as a load balancer in front of an API would send.
     Html,
     Empty,
+    /// Pinterest's JSON shape, its message repeating the request's query and
+    /// form (credentials included), as a careless server might: for testing
+    /// that a client keeps what it sent out of what it stores and shows.
+    Echo,
 }
 
 /// A fixed-window limit per credential (bearer token, or client id on the token endpoint).
@@ -98,9 +104,11 @@ impl FaultSet {
         if let Some(bad) = self
             .error_statuses
             .iter()
-            .find(|s| !(500..=599).contains(*s))
+            .find(|s| !(500..=599).contains(*s) && ![400, 401, 403].contains(*s))
         {
-            return Err(format!("error_statuses: {bad} is not a 5xx status"));
+            return Err(format!(
+                "error_statuses: {bad} is neither a 5xx status nor 400, 401 or 403"
+            ));
         }
         if self.latency_ms.saturating_add(self.latency_jitter_ms) > MAX_FAULT_DURATION_MS {
             return Err(format!(

@@ -119,8 +119,30 @@ fn identify(state: &SimState, req: &Request) -> Caller {
     }
 }
 
-fn injected_error(status: StatusCode, body: ErrorBody, token_endpoint: bool) -> Response {
+/// What a request sent, decoded, for [`ErrorBody::Echo`]: its query and form pairs.
+fn echo_of(query: Option<&str>, body: &[u8]) -> String {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .chain(url::form_urlencoded::parse(body))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn injected_error(
+    status: StatusCode,
+    body: ErrorBody,
+    token_endpoint: bool,
+    echo: Option<String>,
+) -> Response {
     match body {
+        ErrorBody::Echo => {
+            let message = format!("Invalid request: {}", echo.unwrap_or_default());
+            let mut err = ApiError::with_status_code(status, message);
+            if token_endpoint {
+                err = err.on_token_endpoint();
+            }
+            err.into_response()
+        }
         ErrorBody::Json => {
             let reason = status.canonical_reason().unwrap_or("Server error");
             let mut err = ApiError::with_status_code(status, format!("{reason}."));
@@ -216,7 +238,17 @@ pub async fn inject(State(state): State<SimState>, req: Request, next: Next) -> 
         };
         let pick = statuses[rand::thread_rng().gen_range(0..statuses.len())];
         let status = StatusCode::from_u16(pick).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return injected_error(status, spec.error_body, token_endpoint);
+        let echo = if spec.error_body == ErrorBody::Echo {
+            let query = req.uri().query().map(str::to_owned);
+            // The body was read (and limited) by `observe` already.
+            let body = axum::body::to_bytes(req.into_body(), usize::MAX)
+                .await
+                .unwrap_or_default();
+            Some(echo_of(query.as_deref(), &body))
+        } else {
+            None
+        };
+        return injected_error(status, spec.error_body, token_endpoint, echo);
     }
     next.run(req).await
 }

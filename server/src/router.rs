@@ -100,10 +100,17 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        // The end user's pages: no operator session, no portal layers.
+        // The end user's pages: no operator session, no portal layers. But
+        // "Continue to Pinterest" is a write another site's page could forge
+        // (an attempt bound to the victim's browser): the portal's check.
         .route(
             "/connect/{token}",
-            get(connect::show).post(connect::continue_to_pinterest),
+            get(connect::show)
+                .post(connect::continue_to_pinterest)
+                .layer(middleware::from_fn_with_state(
+                    state.services.clone(),
+                    same_origin_writes,
+                )),
         )
         .route("/integration-callback", get(connect::callback))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
@@ -118,8 +125,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                         .get("x-request-id")
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
-                    // The path only: query strings can carry OAuth codes and state.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id)
+                    tracing::info_span!("request", method = %req.method(), path = %connect::logged_path(req), id)
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )

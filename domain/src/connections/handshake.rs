@@ -8,6 +8,18 @@
 //! present the same cookie. Every failure answers a [`Problem`] that says what
 //! went wrong and what to do, stores no token, and (once the state tells us
 //! whose it was) is audited.
+//!
+//! A link keeps at most [`MAX_OPEN_STATES`] attempts open: starting another
+//! invalidates the oldest, so pressing "Continue to Pinterest" again and again
+//! neither fills the database nor locks the end user out. The callback checks
+//! the link again (still unused, unexpired, its return origin still allowed)
+//! before anything is exchanged or stored.
+//!
+//! No PKCE: Pinterest's OpenAPI description (5.23.0) lists only `grant_type`,
+//! `code` and `redirect_uri` for the code grant and its docs never mention
+//! `code_challenge`; an undocumented parameter may be refused, and the code
+//! is already bound to this confidential client (its secret), the state to
+//! the browser that started the attempt.
 
 use serde_json::Value;
 
@@ -32,6 +44,9 @@ pub const STATE_TTL_MS: i64 = 10 * 60 * 1000;
 pub const BROWSER_COOKIE: &str = "pinbridge_connect";
 /// Longest callback query string read; Pinterest's are far shorter.
 pub const QUERY_MAX: usize = 4096;
+/// Most attempts (unused, unexpired states) one link keeps open; starting
+/// another invalidates the oldest.
+pub const MAX_OPEN_STATES: i64 = 5;
 
 /// "Continue to Pinterest": where to send the browser, and the cookie to set
 /// (a fresh one, or the browser's own again so it lasts as long as the state).
@@ -58,7 +73,7 @@ pub async fn begin(
         .unwrap_or_else(|| OneTimeToken::generate().0.expose().to_owned());
     let (state_token, state_hash) = OneTimeToken::generate();
     let now = now_ms();
-    rows::insert_state(
+    let dropped = rows::insert_state_keeping(
         &services.db,
         &StateRow {
             state_hash: state_hash.as_str().to_owned(),
@@ -70,8 +85,12 @@ pub async fn begin(
             expires_at: now + STATE_TTL_MS,
             used_at: None,
         },
+        MAX_OPEN_STATES,
     )
     .await?;
+    if dropped > 0 {
+        tracing::info!(link = %link.id, dropped, "older connection attempts invalidated");
+    }
     let mut url = url::Url::parse(&format!("{}/oauth/", services.config.pinterest_oauth_url))
         .map_err(|_| ConnectionError::Refused("The Pinterest OAuth URL is not valid.".into()))?;
     url.query_pairs_mut()
@@ -104,6 +123,8 @@ pub enum Problem {
     Denied,
     PinterestError { error: String },
     LinkUsed,
+    LinkExpired,
+    ReturnOriginRemoved,
     Unavailable,
     CodeRejected,
     CredentialsRejected,
@@ -132,6 +153,8 @@ impl Problem {
             Problem::Denied => "access_denied",
             Problem::PinterestError { .. } => "pinterest_error",
             Problem::LinkUsed => "link_used",
+            Problem::LinkExpired => "link_expired",
+            Problem::ReturnOriginRemoved => "return_origin_not_allowed",
             Problem::Unavailable => "integration_unavailable",
             Problem::CodeRejected => "code_rejected",
             Problem::CredentialsRejected => "app_credentials_rejected",
@@ -149,6 +172,8 @@ impl Problem {
             Problem::StateUsed => "This connection attempt was already used",
             Problem::NoCookie | Problem::OtherBrowser => "Finish in the browser you started in",
             Problem::LinkUsed => "This connect link was already used",
+            Problem::LinkExpired => "This connect link has expired",
+            Problem::ReturnOriginRemoved => "This connect link can no longer be used",
             Problem::Unavailable => "Connecting is not available right now",
             Problem::PinterestDown { .. } => "Pinterest is not answering",
             Problem::ScopesMissing { .. } => "Some permissions were not granted",
@@ -168,7 +193,7 @@ impl Problem {
             Problem::CodeAndError => "The address you arrived with says both that you approved and that there was an error, so it cannot be trusted. Start again from your connect link.".into(),
             Problem::NoCode => "Pinterest sent you back without an authorization code. Start again from your connect link.".into(),
             Problem::MalformedCode => "The authorization code in the address is not one Pinterest issues. Start again from your connect link.".into(),
-            Problem::UnknownState => "pinbridge did not start this connection attempt (or it was removed long ago). Start again from your connect link.".into(),
+            Problem::UnknownState => "pinbridge did not start this connection attempt, or it was replaced by a newer attempt from the same link, or removed long ago. Start again from your connect link.".into(),
             Problem::StateUsed => "This connection attempt was already completed or refused; an attempt can be used only once. If you are not connected, start again from your connect link.".into(),
             Problem::StateExpired => "More than 10 minutes passed between leaving for Pinterest and coming back. Start again from your connect link.".into(),
             Problem::NoCookie => "This browser has no record of starting this connection (cookies may be blocked, or the link was opened in another browser or a private window). Open your connect link again in this browser and continue from there.".into(),
@@ -176,6 +201,8 @@ impl Problem {
             Problem::Denied => "You chose not to give access on Pinterest, so nothing was connected and nothing was stored. If that was a mistake, open your connect link again.".into(),
             Problem::PinterestError { error } => format!("Pinterest reported an error (\u{201c}{error}\u{201d}) instead of an authorization. Nothing was stored. Try again from your connect link."),
             Problem::LinkUsed => "Your connect link already made a connection. Ask for a new link if you need to connect again.".into(),
+            Problem::LinkExpired => "Your connect link expired while you were on Pinterest (links work for 30 minutes). Nothing was stored. Ask whoever sent it for a new one.".into(),
+            Problem::ReturnOriginRemoved => "The app that sent you this link no longer allows it to send you back to the address it names, so the connection was not made and nothing was stored. Ask whoever sent the link for a new one.".into(),
             Problem::Unavailable => "The Pinterest integration was turned off or removed while you were on Pinterest. Nothing was stored; ask whoever sent you the link.".into(),
             Problem::CodeRejected => "Pinterest did not accept the authorization code (it may have expired or been used). Nothing was stored. Try again from your connect link.".into(),
             Problem::CredentialsRejected => "Pinterest refused the app's own credentials, so the connection could not be finished. Nothing was stored. Let whoever sent you the link know: their App id or App secret key needs fixing.".into(),
@@ -342,6 +369,12 @@ pub async fn verify(
     };
     let link = rows::find_link(&services.db, &row.link_id).await?;
     let now = now_ms();
+    // The allow-list as it is now, not as it was when the link was made:
+    // removing an origin stops links already issued from sending anyone there.
+    let return_allowed = match &link {
+        Some(l) => links::return_allowed(&services.db, l).await?,
+        None => false,
+    };
     let attempt = Attempt {
         workspace_id: row.workspace_id.clone(),
         environment_id: row.environment_id.clone(),
@@ -349,10 +382,14 @@ pub async fn verify(
             .as_ref()
             .map(|l| l.end_user_id.clone())
             .unwrap_or_default(),
-        return_url: link.as_ref().and_then(|l| l.return_url.clone()),
-        link_open: link
+        return_url: link
             .as_ref()
-            .is_some_and(|l| l.used_at.is_none() && l.expires_at > now),
+            .and_then(|l| l.return_url.clone())
+            .filter(|_| return_allowed),
+        link_open: return_allowed
+            && link
+                .as_ref()
+                .is_some_and(|l| l.used_at.is_none() && l.expires_at > now),
     };
     let known = |problem| Ok(Err(Refused::Known(attempt.clone(), problem)));
     if row.used_at.is_some() {
@@ -392,6 +429,12 @@ pub async fn verify(
     };
     if link.used_at.is_some() {
         return known(Problem::LinkUsed);
+    }
+    if link.expires_at <= now {
+        return known(Problem::LinkExpired);
+    }
+    if !return_allowed {
+        return known(Problem::ReturnOriginRemoved);
     }
     Ok(Ok(Verified {
         attempt,
@@ -660,12 +703,18 @@ pub async fn callback(
         .map(|w| w.name)
         .unwrap_or_default();
     let id = stored.connection_id;
-    let redirect = verified.link.return_url.as_deref().and_then(|u| {
-        with_params(
-            u,
-            &[("status", "connected"), ("connection_id", id.as_str())],
-        )
-    });
+    // Checked again at redirect time: the origin may have been removed while
+    // Pinterest was exchanging the code. Then the end user sees our own page.
+    let redirect = if links::return_allowed(&services.db, &verified.link).await? {
+        verified.link.return_url.as_deref().and_then(|u| {
+            with_params(
+                u,
+                &[("status", "connected"), ("connection_id", id.as_str())],
+            )
+        })
+    } else {
+        None
+    };
     Ok(Outcome::Connected {
         connection_id: id,
         username: grant.account.username,
@@ -783,6 +832,8 @@ mod tests {
             Problem::Denied,
             Problem::PinterestError { error: "x".into() },
             Problem::LinkUsed,
+            Problem::LinkExpired,
+            Problem::ReturnOriginRemoved,
             Problem::Unavailable,
             Problem::CodeRejected,
             Problem::CredentialsRejected,

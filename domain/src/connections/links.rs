@@ -4,8 +4,9 @@
 //!
 //! A link may send the end user back to the operator's product afterwards (the
 //! return URL). Its origin must be on the environment's allow-list, checked when
-//! the link is created, so pinbridge never redirects anywhere an operator did not
-//! name in advance.
+//! the link is created and again whenever the link is opened or sends someone
+//! back, so pinbridge never redirects anywhere an operator does not allow now:
+//! removing an origin stops the links already issued for it.
 
 use super::error::{
     ConnectionError, DISPLAY_NAME_FIELD, END_USER_FIELD, ORIGINS_FIELD, RETURN_URL_FIELD,
@@ -329,6 +330,23 @@ pub enum LinkProblem {
     Unavailable {
         why: String,
     },
+    /// Its return URL's origin was removed from the allow-list since it was made.
+    ReturnOriginRemoved {
+        workspace: String,
+    },
+}
+
+/// Whether the link may send the end user back to its return URL: it has
+/// none, or its origin is on the environment's allow-list right now.
+pub async fn return_allowed(db: &Db, link: &LinkRow) -> Result<bool, ConnectionError> {
+    let Some(raw) = link.return_url.as_deref() else {
+        return Ok(true);
+    };
+    let Ok(url) = url::Url::parse(raw) else {
+        return Ok(false);
+    };
+    let origin = url.origin().ascii_serialization();
+    Ok(rows::origin_allowed(db, &link.workspace_id, &link.environment_id, &origin).await?)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -380,6 +398,9 @@ pub async fn open(db: &Db, token: &str) -> Result<Result<OpenLink, LinkProblem>,
                 "{workspace} has turned its Pinterest integration off for now, so connecting is not possible. Let them know; this link stays valid until it expires."
             ),
         }));
+    }
+    if !return_allowed(db, &link).await? {
+        return Ok(Err(LinkProblem::ReturnOriginRemoved { workspace }));
     }
     Ok(Ok(OpenLink {
         link,

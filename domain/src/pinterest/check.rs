@@ -170,11 +170,7 @@ pub(super) fn pinterest_message(body: &[u8]) -> Option<String> {
 /// Pinterest would never repeat the secret, but nothing it says is trusted to
 /// be free of it.
 fn redact(message: String, secret: &SecretString) -> String {
-    if message.contains(secret.expose()) {
-        message.replace(secret.expose(), "[redacted]")
-    } else {
-        message
-    }
+    super::redact::redact(&message, &[secret.expose()])
 }
 
 #[cfg(test)]

@@ -119,7 +119,7 @@ pub async fn exchange_code(
         ("redirect_uri", redirect_uri),
         ("continuous_refresh", "true"),
     ];
-    token_call(http, app, &form).await
+    token_call(http, app, &form, &[code]).await
 }
 
 /// `grant_type=refresh_token`.
@@ -132,13 +132,16 @@ pub async fn refresh(
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token.expose()),
     ];
-    token_call(http, app, &form).await
+    token_call(http, app, &form, &[refresh_token.expose()]).await
 }
 
+/// Posts `form` to the token endpoint; `credentials` are those in it,
+/// which (with the app secret) no failure it answers may repeat.
 async fn token_call(
     http: &reqwest::Client,
     app: &AppCredentials<'_>,
     form: &[(&str, &str)],
+    credentials: &[&str],
 ) -> Timed<Tokens> {
     let started = Instant::now();
     let sent = http
@@ -168,8 +171,10 @@ async fn token_call(
         Ok((status, body)) => Err(judge(status, &body, None)),
         Err(failure) => Err(failure),
     };
+    let mut secrets = vec![app.secret.expose()];
+    secrets.extend_from_slice(credentials);
     Timed {
-        result: result.map_err(|f| redact_all(f, &[app.secret.expose()])),
+        result: result.map_err(|f| redact_all(f, &secrets)),
         latency_ms: elapsed_ms(started),
     }
 }
@@ -323,11 +328,7 @@ pub fn judge(status: u16, body: &[u8], retry_after_secs: Option<u64>) -> CallFai
 /// Nothing Pinterest says is trusted to be free of what we sent it.
 fn redact_all(mut failure: CallFailure, secrets: &[&str]) -> CallFailure {
     if let Some(m) = failure.message.as_mut() {
-        for s in secrets.iter().filter(|s| !s.is_empty()) {
-            if m.contains(s) {
-                *m = m.replace(s, "[redacted]");
-            }
-        }
+        *m = super::redact::redact(m, secrets);
     }
     failure
 }

@@ -9,6 +9,7 @@ pub mod check;
 pub mod client;
 mod credentials;
 mod error;
+pub mod redact;
 mod scope;
 pub mod settings;
 

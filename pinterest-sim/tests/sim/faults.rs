@@ -170,6 +170,39 @@ async fn a_share_of_requests_fail_with_5xx() {
 }
 
 #[tokio::test]
+async fn an_echoing_refusal_repeats_what_was_sent() {
+    let sim = start().await;
+    set_faults(
+        &sim,
+        "/_sim/faults",
+        json!({"error_rate": 1.0, "error_body": "echo", "error_statuses": [400],
+               "paths": ["/v5/oauth/token"]}),
+    )
+    .await;
+    let response = token_request(
+        &sim,
+        &demo_basic(),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "pinr.abc+/="),
+        ],
+    )
+    .await;
+    let body = expect_error(response, 400, 400).await;
+    assert_eq!(
+        body["message"],
+        "Invalid request: grant_type=refresh_token refresh_token=pinr.abc+/="
+    );
+    assert_eq!(body["status"], "failure");
+    // Other paths are untouched.
+    let token = mint_demo(&sim, ALL_READ);
+    assert_eq!(
+        get(&sim, &token, "/v5/user_account").await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
 async fn rate_limit_is_real_and_per_token() {
     let sim = start().await;
     let first = mint_demo(&sim, ALL_READ);

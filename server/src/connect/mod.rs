@@ -5,7 +5,9 @@
 //! They are plain server-rendered HTML ([`pages`]) with one form and no
 //! script, so they work without JavaScript. Nothing here is for operators: no session is read.
 //! Every answer is `no-store`, sends no referrer (the link's token and
-//! Pinterest's code must not travel onwards) and refuses to be framed.
+//! Pinterest's code must not travel onwards) and refuses to be framed; the
+//! request log shows the route (`/connect/{token}`), never the token
+//! ([`logged_path`]).
 
 use std::net::SocketAddr;
 
@@ -17,7 +19,10 @@ use domain::accounts::RequestMeta;
 use domain::connections::handshake::{self, BROWSER_COOKIE, Outcome, Problem};
 use domain::connections::links::{self, LinkProblem};
 
+mod log_path;
 mod pages;
+
+pub use log_path::logged_path;
 
 fn link_problem(problem: &LinkProblem) -> Response {
     match problem {
@@ -43,6 +48,14 @@ fn link_problem(problem: &LinkProblem) -> Response {
             StatusCode::SERVICE_UNAVAILABLE,
             "Connecting is not available right now",
             why.clone(),
+            None,
+        ),
+        LinkProblem::ReturnOriginRemoved { workspace } => pages::message(
+            StatusCode::FORBIDDEN,
+            "This connect link can no longer be used",
+            format!(
+                "{workspace} no longer allows this link to send you back to the address it was made with, so it cannot be used. Ask {workspace} for a new link."
+            ),
             None,
         ),
     }
@@ -83,7 +96,8 @@ fn browser_cookie(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-/// `POST /connect/{token}`: "Continue to Pinterest".
+/// `POST /connect/{token}`: "Continue to Pinterest". The router refuses it
+/// when another site's page sent it, as it does the portal's writes.
 pub async fn continue_to_pinterest(
     State(services): State<Services>,
     Path(token): Path<String>,
@@ -132,7 +146,10 @@ fn problem_status(problem: &Problem) -> StatusCode {
     match problem {
         Problem::Denied => StatusCode::OK,
         Problem::NoCookie | Problem::OtherBrowser => StatusCode::FORBIDDEN,
-        Problem::StateUsed | Problem::StateExpired | Problem::LinkUsed => StatusCode::GONE,
+        Problem::StateUsed | Problem::StateExpired | Problem::LinkUsed | Problem::LinkExpired => {
+            StatusCode::GONE
+        }
+        Problem::ReturnOriginRemoved => StatusCode::FORBIDDEN,
         Problem::PinterestDown { .. } | Problem::CredentialsRejected | Problem::CodeRejected => {
             StatusCode::BAD_GATEWAY
         }

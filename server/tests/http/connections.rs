@@ -19,17 +19,17 @@ use reqwest::StatusCode;
 use reqwest::cookie::Jar;
 use serde_json::{Value, json};
 
-const APP_ID: &str = "7654321";
-const APP_SECRET: &str = "sim-test-secret-0123";
-const RETURN: &str = "https://app.example.com/pinterest/done?from=pb";
+pub(super) const APP_ID: &str = "7654321";
+pub(super) const APP_SECRET: &str = "sim-test-secret-0123";
+pub(super) const RETURN: &str = "https://app.example.com/pinterest/done?from=pb";
 
-struct World {
-    sim: RunningSim,
-    app: TestApp,
-    owner: Owned,
-    ws: String,
-    env_id: String,
-    env_slug: String,
+pub(super) struct World {
+    pub(super) sim: RunningSim,
+    pub(super) app: TestApp,
+    pub(super) owner: Owned,
+    pub(super) ws: String,
+    pub(super) env_id: String,
+    pub(super) env_slug: String,
 }
 
 fn sim_flags(sim: &RunningSim) -> Vec<String> {
@@ -48,7 +48,12 @@ fn sim_flags(sim: &RunningSim) -> Vec<String> {
     ]
 }
 
-async fn sim_admin(sim: &RunningSim, method: reqwest::Method, path: &str, body: Value) -> Value {
+pub(super) async fn sim_admin(
+    sim: &RunningSim,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> Value {
     let mut request = reqwest::Client::new().request(method, format!("{}{path}", sim.base_url()));
     if !body.is_null() {
         request = request.json(&body);
@@ -62,7 +67,7 @@ async fn sim_admin(sim: &RunningSim, method: reqwest::Method, path: &str, body: 
 
 /// A simulator, pinbridge pointed at it, a workspace whose Development
 /// environment has Pinterest configured and the return origin allowed.
-async fn world() -> World {
+pub(super) async fn world() -> World {
     crate::common::logs::captured();
     let sim = pinterest_sim::spawn(SimConfig {
         request_log_capacity: 100_000,
@@ -127,7 +132,11 @@ async fn world() -> World {
 }
 
 impl World {
-    async fn link(&self, end_user: &str, return_url: &str) -> Result<IssuedConnectLink, AppError> {
+    pub(super) async fn link(
+        &self,
+        end_user: &str,
+        return_url: &str,
+    ) -> Result<IssuedConnectLink, AppError> {
         self.owner
             .browser
             .call(
@@ -156,7 +165,7 @@ impl World {
             .unwrap()
     }
 
-    async fn detail(&self, id: &str) -> ConnectionDetailView {
+    pub(super) async fn detail(&self, id: &str) -> ConnectionDetailView {
         self.owner
             .browser
             .call(
@@ -171,11 +180,11 @@ impl World {
             .unwrap()
     }
 
-    async fn count(&self) -> i64 {
+    pub(super) async fn count(&self) -> i64 {
         self.list(&[]).await.counts.total()
     }
 
-    async fn audit_actions(&self) -> Vec<String> {
+    pub(super) async fn audit_actions(&self) -> Vec<String> {
         let rows: Vec<(String,)> = domain::on_pool!(&self.app.state().db, pool => {
             sqlx::query_as("select action from audit_events where workspace_id = $1")
                 .bind(&self.ws)
@@ -186,7 +195,7 @@ impl World {
         rows.into_iter().map(|(a,)| a).collect()
     }
 
-    async fn stop(self) {
+    pub(super) async fn stop(self) {
         self.app.stop().await;
         self.sim.shutdown().await;
     }
@@ -194,18 +203,18 @@ impl World {
 
 /// An end user's browser: its own cookies, no redirects followed.
 #[derive(Clone)]
-struct EndUser {
-    client: reqwest::Client,
+pub(super) struct EndUser {
+    pub(super) client: reqwest::Client,
 }
 
-struct Reply {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
+pub(super) struct Reply {
+    pub(super) status: StatusCode,
+    pub(super) location: Option<String>,
+    pub(super) body: String,
 }
 
 impl EndUser {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             client: reqwest::Client::builder()
                 .cookie_provider(Arc::new(Jar::default()))
@@ -216,7 +225,7 @@ impl EndUser {
         }
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+    pub(super) async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
         let res = request.send().await.unwrap();
         let status = res.status();
         let location = res
@@ -230,12 +239,12 @@ impl EndUser {
         }
     }
 
-    async fn get(&self, url: &str) -> Reply {
+    pub(super) async fn get(&self, url: &str) -> Reply {
         self.send(self.client.get(url)).await
     }
 
     /// Opens the link and presses "Continue to Pinterest": the authorize URL.
-    async fn start(&self, link: &str) -> String {
+    pub(super) async fn start(&self, link: &str) -> String {
         let page = self.get(link).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         assert!(page.body.contains("Continue to Pinterest"));
@@ -245,7 +254,7 @@ impl EndUser {
     }
 
     /// Consents on the simulator (or not) and comes back: the callback URL.
-    async fn consent(&self, authorize: &str, decision: &str) -> String {
+    pub(super) async fn consent(&self, authorize: &str, decision: &str) -> String {
         let back = self
             .get(&format!("{authorize}&sim_consent={decision}"))
             .await;
@@ -254,7 +263,7 @@ impl EndUser {
     }
 }
 
-fn query_param(url: &str, name: &str) -> Option<String> {
+pub(super) fn query_param(url: &str, name: &str) -> Option<String> {
     url::Url::parse(url)
         .unwrap()
         .query_pairs()
@@ -262,7 +271,7 @@ fn query_param(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-async fn connect(w: &World, user: &EndUser, end_user: &str) -> (String, String) {
+pub(super) async fn connect(w: &World, user: &EndUser, end_user: &str) -> (String, String) {
     let link = w.link(end_user, RETURN).await.unwrap();
     let authorize = user.start(&link.url).await;
     let callback = user.consent(&authorize, "allow").await;
@@ -302,7 +311,7 @@ async fn clear_requests(sim: &RunningSim) {
         .unwrap();
 }
 
-async fn row(app: &TestApp, id: &str) -> rows::ConnectionRow {
+pub(super) async fn row(app: &TestApp, id: &str) -> rows::ConnectionRow {
     rows::find_by_id(&app.state().db, &ConnectionId::parse(id).unwrap())
         .await
         .unwrap()

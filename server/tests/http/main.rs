@@ -8,6 +8,7 @@ mod common;
 
 mod access;
 mod concurrent_starts;
+mod connect_security;
 mod connections;
 mod load;
 mod pinterest;

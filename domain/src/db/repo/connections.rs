@@ -68,6 +68,27 @@ pub async fn replace_origins(
     Ok(())
 }
 
+/// Whether `origin` is on the environment's allow-list right now.
+pub async fn origin_allowed(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    environment_id: &EnvironmentId,
+    origin: &str,
+) -> Result<bool, DbError> {
+    let row: Option<(String,)> = on_pool!(db, pool => {
+        sqlx::query_as(
+            "select origin from return_origins \
+             where workspace_id = $1 and environment_id = $2 and origin = $3",
+        )
+        .bind(workspace_id)
+        .bind(environment_id)
+        .bind(origin)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(row.is_some())
+}
+
 pub async fn origin_allowed_tx(
     tx: &mut Tx,
     workspace_id: &WorkspaceId,
@@ -149,7 +170,7 @@ pub async fn find_link(db: &Db, id: &ConnectLinkId) -> Result<Option<LinkRow>, D
     Ok(row)
 }
 
-/// Uses the link up for `connection_id`; false when it already was.
+/// Uses the link up for `connection_id`; false when it already was, or expired.
 pub async fn use_link(
     tx: &mut Tx,
     id: &ConnectLinkId,
@@ -159,7 +180,7 @@ pub async fn use_link(
     let done = on_tx!(tx, conn => {
         sqlx::query(
             "update connect_links set used_at = $1, connection_id = $2 \
-             where id = $3 and used_at is null",
+             where id = $3 and used_at is null and expires_at > $1",
         )
         .bind(now)
         .bind(connection_id)
@@ -185,8 +206,13 @@ pub struct StateRow {
     pub used_at: Option<i64>,
 }
 
-pub async fn insert_state(db: &Db, row: &StateRow) -> Result<(), DbError> {
-    on_pool!(db, pool => {
+/// Stores a new state for its link and invalidates (deletes) the link's
+/// oldest outstanding ones (unused, unexpired) beyond the newest `keep`, in
+/// one transaction: a link never has more than `keep` live attempts. Answers
+/// how many were invalidated.
+pub async fn insert_state_keeping(db: &Db, row: &StateRow, keep: i64) -> Result<u64, DbError> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, conn => {
         sqlx::query(
             "insert into oauth_states (state_hash, link_id, workspace_id, environment_id, \
              browser_hash, created_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7)",
@@ -198,11 +224,28 @@ pub async fn insert_state(db: &Db, row: &StateRow) -> Result<(), DbError> {
         .bind(&row.browser_hash)
         .bind(row.created_at)
         .bind(row.expires_at)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|_| ())
     })?;
-    Ok(())
+    let dropped = on_tx!(&mut tx, conn => {
+        sqlx::query(
+            "delete from oauth_states \
+             where link_id = $1 and used_at is null and expires_at > $2 \
+             and state_hash not in (\
+               select state_hash from oauth_states \
+               where link_id = $1 and used_at is null and expires_at > $2 \
+               order by created_at desc, state_hash desc limit $3)",
+        )
+        .bind(&row.link_id)
+        .bind(row.created_at)
+        .bind(keep)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await?;
+    Ok(dropped)
 }
 
 pub async fn find_state(db: &Db, state_hash: &str) -> Result<Option<StateRow>, DbError> {
