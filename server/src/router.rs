@@ -125,9 +125,16 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                         .get("x-request-id")
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), path = %connect::logged_path(req), id)
+                    let client = app::functions::client_ip(req.extensions())
+                        .map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+                    tracing::info_span!("request", method = %req.method(), path = %connect::logged_path(req), id, client = %client)
                 })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // Every answer is logged once, above, with its status. A 5xx is
+                // not logged again at ERROR: a failure inside is logged where it
+                // happens, with its cause, and a flood of 503s (every hashing
+                // slot busy) must not become a flood of error lines.
+                .on_failure(()),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         // First of all: who is asking, for everything after it (logs included).

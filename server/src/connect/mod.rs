@@ -9,9 +9,9 @@
 //! request log shows the route (`/connect/{token}`), never the token
 //! ([`logged_path`]).
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use app::functions::ClientIp;
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Services;
@@ -164,12 +164,12 @@ fn problem_status(problem: &Problem) -> StatusCode {
 /// `GET /integration-callback`.
 pub async fn callback(
     State(services): State<Services>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Option<Extension<ClientIp>>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let meta = RequestMeta {
-        ip: Some(peer.ip().to_string()),
+        ip: client.map(|Extension(ClientIp(ip))| ip.to_string()),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())

@@ -192,6 +192,7 @@ async fn malformed_sign_ins_are_refused_before_any_work() {
 
 #[tokio::test]
 async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+    crate::common::logs::captured();
     // Not trusted: whatever X-Forwarded-For says, every guess is from the peer,
     // so changing the header does not escape the throttle.
     let app = TestApp::spawn().await;
@@ -231,6 +232,14 @@ async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
     let ips = audit_ips(&app).await;
     assert!(ips.contains(&"203.0.113.50".to_owned()), "{ips:?}");
     assert!(!ips.contains(&"6.6.6.6".to_owned()), "{ips:?}");
+    // The request log names the same client.
+    let logs = crate::common::logs::captured();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("path=/api/auth/sign-in") && l.contains("client=203.0.113.50")),
+        "no request line names the forwarded client"
+    );
+    assert!(!logs.contains("6.6.6.6"));
     app.stop().await;
 }
 
