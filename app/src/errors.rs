@@ -216,6 +216,7 @@ mod ssr {
                 E::EnvironmentConfirmationMismatch => {
                     AppError::invalid(CONFIRM_FIELD, err.to_string())
                 }
+                E::SetupTokenExpired => AppError::Refused(err.to_string()),
                 E::SetupTokenInvalid
                 | E::SetupComplete
                 | E::InvitationInvalid

@@ -72,10 +72,10 @@ pub async fn load_setup(token: String) -> Result<SetupLinkState, AppError> {
     if !setup::needed(&services.db).await? {
         return Ok(SetupLinkState::Complete);
     }
-    Ok(if setup::token_is_open(&services.db, &token).await? {
-        SetupLinkState::Open
-    } else {
-        SetupLinkState::Invalid
+    Ok(match setup::token_state(&services.db, &token).await? {
+        setup::TokenState::Open => SetupLinkState::Open,
+        setup::TokenState::Expired => SetupLinkState::Expired,
+        setup::TokenState::Invalid => SetupLinkState::Invalid,
     })
 }
 
@@ -100,12 +100,17 @@ pub async fn complete_setup(
     let email = Email::parse(&email)?;
     let password = NewPassword::parse(&password, &email, Some(&workspace))?;
     // Refuse a used link before paying for the hash.
-    if !setup::token_is_open(&services.db, &token).await? {
-        return Err(if setup::needed(&services.db).await? {
-            domain::accounts::AccountsError::SetupTokenInvalid.into()
-        } else {
-            domain::accounts::AccountsError::SetupComplete.into()
-        });
+    match setup::token_state(&services.db, &token).await? {
+        setup::TokenState::Open => {}
+        _ if !setup::needed(&services.db).await? => {
+            return Err(domain::accounts::AccountsError::SetupComplete.into());
+        }
+        setup::TokenState::Expired => {
+            return Err(domain::accounts::AccountsError::SetupTokenExpired.into());
+        }
+        setup::TokenState::Invalid => {
+            return Err(domain::accounts::AccountsError::SetupTokenInvalid.into());
+        }
     }
     let owner = NewOperator {
         email,

@@ -18,6 +18,10 @@ pub enum AccountsError {
     Forbidden,
     #[error("This setup link is not valid or was already used.")]
     SetupTokenInvalid,
+    #[error(
+        "This setup link has expired. Run `pinbridge setup-link` on the server (or restart pinbridge) for a new one."
+    )]
+    SetupTokenExpired,
     #[error("Setup is complete: an owner exists. Ask an owner for an invitation.")]
     SetupComplete,
     #[error("This invitation link is not valid, has expired or was already used.")]

@@ -20,6 +20,7 @@ pub mod members;
 mod names;
 pub mod operators;
 mod password;
+pub mod policy;
 pub mod provision;
 mod role;
 pub mod setup;
@@ -39,5 +40,6 @@ pub use ids::{
 pub use input::{Field, InvalidInput};
 pub use names::{DisplayName, EnvironmentName, NAME_MAX, WorkspaceName};
 pub use password::{Hasher, HashingError, NewPassword, PASSWORD_MAX, PASSWORD_MIN, PasswordHash};
+pub use policy::AccountPolicy;
 pub use role::Role;
 pub use token::{OneTimeToken, TokenHash};
