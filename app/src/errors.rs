@@ -155,12 +155,18 @@ impl FromServerFnError for AppError {
 /// The field where a person retypes a name to confirm deleting the thing.
 pub const CONFIRM_FIELD: &str = "confirm_name";
 
+/// The field where an operator types their current password (account page).
+pub const CURRENT_PASSWORD_FIELD: &str = "current_password";
+
+/// The password field the most sensitive forms add when the sign-in is old.
+pub const REAUTH_FIELD: &str = "reauth_password";
+
 /// The Pinterest settings form's scope checkboxes (sent as `scopes[]`).
 pub const SCOPES_FIELD: &str = "scopes";
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::{AppError, CONFIRM_FIELD, SCOPES_FIELD};
+    use super::{AppError, CONFIRM_FIELD, CURRENT_PASSWORD_FIELD, REAUTH_FIELD, SCOPES_FIELD};
     use domain::accounts::{AccountsError, Field, InvalidInput};
     use domain::connections::ConnectionError;
     use domain::db::DbError;
@@ -217,6 +223,12 @@ mod ssr {
                     AppError::invalid(CONFIRM_FIELD, err.to_string())
                 }
                 E::SetupTokenExpired => AppError::Refused(err.to_string()),
+                E::WrongCurrentPassword => {
+                    AppError::invalid(CURRENT_PASSWORD_FIELD, err.to_string())
+                }
+                E::ReauthenticationRequired { .. } => {
+                    AppError::invalid(REAUTH_FIELD, err.to_string())
+                }
                 E::SetupTokenInvalid
                 | E::SetupComplete
                 | E::InvitationInvalid

@@ -398,6 +398,7 @@ impl Config {
                 ("PINBRIDGE_SESSION_LIFETIME_SECS", "--session-lifetime-secs"),
                 "300 to 31536000 (365 days)",
             )?,
+            session_idle: AccountPolicy::SESSION_IDLE,
             reauth_after: secs_in(
                 s.reauth_after_secs,
                 60..=86_400,

@@ -56,6 +56,12 @@ pub async fn sign_out() -> Result<(), AppError> {
         .get::<domain::accounts::OperatorId>(OPERATOR_KEY)
         .await?
     {
+        if let Some(id) = session
+            .get::<domain::accounts::SignInId>(super::context::SIGN_IN_KEY)
+            .await?
+        {
+            domain::accounts::sessions::forget(&services.db, &operator, &id).await?;
+        }
         domain::accounts::sign_in::record_sign_out(&services.db, &operator, &request_meta())
             .await?;
     }
@@ -127,15 +133,27 @@ pub async fn complete_setup(
     Ok(())
 }
 
-/// Binds the session to `operator` under a fresh session id.
+/// Binds the session to `operator` under a fresh session id, with a new
+/// sign-in record (which the account page lists and can end).
 #[cfg(feature = "ssr")]
 pub(crate) async fn start_session(
     session: &tower_sessions::Session,
     operator: &domain::accounts::OperatorId,
 ) -> Result<(), AppError> {
+    let services = super::context::services()?;
+    let sign_in = domain::accounts::sessions::start(
+        &services.db,
+        operator,
+        &services.config.accounts,
+        &super::request::request_meta(),
+    )
+    .await?;
     session.cycle_id().await?;
     session
         .insert(super::context::OPERATOR_KEY, operator)
+        .await?;
+    session
+        .insert(super::context::SIGN_IN_KEY, &sign_in)
         .await?;
     Ok(())
 }
@@ -151,14 +169,14 @@ mod guard {
     use http::Method;
     use tower_sessions::Session;
 
-    use crate::functions::context::OPERATOR_KEY;
+    use crate::functions::context::verify_session;
     use domain::Services;
     use domain::accounts::OperatorId;
     use domain::accounts::workspaces::{self, Home};
 
     /// Pages that need a signed-in operator.
     fn needs_operator(path: &str) -> bool {
-        path == "/" || path == "/workspaces" || path.starts_with("/w/")
+        path == "/" || path == "/workspaces" || path == "/account" || path.starts_with("/w/")
     }
 
     /// Middleware for page loads: signed-out visitors of portal pages go to the
@@ -174,8 +192,8 @@ mod guard {
             return next.run(request).await;
         }
         let path = request.uri().path();
-        let operator = match session.get::<OperatorId>(OPERATOR_KEY).await {
-            Ok(operator) => operator,
+        let operator = match verify_session(&services, &session).await {
+            Ok(signed_in) => signed_in.map(|(operator, _)| operator),
             Err(err) => {
                 tracing::error!(error = %err, "could not read the session");
                 None

@@ -5,10 +5,14 @@ use tower_sessions::Session;
 
 use crate::errors::AppError;
 use domain::Services;
-use domain::accounts::{self, Actor, OperatorId, WorkspaceId};
+use domain::accounts::sessions::ActiveSignIn;
+use domain::accounts::{self, Actor, OperatorId, SignInId, WorkspaceId};
 
 /// The session key holding the signed-in operator's id.
 pub(crate) const OPERATOR_KEY: &str = "operator_id";
+/// The session key holding the id of the sign-in record (`operator_sessions`),
+/// which must still exist for the operator to count as signed in.
+pub(crate) const SIGN_IN_KEY: &str = "sign_in_id";
 
 pub fn services() -> Result<Services, AppError> {
     leptos::prelude::use_context::<Services>().ok_or_else(|| {
@@ -26,11 +30,42 @@ pub async fn session() -> Result<Session, AppError> {
 
 /// The signed-in operator, or `Unauthenticated`.
 pub async fn signed_in() -> Result<OperatorId, AppError> {
-    session()
-        .await?
-        .get::<OperatorId>(OPERATOR_KEY)
+    current_sign_in().await.map(|(operator, _)| operator)
+}
+
+/// The signed-in operator and their sign-in, or `Unauthenticated`.
+pub async fn current_sign_in() -> Result<(OperatorId, ActiveSignIn), AppError> {
+    let services = services()?;
+    let session = session().await?;
+    verify_session(&services, &session)
         .await?
         .ok_or(AppError::Unauthenticated)
+}
+
+/// Who the session is signed in as, if its sign-in still holds. A session whose
+/// sign-in ended (signed out elsewhere, a password change, past its lifetime)
+/// is emptied, so its cookie is worth nothing from then on.
+pub async fn verify_session(
+    services: &Services,
+    session: &Session,
+) -> Result<Option<(OperatorId, ActiveSignIn)>, AppError> {
+    let Some(operator) = session.get::<OperatorId>(OPERATOR_KEY).await? else {
+        return Ok(None);
+    };
+    let active = match session.get::<SignInId>(SIGN_IN_KEY).await? {
+        Some(id) => {
+            accounts::sessions::check(&services.db, &id, &operator, &services.config.accounts)
+                .await?
+        }
+        None => None,
+    };
+    match active {
+        Some(active) => Ok(Some((operator, active))),
+        None => {
+            session.flush().await?;
+            Ok(None)
+        }
+    }
 }
 
 /// The signed-in operator acting in the workspace named by the client. Anything

@@ -3,6 +3,7 @@
 //! checks the role, and turns the answer into a wire model (`views`). Each
 //! returns `AppError`.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod connections;

@@ -1,5 +1,6 @@
 //! Pages, by area.
 
+mod account;
 mod audit;
 mod connections;
 mod environments;
@@ -16,6 +17,7 @@ mod sign_in;
 pub mod workspace_frame;
 mod workspaces;
 
+pub use account::AccountPage;
 pub use audit::AuditPage;
 pub use connections::{ConnectionPage, ConnectionsPage};
 pub use environments::EnvironmentsPage;

@@ -56,6 +56,14 @@ pub enum AccountsError {
     Throttled { retry_after_secs: u64 },
     #[error("Email or password is wrong.")]
     InvalidCredentials,
+    /// The password typed to confirm an action is not the operator's.
+    #[error("This is not your current password.")]
+    WrongCurrentPassword,
+    /// The action needs the password again: it was last entered too long ago.
+    #[error(
+        "Enter your password to confirm: this action needs it when you signed in more than {after} ago."
+    )]
+    ReauthenticationRequired { after: String },
     #[error(transparent)]
     Hashing(#[from] HashingError),
     #[error(transparent)]

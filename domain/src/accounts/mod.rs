@@ -23,6 +23,7 @@ mod password;
 pub mod policy;
 pub mod provision;
 mod role;
+pub mod sessions;
 pub mod setup;
 pub mod sign_in;
 pub mod throttle;
@@ -35,7 +36,7 @@ pub use email::{EMAIL_MAX, Email};
 pub use error::AccountsError;
 pub use ids::{
     AuditEventId, ConnectLinkId, ConnectionId, EnvironmentId, HealthRunId, InvitationId,
-    OperatorId, ProbeId, WorkspaceId,
+    OperatorId, ProbeId, SignInId, WorkspaceId,
 };
 pub use input::{Field, InvalidInput};
 pub use names::{DisplayName, EnvironmentName, NAME_MAX, WorkspaceName};

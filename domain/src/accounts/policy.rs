@@ -10,6 +10,8 @@ pub struct AccountPolicy {
     pub setup_link_lifetime: Duration,
     /// A sign-in ends this long after the password was entered, however active.
     pub session_lifetime: Duration,
+    /// A sign-in ends after this long without a request.
+    pub session_idle: Duration,
     /// The most sensitive actions ask for the password again when it was last
     /// entered longer ago than this.
     pub reauth_after: Duration,
@@ -19,6 +21,7 @@ impl AccountPolicy {
     pub const DEFAULT_SETUP_LINK_LIFETIME: Duration = Duration::from_secs(3_600);
     pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::from_secs(7 * 86_400);
     pub const DEFAULT_REAUTH_AFTER: Duration = Duration::from_secs(15 * 60);
+    pub const SESSION_IDLE: Duration = Duration::from_secs(7 * 86_400);
 
     pub fn setup_link_lifetime_ms(&self) -> i64 {
         millis(self.setup_link_lifetime)
@@ -26,6 +29,10 @@ impl AccountPolicy {
 
     pub fn session_lifetime_ms(&self) -> i64 {
         millis(self.session_lifetime)
+    }
+
+    pub fn session_idle_ms(&self) -> i64 {
+        millis(self.session_idle)
     }
 
     pub fn reauth_after_ms(&self) -> i64 {
@@ -38,6 +45,7 @@ impl Default for AccountPolicy {
         Self {
             setup_link_lifetime: Self::DEFAULT_SETUP_LINK_LIFETIME,
             session_lifetime: Self::DEFAULT_SESSION_LIFETIME,
+            session_idle: Self::SESSION_IDLE,
             reauth_after: Self::DEFAULT_REAUTH_AFTER,
         }
     }

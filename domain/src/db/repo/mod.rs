@@ -6,6 +6,7 @@ pub mod environments;
 pub mod invitations;
 pub mod key_canaries;
 pub mod memberships;
+pub mod operator_sessions;
 pub mod operators;
 pub mod pinterest_settings;
 pub mod setup_tokens;

@@ -1,0 +1,159 @@
+//! The signed-in operator's account: change the password, see and end their
+//! sessions. Every form works without JavaScript.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::{FormError, PublicFrame, TextField, last_error};
+use crate::errors::CURRENT_PASSWORD_FIELD;
+use crate::functions::account::{ChangePassword, EndOtherSessions, EndSession, load_account};
+use crate::models::{AccountView, SessionView, format_utc};
+use crate::routes::workspace_frame::LoadError;
+
+const PASSWORD_HINT: &str = "At least 12 characters; it must not contain your email's name.";
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let end = ServerAction::<EndSession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    let data = Resource::new(
+        move || {
+            (
+                change.version().get(),
+                end.version().get(),
+                end_others.version().get(),
+            )
+        },
+        |_| load_account(),
+    );
+    let actions = Actions {
+        change,
+        end,
+        end_others,
+    };
+    view! {
+        <Title text="Account · pinbridge"/>
+        <PublicFrame>
+            <section class="page page-narrow">
+                <p class="eyebrow">"Account"</p>
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match data.await {
+                            Ok(a) => view! { <Account a actions/> }.into_any(),
+                            Err(e) => view! { <LoadError error=e/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </PublicFrame>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Actions {
+    change: ServerAction<ChangePassword>,
+    end: ServerAction<EndSession>,
+    end_others: ServerAction<EndOtherSessions>,
+}
+
+#[component]
+fn Account(a: AccountView, actions: Actions) -> impl IntoView {
+    let change_error = last_error(actions.change);
+    let end_error = last_error(actions.end);
+    let end_others_error = last_error(actions.end_others);
+    let changed = move || {
+        actions
+            .change
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .map(|done| {
+                let text = match done.sessions_ended {
+                    0 => "Your password was changed.".to_owned(),
+                    1 => {
+                        "Your password was changed, and your 1 other session was ended.".to_owned()
+                    }
+                    n => format!(
+                        "Your password was changed, and your {n} other sessions were ended."
+                    ),
+                };
+                view! { <p class="notice" role="status">{text}</p> }
+            })
+    };
+    let notices = a
+        .notices
+        .iter()
+        .map(|n| view! { <p class="notice" role="status">{n.clone()}</p> })
+        .collect_view();
+    let others = a.sessions.iter().filter(|s| !s.current).count();
+    let rows = a
+        .sessions
+        .into_iter()
+        .map(|s| view! { <SessionRow s end=actions.end/> })
+        .collect_view();
+    view! {
+        <h1>{a.operator.display_name.clone()}</h1>
+        <p class="lead">{a.operator.email.clone()}</p>
+        {notices}
+
+        <h2>"Change password"</h2>
+        <p>"Changing your password signs you out everywhere else; this browser stays signed in."</p>
+        <ActionForm action=actions.change attr:class="form" attr:novalidate=true>
+            <FormError error=change_error fields=&[CURRENT_PASSWORD_FIELD, "new_password"]/>
+            <TextField label="Current password" name="current_password" id="account-current-password"
+                kind="password" autocomplete="current-password" error=change_error/>
+            <TextField label="New password" name="new_password" id="account-new-password"
+                kind="password" hint=PASSWORD_HINT autocomplete="new-password" error=change_error/>
+            <button type="submit" class="button">"Change password"</button>
+            {changed}
+        </ActionForm>
+
+        <h2>"Sessions"</h2>
+        <p>"Where you are signed in. End a session you do not recognise, then change your password."</p>
+        {move || end_error.get().map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+        <table class="table">
+            <thead>
+                <tr>
+                    <th scope="col">"Signed in"</th>
+                    <th scope="col">"Last active"</th>
+                    <th scope="col">"From"</th>
+                    <th scope="col">"Browser"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+        {(others > 0).then(|| view! {
+            <ActionForm action=actions.end_others attr:class="form-inline">
+                <button type="submit" class="button button-quiet">"End all other sessions"</button>
+            </ActionForm>
+        })}
+        {move || end_others_error.get().map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+    }
+}
+
+#[component]
+fn SessionRow(s: SessionView, end: ServerAction<EndSession>) -> impl IntoView {
+    let id = s.id.clone();
+    let action = if s.current {
+        view! { <span class="badge">"This session"</span> }.into_any()
+    } else {
+        view! {
+            <ActionForm action=end attr:class="form-inline">
+                <input type="hidden" name="session_id" value=id/>
+                <button type="submit" class="button button-quiet">"End session"</button>
+            </ActionForm>
+        }
+        .into_any()
+    };
+    view! {
+        <tr data-session=s.id.clone()>
+            <td>{format_utc(s.signed_in_at)}</td>
+            <td>{format_utc(s.last_seen_at)}</td>
+            <td>{s.ip.unwrap_or_else(|| "unknown".to_owned())}</td>
+            <td>{s.user_agent.unwrap_or_else(|| "unknown".to_owned())}</td>
+            <td>{action}</td>
+        </tr>
+    }
+}
