@@ -18,6 +18,8 @@ pub mod workspaces;
 #[cfg(feature = "ssr")]
 pub(crate) mod context;
 #[cfg(feature = "ssr")]
+pub(crate) mod reauth;
+#[cfg(feature = "ssr")]
 pub(crate) mod request;
 #[cfg(feature = "ssr")]
 mod views;

@@ -5,7 +5,10 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
-use crate::components::{CopyButton, FormError, RowError, TextField, last_error, reset_on_success};
+use crate::components::{
+    CopyButton, FormError, ReauthField, RowError, TextField, last_error, reset_on_success,
+};
+use crate::errors::REAUTH_FIELD;
 use crate::functions::flash::typed_value;
 use crate::functions::members::{
     ChangeRole, InviteMember, RemoveMember, RevokeInvitation, load_members,
@@ -142,6 +145,7 @@ fn MemberRow(
             .map(|r| view! { <option value=r.as_str() selected=r == member.role>{r.label()}</option> })
             .collect_view();
         let remove_label = if member.is_you { "Leave workspace" } else { "Remove" };
+        let (reauth_change, reauth_remove) = (id.clone(), id.clone());
         view! {
             <td class="row-actions">
                 <ActionForm action=actions.change attr:class="inline-form">
@@ -149,11 +153,13 @@ fn MemberRow(
                     <input type="hidden" name="operator_id" value=id_change/>
                     <label class="visually-hidden" for=label_for>"Role for " {email}</label>
                     <select id=select_id name="role">{options}</select>
+                    <ReauthField error=last_error(actions.change) id=format!("role-reauth-{reauth_change}") row=reauth_change/>
                     <button type="submit" class="button button-secondary">"Change role"</button>
                 </ActionForm>
                 <ActionForm action=actions.remove attr:class="inline-form">
                     <input type="hidden" name="workspace" value=ws_remove/>
                     <input type="hidden" name="operator_id" value=id_remove/>
+                    <ReauthField error=last_error(actions.remove) id=format!("remove-reauth-{reauth_remove}") row=reauth_remove/>
                     <button type="submit" class="button button-danger">{remove_label}</button>
                 </ActionForm>
                 <RowError error=row_error row=row/>
@@ -203,7 +209,7 @@ fn Invite(
     view! {
         <h2>"Invite someone"</h2>
         <ActionForm action=invite node_ref=form attr:class="form" attr:novalidate=true>
-            <FormError error fields=&["email", "role"]/>
+            <FormError error fields=&["email", "role", REAUTH_FIELD]/>
             <input type="hidden" name="workspace" value=workspace/>
             <TextField label="Email" name="email" id="invite-email" kind="email"
                 value=typed_value(InviteMember::PATH, "email")
@@ -213,6 +219,7 @@ fn Invite(
                 <select id="invite-role" name="role">{options}</select>
                 {move || error.get().and_then(|e| e.for_field("role")).map(|m| view! { <p class="field-error">{m}</p> })}
             </div>
+            <ReauthField error id="invite-reauth"/>
             <button type="submit" class="button">"Create invitation link"</button>
         </ActionForm>
         {link}

@@ -471,3 +471,371 @@ async fn an_operator_ends_their_other_sessions_one_or_all_and_no_one_elses() {
     );
     app.stop().await;
 }
+
+// ---------------------------------------------------------------------------
+// Re-authentication before the most sensitive actions
+
+/// Makes every sign-in's last password entry `minutes` old.
+async fn age_password_entry(app: &TestApp, minutes: i64) {
+    execute(
+        app,
+        &format!(
+            "update operator_sessions set authenticated_at = authenticated_at - {}",
+            minutes * 60_000
+        ),
+    )
+    .await;
+}
+
+const SECRET: &str = "f00dfacecafe0123456789abcdefdeadbeef4a7c";
+const NEW_SECRET: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234zq9";
+
+async fn save_pinterest(
+    b: &Browser,
+    ws: &str,
+    env: &str,
+    version: &str,
+    secret: &str,
+    password: Option<&str>,
+) -> Result<app::models::PinterestSaved, AppError> {
+    let mut form = vec![
+        ("workspace", ws),
+        ("environment_id", env),
+        ("version", version),
+        ("client_id", "1234567"),
+        ("client_secret", secret),
+        ("api", "production"),
+        ("scopes[]", "user_accounts:read"),
+        ("scopes[]", "boards:read"),
+        ("scopes[]", "pins:read"),
+    ];
+    if let Some(p) = password {
+        form.push(("reauth_password", p));
+    }
+    b.call("pinterest/save", &form).await
+}
+
+async fn environment_ids(owner: &crate::common::portal::Owned) -> Vec<(String, String)> {
+    owner
+        .browser
+        .workspace(&owner.workspace_id)
+        .await
+        .unwrap()
+        .environments
+        .into_iter()
+        .map(|e| (e.id, e.name))
+        .collect()
+}
+
+const REAUTH_MESSAGE: &str = "Enter your password to confirm: this action needs it when you signed in more than 15 minutes ago.";
+
+#[tokio::test]
+async fn deleting_an_environment_needs_the_password_again_when_the_sign_in_is_old() {
+    let app = TestApp::spawn().await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    let ws = owner.workspace_id.as_str();
+    let envs = environment_ids(&owner).await;
+    let (dev_id, dev_name) = envs.iter().find(|(_, n)| n == "Development").unwrap();
+    let delete = |password: Option<&'static str>| {
+        let mut form = vec![
+            ("workspace", ws),
+            ("environment_id", dev_id.as_str()),
+            ("confirm_name", dev_name.as_str()),
+        ];
+        if let Some(p) = password {
+            form.push(("reauth_password", p));
+        }
+        let browser = &owner.browser;
+        async move { browser.call::<()>("environments/delete", &form).await }
+    };
+
+    age_password_entry(&app, 14).await;
+    // Still recent: 14 minutes. Add an environment to delete later instead.
+    let staging: app::models::EnvironmentView = owner
+        .browser
+        .call(
+            "environments/add",
+            &[("workspace", ws), ("environment_name", "Staging")],
+        )
+        .await
+        .unwrap();
+
+    age_password_entry(&app, 2).await;
+    let field = format!("reauth_password@{dev_id}");
+    assert_eq!(invalid_field(delete(None).await, &field), REAUTH_MESSAGE);
+    assert_eq!(
+        invalid_field(delete(Some("")).await, &field),
+        REAUTH_MESSAGE
+    );
+    let message = invalid_field(delete(Some("not the password")).await, &field);
+    assert!(message.contains("This is not your password"), "{message}");
+    assert_eq!(environment_ids(&owner).await.len(), 3, "nothing deleted");
+
+    delete(Some(PASSWORD)).await.unwrap();
+    assert_eq!(environment_ids(&owner).await.len(), 2);
+    // The password renewed the sign-in: the next sensitive action goes through.
+    owner
+        .browser
+        .call::<()>(
+            "environments/delete",
+            &[
+                ("workspace", ws),
+                ("environment_id", staging.id.as_str()),
+                ("confirm_name", "Staging"),
+            ],
+        )
+        .await
+        .unwrap();
+    let events = count(
+        &app,
+        "select count(*) from audit_events where action = 'session.reauthenticated'",
+    )
+    .await;
+    assert_eq!(events, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn replacing_the_pinterest_secret_or_deleting_the_integration_needs_a_recent_password() {
+    let app = TestApp::spawn().await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    let ws = owner.workspace_id.as_str();
+    let envs = environment_ids(&owner).await;
+    let (env, env_name) = envs.iter().find(|(_, n)| n == "Development").unwrap();
+
+    // Configuring the first secret, and saving without a new one, need nothing more.
+    age_password_entry(&app, 60).await;
+    let saved = save_pinterest(&owner.browser, ws, env, "0", SECRET, None)
+        .await
+        .unwrap();
+    let version = saved.settings.version.to_string();
+    save_pinterest(&owner.browser, ws, env, &version, "", None)
+        .await
+        .unwrap();
+
+    let refused = save_pinterest(&owner.browser, ws, env, &version, NEW_SECRET, None).await;
+    assert_eq!(invalid_field(refused, "reauth_password"), REAUTH_MESSAGE);
+    invalid_field(
+        save_pinterest(
+            &owner.browser,
+            ws,
+            env,
+            &version,
+            NEW_SECRET,
+            Some("wrong guess"),
+        )
+        .await,
+        "reauth_password",
+    );
+    let delete = |password: Option<&'static str>| {
+        let mut form = vec![
+            ("workspace", ws),
+            ("environment_id", env.as_str()),
+            ("confirm_name", env_name.as_str()),
+        ];
+        if let Some(p) = password {
+            form.push(("reauth_password", p));
+        }
+        let browser = &owner.browser;
+        async move { browser.call::<String>("pinterest/delete", &form).await }
+    };
+    assert_eq!(
+        invalid_field(delete(None).await, "reauth_password"),
+        REAUTH_MESSAGE
+    );
+    let still_first = count(
+        &app,
+        "select count(*) from pinterest_settings where version = 1",
+    )
+    .await;
+    assert_eq!(still_first, 1, "the secret was not replaced");
+
+    save_pinterest(
+        &owner.browser,
+        ws,
+        env,
+        &version,
+        NEW_SECRET,
+        Some(PASSWORD),
+    )
+    .await
+    .unwrap();
+    delete(None).await.unwrap();
+    assert_eq!(
+        count(&app, "select count(*) from pinterest_settings").await,
+        0
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn changes_that_make_or_unmake_owners_need_a_recent_password() {
+    let app = TestApp::spawn().await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    let ws = owner.workspace_id.as_str();
+    let (_, admin) = join(&app, &owner.browser, ws, "ada@alpha.example", "admin").await;
+    let (_, second) = join(&app, &owner.browser, ws, "bo@alpha.example", "owner").await;
+    age_password_entry(&app, 16).await;
+    let row = |id: &str| format!("reauth_password@{id}");
+
+    // Not about owners: no password asked.
+    owner
+        .browser
+        .call::<()>(
+            "members/change-role",
+            &[
+                ("workspace", ws),
+                ("operator_id", admin.as_str()),
+                ("role", "viewer"),
+            ],
+        )
+        .await
+        .unwrap();
+    let invite = |role: &'static str, password: Option<&'static str>| {
+        let mut form = vec![
+            ("workspace", ws),
+            ("email", "new@alpha.example"),
+            ("role", role),
+        ];
+        if let Some(p) = password {
+            form.push(("reauth_password", p));
+        }
+        let browser = &owner.browser;
+        async move {
+            browser
+                .call::<app::models::IssuedInvitation>("members/invite", &form)
+                .await
+        }
+    };
+    assert_eq!(
+        invalid_field(invite("owner", None).await, "reauth_password"),
+        REAUTH_MESSAGE
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from invitations where role = 'owner' and accepted_at is null"
+        )
+        .await,
+        0
+    );
+
+    let to_owner = owner
+        .browser
+        .call::<()>(
+            "members/change-role",
+            &[
+                ("workspace", ws),
+                ("operator_id", admin.as_str()),
+                ("role", "owner"),
+            ],
+        )
+        .await;
+    assert_eq!(invalid_field(to_owner, &row(&admin)), REAUTH_MESSAGE);
+    let demote = owner
+        .browser
+        .call::<()>(
+            "members/change-role",
+            &[
+                ("workspace", ws),
+                ("operator_id", second.as_str()),
+                ("role", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(invalid_field(demote, &row(&second)), REAUTH_MESSAGE);
+    let remove = owner
+        .browser
+        .call::<()>(
+            "members/remove",
+            &[("workspace", ws), ("operator_id", second.as_str())],
+        )
+        .await;
+    assert_eq!(invalid_field(remove, &row(&second)), REAUTH_MESSAGE);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from memberships where role = 'owner'"
+        )
+        .await,
+        2,
+        "nothing changed"
+    );
+
+    owner
+        .browser
+        .call::<()>(
+            "members/remove",
+            &[
+                ("workspace", ws),
+                ("operator_id", second.as_str()),
+                ("reauth_password", PASSWORD),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from memberships where role = 'owner'"
+        )
+        .await,
+        1
+    );
+    invite("owner", None).await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn without_javascript_the_password_prompt_appears_and_the_action_then_proceeds() {
+    let app = TestApp::spawn().await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    let ws = owner.workspace_id.as_str();
+    let envs = environment_ids(&owner).await;
+    let (dev_id, dev_name) = envs.iter().find(|(_, n)| n == "Development").unwrap();
+    age_password_entry(&app, 30).await;
+    let from = format!("/w/{ws}/environments");
+    let refused = owner
+        .browser
+        .plain_post(
+            "environments/delete",
+            &from,
+            &[
+                ("workspace", ws),
+                ("environment_id", dev_id),
+                ("confirm_name", dev_name),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FOUND);
+    let page = owner.browser.page(refused.location()).await;
+    assert!(
+        page.body.contains(r#"name="reauth_password""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Enter your password to confirm"),
+        "{}",
+        page.body
+    );
+    assert_eq!(environment_ids(&owner).await.len(), 2);
+
+    let done = owner
+        .browser
+        .plain_post(
+            "environments/delete",
+            &from,
+            &[
+                ("workspace", ws),
+                ("environment_id", dev_id),
+                ("confirm_name", dev_name),
+                ("reauth_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::FOUND);
+    assert!(!done.location().contains("__err"), "{}", done.location());
+    assert_eq!(environment_ids(&owner).await.len(), 1);
+    app.stop().await;
+}
