@@ -223,6 +223,17 @@ mod ssr {
                     AppError::invalid(CONFIRM_FIELD, err.to_string())
                 }
                 E::SetupTokenExpired => AppError::Refused(err.to_string()),
+                E::TwoFactorAlreadyOn
+                | E::TwoFactorNotStarted
+                | E::TwoFactorRequiredBy { .. }
+                | E::TwoFactorNeededToRequire => AppError::Refused(err.to_string()),
+                E::TwoFactorCodeMalformed | E::TwoFactorCodeWrong | E::TwoFactorCodeUsed => {
+                    AppError::invalid("code", err.to_string())
+                }
+                E::TwoFactorSetup(e) => {
+                    tracing::error!(error = %e, "a two-factor secret could not be made or opened");
+                    AppError::Internal
+                }
                 E::WrongCurrentPassword => {
                     AppError::invalid(CURRENT_PASSWORD_FIELD, err.to_string())
                 }

@@ -18,8 +18,8 @@ use components::{Layout, PublicFrame};
 use routes::{
     AccountPage, AuditPage, ConnectionPage, ConnectionsPage, EnvironmentIndex, EnvironmentsPage,
     ErrorPage, InstallationPage, IntegrationsPage, InvitationPage, MembersPage, NotFound,
-    PinterestPage, PreferencesPage, SetupPage, SignInPage, WorkspaceFrame, WorkspaceIndex,
-    WorkspacesPage,
+    PinterestPage, PreferencesPage, SetupPage, SignInCodePage, SignInPage, WorkspaceFrame,
+    WorkspaceIndex, WorkspacesPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                         // operator without a workspace.
                         <Route path=path!("") view=WorkspacesPage ssr=SsrMode::Async/>
                         <Route path=path!("sign-in") view=SignInPage ssr=SsrMode::Async/>
+                        <Route path=path!("sign-in/code") view=SignInCodePage ssr=SsrMode::Async/>
                         <Route path=path!("setup") view=SetupPage ssr=SsrMode::Async/>
                         <Route path=path!("invitations/accept") view=InvitationPage ssr=SsrMode::Async/>
                         <Route path=path!("preferences") view=PreferencesPage ssr=SsrMode::Async/>

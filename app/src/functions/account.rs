@@ -9,7 +9,7 @@ use crate::models::{AccountView, PasswordChanged};
 /// The account page: who is signed in, their sign-ins and two-factor state.
 #[server(endpoint = "account/view")]
 pub async fn load_account() -> Result<AccountView, AppError> {
-    use crate::models::{OperatorView, SessionView, TwoFactorView};
+    use crate::models::{OperatorView, SessionView};
     use domain::accounts::sessions;
     let (operator, current) = super::context::current_sign_in().await?;
     let services = super::context::services()?;
@@ -35,13 +35,48 @@ pub async fn load_account() -> Result<AccountView, AppError> {
             })
             .collect(),
         reauth_needed: current.needs_reauthentication(&services.config.accounts),
-        two_factor: TwoFactorView {
-            enabled: false,
-            recovery_codes_left: 0,
-            required_by: Vec::new(),
-        },
+        two_factor: two_factor_view(&services, &operator).await?,
         notices: super::flash::notices(),
     })
+}
+
+#[cfg(feature = "ssr")]
+async fn two_factor_view(
+    services: &domain::Services,
+    operator: &domain::accounts::OperatorId,
+) -> Result<crate::models::TwoFactorView, AppError> {
+    use crate::models::{EnrolmentView, TwoFactorView};
+    use domain::accounts::two_factor;
+    let status = two_factor::status(&services.db, operator).await?;
+    let pending = match two_factor::pending(&services.db, &services.keys, operator).await? {
+        Some(enrolment) => Some(EnrolmentView {
+            secret: enrolment.secret.expose().to_owned(),
+            qr_svg: qr_svg(enrolment.url.expose())?,
+        }),
+        None => None,
+    };
+    Ok(TwoFactorView {
+        enabled: status.enabled,
+        recovery_codes_left: status.recovery_codes_left,
+        required_by: two_factor::required_by(&services.db, operator).await?,
+        pending,
+        new_recovery_codes: super::two_factor::take_new_codes().await?,
+    })
+}
+
+/// `text` as a QR code in an SVG document.
+#[cfg(feature = "ssr")]
+fn qr_svg(text: &str) -> Result<String, AppError> {
+    use qrcode::render::svg;
+    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|e| {
+        tracing::error!(error = %e, "could not make a QR code");
+        AppError::Internal
+    })?;
+    Ok(code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build())
 }
 
 /// Changes the password, given the current one. Every other sign-in of the

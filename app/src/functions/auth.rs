@@ -36,6 +36,20 @@ pub async fn sign_in(
         &request_meta(),
     )
     .await?;
+    if domain::accounts::two_factor::is_enabled(&services.db, &operator).await? {
+        use super::two_factor::{PENDING_KEY, PendingSignIn};
+        // The password was right; the session is not signed in until the code is.
+        session.cycle_id().await?;
+        let pending = PendingSignIn {
+            operator,
+            attempts: 0,
+            started_at: domain::db::now_ms(),
+            next: local_path(next.as_deref()),
+        };
+        session.insert(PENDING_KEY, &pending).await?;
+        leptos_axum::redirect("/sign-in/code");
+        return Ok(());
+    }
     start_session(&session, &operator).await?;
     let to = match local_path(next.as_deref()) {
         Some(next) => next,
@@ -149,6 +163,7 @@ pub(crate) async fn start_session(
     )
     .await?;
     session.cycle_id().await?;
+    session.remove_value(super::two_factor::PENDING_KEY).await?;
     session
         .insert(super::context::OPERATOR_KEY, operator)
         .await?;
@@ -216,6 +231,25 @@ mod guard {
                 None => next.run(request).await,
             },
             Some(_) if path == "/sign-in" => Redirect::to("/").into_response(),
+            Some(operator) if path.starts_with("/w/") => {
+                // A workspace that requires two-factor sign-in sends members
+                // without it to their account page to turn it on first.
+                let ws = path["/w/".len()..].split('/').next().unwrap_or_default();
+                let missing = match domain::accounts::WorkspaceId::parse(ws) {
+                    Some(ws) => crate::functions::context::two_factor_missing(&services, &ws, &operator)
+                        .await
+                        .unwrap_or_else(|err| {
+                            tracing::error!(error = %err, "could not check the workspace's two-factor requirement");
+                            false
+                        }),
+                    None => false,
+                };
+                if missing {
+                    Redirect::to("/account?two_factor_required=1").into_response()
+                } else {
+                    next.run(request).await
+                }
+            }
             _ => next.run(request).await,
         }
     }

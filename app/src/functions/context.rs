@@ -76,5 +76,24 @@ pub async fn actor(workspace: &str) -> Result<(Services, Actor), AppError> {
     let services = services()?;
     let workspace_id = WorkspaceId::parse(workspace).ok_or(AppError::NotFound)?;
     let actor = accounts::actor_in(&services.db, &workspace_id, &operator).await?;
+    if two_factor_missing(&services, &workspace_id, &operator).await? {
+        return Err(AppError::Refused(TWO_FACTOR_REQUIRED.to_owned()));
+    }
     Ok((services, actor))
+}
+
+/// Why a member without two-factor sign-in cannot use a workspace that requires it.
+pub(crate) const TWO_FACTOR_REQUIRED: &str = "This workspace requires two-factor sign-in: turn it on on your account page (/account), then come back.";
+
+/// Whether the workspace requires two-factor sign-in and the operator has not turned it on.
+pub async fn two_factor_missing(
+    services: &Services,
+    workspace: &WorkspaceId,
+    operator: &OperatorId,
+) -> Result<bool, AppError> {
+    use domain::accounts::two_factor;
+    Ok(
+        two_factor::workspace_requires(&services.db, workspace).await?
+            && !two_factor::is_enabled(&services.db, operator).await?,
+    )
 }

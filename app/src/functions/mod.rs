@@ -13,6 +13,7 @@ pub mod members;
 pub mod pinterest;
 pub mod portal;
 pub mod preferences;
+pub mod two_factor;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]

@@ -38,6 +38,19 @@ pub struct TwoFactorView {
     pub recovery_codes_left: u32,
     /// Workspaces the operator belongs to that require two-factor sign-in.
     pub required_by: Vec<String>,
+    /// An enrolment waiting for its first code.
+    pub pending: Option<EnrolmentView>,
+    /// Recovery codes just made by a form sent without JavaScript (shown once).
+    pub new_recovery_codes: Vec<String>,
+}
+
+/// What the authenticator app needs to add pinbridge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolmentView {
+    /// The secret in base32, for typing in.
+    pub secret: String,
+    /// The `otpauth://` URL as a QR code, an SVG document made by the server.
+    pub qr_svg: String,
 }
 
 /// What changing the password did.

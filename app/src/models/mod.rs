@@ -9,7 +9,7 @@ mod portal;
 mod preferences;
 mod time;
 
-pub use account::{AccountView, PasswordChanged, SessionView, TwoFactorView};
+pub use account::{AccountView, EnrolmentView, PasswordChanged, SessionView, TwoFactorView};
 pub use accounts::{
     AuditEntryView, AuditView, EnvironmentView, FilterOption, InvitationView, IssuedInvitation,
     MemberView, MembersView, OperatorView, PendingInvitationView, Role, SetupLinkState, SignInView,

@@ -7,7 +7,8 @@ use leptos_meta::Title;
 use crate::components::{FormError, PublicFrame, TextField, last_error};
 use crate::errors::CURRENT_PASSWORD_FIELD;
 use crate::functions::account::{ChangePassword, EndOtherSessions, EndSession, load_account};
-use crate::models::{AccountView, SessionView, format_utc};
+use crate::functions::two_factor::{ConfirmTwoFactor, DisableTwoFactor, StartTwoFactor};
+use crate::models::{AccountView, SessionView, TwoFactorView, format_utc};
 use crate::routes::workspace_frame::LoadError;
 
 const PASSWORD_HINT: &str = "At least 12 characters; it must not contain your email's name.";
@@ -17,12 +18,18 @@ pub fn AccountPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let end = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
+    let start = ServerAction::<StartTwoFactor>::new();
+    let confirm = ServerAction::<ConfirmTwoFactor>::new();
+    let disable = ServerAction::<DisableTwoFactor>::new();
     let data = Resource::new(
         move || {
             (
                 change.version().get(),
                 end.version().get(),
                 end_others.version().get(),
+                start.version().get(),
+                confirm.version().get(),
+                disable.version().get(),
             )
         },
         |_| load_account(),
@@ -31,6 +38,9 @@ pub fn AccountPage() -> impl IntoView {
         change,
         end,
         end_others,
+        start,
+        confirm,
+        disable,
     };
     view! {
         <Title text="Account · pinbridge"/>
@@ -55,6 +65,9 @@ struct Actions {
     change: ServerAction<ChangePassword>,
     end: ServerAction<EndSession>,
     end_others: ServerAction<EndOtherSessions>,
+    start: ServerAction<StartTwoFactor>,
+    confirm: ServerAction<ConfirmTwoFactor>,
+    disable: ServerAction<DisableTwoFactor>,
 }
 
 #[component]
@@ -130,6 +143,89 @@ fn Account(a: AccountView, actions: Actions) -> impl IntoView {
             </ActionForm>
         })}
         {move || end_others_error.get().map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+
+        <TwoFactor t=a.two_factor actions/>
+    }
+}
+
+#[component]
+fn TwoFactor(t: TwoFactorView, actions: Actions) -> impl IntoView {
+    let start_error = last_error(actions.start);
+    let confirm_error = last_error(actions.confirm);
+    let disable_error = last_error(actions.disable);
+    // With JavaScript the codes are the action's answer; without, the page load brings them.
+    let shown_codes = t.new_recovery_codes.clone();
+    let codes = move || {
+        let codes = actions
+            .confirm
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_else(|| shown_codes.clone());
+        (!codes.is_empty()).then(|| view! {
+            <div class="notice" role="status" id="recovery-codes">
+                <p><strong>"Two-factor sign-in is on. Save these recovery codes now: they are shown only once."</strong></p>
+                <p>"Each works once, instead of a code from your app, if you lose your device."</p>
+                <ul class="recovery-codes">
+                    {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                </ul>
+            </div>
+        })
+    };
+    let required = (!t.required_by.is_empty()).then(|| {
+        view! {
+            <p class="warning" role="note">
+                "Required by " {t.required_by.join(", ")} ": you need two-factor sign-in to use "
+                {if t.required_by.len() == 1 { "that workspace" } else { "those workspaces" }} "."
+            </p>
+        }
+    });
+    let body = if t.enabled {
+        view! {
+            <p>
+                "Two-factor sign-in is on: after your password, pinbridge asks for a code from your "
+                "authenticator app. " {t.recovery_codes_left} " recovery codes left."
+            </p>
+            <ActionForm action=actions.disable attr:class="form" attr:novalidate=true>
+                <FormError error=disable_error fields=&["password"]/>
+                <TextField label="Your password" name="password" id="two-factor-disable-password"
+                    kind="password" autocomplete="current-password"
+                    hint="Needed to turn two-factor sign-in off." error=disable_error/>
+                <button type="submit" class="button button-danger">"Turn off two-factor sign-in"</button>
+            </ActionForm>
+        }
+        .into_any()
+    } else if let Some(p) = t.pending {
+        view! {
+            <p>"Scan this QR code with your authenticator app, or type the key into it, then enter the code it shows."</p>
+            <div class="qr-code" inner_html=p.qr_svg></div>
+            <p>"Key: " <code class="totp-secret">{p.secret}</code></p>
+            <ActionForm action=actions.confirm attr:class="form" attr:novalidate=true>
+                <FormError error=confirm_error fields=&["code"]/>
+                <TextField label="Code from the app" name="code" id="two-factor-confirm-code"
+                    autocomplete="one-time-code" maxlength=12 hint="6 digits." error=confirm_error/>
+                <button type="submit" class="button">"Turn on two-factor sign-in"</button>
+            </ActionForm>
+            <ActionForm action=actions.start attr:class="form-inline">
+                <button type="submit" class="button button-quiet">"Start over with a new key"</button>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        view! {
+            <p>"Two-factor sign-in is off. With it on, signing in needs a code from an authenticator app as well as your password."</p>
+            <ActionForm action=actions.start attr:class="form-inline">
+                <button type="submit" class="button">"Set up two-factor sign-in"</button>
+            </ActionForm>
+        }
+        .into_any()
+    };
+    view! {
+        <h2 id="two-factor">"Two-factor sign-in"</h2>
+        {required}
+        {codes}
+        {move || start_error.get().map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+        {body}
     }
 }
 

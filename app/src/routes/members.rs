@@ -13,6 +13,7 @@ use crate::functions::flash::typed_value;
 use crate::functions::members::{
     ChangeRole, InviteMember, RemoveMember, RevokeInvitation, load_members,
 };
+use crate::functions::two_factor::{SetTwoFactorRequirement, load_two_factor_requirement};
 use crate::models::{
     IssuedInvitation, MemberView, MembersView, PendingInvitationView, Role, WorkspaceView,
     format_utc,
@@ -26,6 +27,7 @@ pub fn MembersPage() -> impl IntoView {
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
+    let require = ServerAction::<SetTwoFactorRequirement>::new();
     let data = Resource::new(
         move || {
             (
@@ -49,6 +51,7 @@ pub fn MembersPage() -> impl IntoView {
         change,
         remove,
         revoke,
+        require,
     };
     view! {
         <Title text="Members · pinbridge"/>
@@ -77,6 +80,7 @@ struct Actions {
     change: ServerAction<ChangeRole>,
     remove: ServerAction<RemoveMember>,
     revoke: ServerAction<RevokeInvitation>,
+    require: ServerAction<SetTwoFactorRequirement>,
 }
 
 #[component]
@@ -110,6 +114,7 @@ fn Members(w: WorkspaceView, m: MembersView, actions: Actions) -> impl IntoView 
                 <h2>"Pending invitations"</h2>
                 <FormError error=revoke_error fields=&[]/>
                 <PendingInvitations list=m.invitations.clone() workspace=w.id.clone() revoke=actions.revoke/>
+                <TwoFactorRequirement workspace=w.id.clone() require=actions.require/>
             })}
         </section>
     }
@@ -177,6 +182,46 @@ fn MemberRow(
             <td class="muted small">{format_utc(member.joined_at)}</td>
             {manage}
         </tr>
+    }
+}
+
+/// Owners require two-factor sign-in of every member (members without it are
+/// sent to their account page to turn it on before they can use the workspace).
+#[component]
+fn TwoFactorRequirement(
+    workspace: String,
+    require: ServerAction<SetTwoFactorRequirement>,
+) -> impl IntoView {
+    let error = last_error(require);
+    let current = Resource::new(
+        {
+            let workspace = workspace.clone();
+            move || (workspace.clone(), require.version().get())
+        },
+        |(ws, _)| load_two_factor_requirement(ws),
+    );
+    view! {
+        <h2>"Two-factor sign-in"</h2>
+        <Transition fallback=|| ()>
+            {move || {
+                let workspace = workspace.clone();
+                Suspend::new(async move {
+                    let on = current.await.unwrap_or(false);
+                    view! {
+                        <ActionForm action=require attr:class="form">
+                            <FormError error fields=&[]/>
+                            <input type="hidden" name="workspace" value=workspace/>
+                            <label class="choice">
+                                <input type="checkbox" name="required" value="true" checked=on/>
+                                "Require two-factor sign-in of every member"
+                            </label>
+                            <p class="hint">"Members without it are asked to turn it on before they can use this workspace. Turn it on for your own account first."</p>
+                            <button type="submit" class="button button-secondary">"Save"</button>
+                        </ActionForm>
+                    }
+                })
+            }}
+        </Transition>
     }
 }
 

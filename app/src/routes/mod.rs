@@ -14,6 +14,7 @@ mod pinterest;
 mod preferences;
 mod setup;
 mod sign_in;
+mod sign_in_code;
 pub mod workspace_frame;
 mod workspaces;
 
@@ -31,6 +32,7 @@ pub use pinterest::PinterestPage;
 pub use preferences::PreferencesPage;
 pub use setup::SetupPage;
 pub use sign_in::SignInPage;
+pub use sign_in_code::SignInCodePage;
 pub use workspace_frame::{EnvironmentIndex, WorkspaceFrame, WorkspaceIndex};
 pub use workspaces::WorkspacesPage;
 

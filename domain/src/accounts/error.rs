@@ -64,6 +64,27 @@ pub enum AccountsError {
         "Enter your password to confirm: this action needs it when you signed in more than {after} ago."
     )]
     ReauthenticationRequired { after: String },
+    #[error("Two-factor sign-in is already on.")]
+    TwoFactorAlreadyOn,
+    #[error("Start setting up two-factor sign-in first.")]
+    TwoFactorNotStarted,
+    #[error("Enter the 6-digit code your authenticator app shows (or a recovery code).")]
+    TwoFactorCodeMalformed,
+    #[error(
+        "This code is not right. Check your authenticator app's clock, and try the newest code."
+    )]
+    TwoFactorCodeWrong,
+    #[error("This code was used already: wait for the next one.")]
+    TwoFactorCodeUsed,
+    #[error(
+        "Two-factor sign-in cannot be turned off while these workspaces require it: {workspaces}."
+    )]
+    TwoFactorRequiredBy { workspaces: String },
+    #[error("Turn on two-factor sign-in for your own account before requiring it of others.")]
+    TwoFactorNeededToRequire,
+    /// A TOTP secret could not be made, sealed or opened (internal).
+    #[error("two-factor secret: {0}")]
+    TwoFactorSetup(String),
     #[error(transparent)]
     Hashing(#[from] HashingError),
     #[error(transparent)]

@@ -28,6 +28,7 @@ pub mod setup;
 pub mod sign_in;
 pub mod throttle;
 mod token;
+pub mod two_factor;
 pub mod workspaces;
 
 pub use access::{Actor, actor_in};

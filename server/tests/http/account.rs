@@ -839,3 +839,319 @@ async fn without_javascript_the_password_prompt_appears_and_the_action_then_proc
     assert_eq!(environment_ids(&owner).await.len(), 1);
     app.stop().await;
 }
+
+// ---------------------------------------------------------------------------
+// Two-factor sign-in
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The authenticator app: TOTP from the key the account page shows.
+fn authenticator(secret: &str) -> totp_rs::Totp {
+    totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .with_account_name("test")
+        .build()
+        .unwrap()
+}
+
+fn code_at(app_: &totp_rs::Totp, secs: u64) -> String {
+    app_.generate(secs).to_string()
+}
+
+/// Turns two-factor sign-in on for the browser's operator; answers the
+/// authenticator, the second the confirming code was made for, and the recovery codes.
+async fn enrol(browser: &Browser) -> (totp_rs::Totp, u64, Vec<String>) {
+    browser
+        .call::<()>("account/two-factor/start", &[])
+        .await
+        .unwrap();
+    let pending = account(browser).await.unwrap().two_factor.pending.unwrap();
+    let app_ = authenticator(&pending.secret);
+    let at = now_secs();
+    let codes: Vec<String> = browser
+        .call(
+            "account/two-factor/confirm",
+            &[("code", &code_at(&app_, at))],
+        )
+        .await
+        .unwrap();
+    (app_, at, codes)
+}
+
+/// Signs in with the password, which must then ask for a code.
+async fn password_step(app: &TestApp, email: &str) -> Browser {
+    let browser = Browser::new(app);
+    let answer = browser
+        .post("auth/sign-in", &[("email", email), ("password", PASSWORD)])
+        .await;
+    answer.decode::<()>().unwrap();
+    assert_eq!(answer.location(), "/sign-in/code");
+    browser
+}
+
+async fn send_code(browser: &Browser, code: &str) -> Result<(), AppError> {
+    browser.call("auth/sign-in-code", &[("code", code)]).await
+}
+
+#[tokio::test]
+async fn enrolment_takes_effect_only_after_a_correct_code_then_sign_in_asks_for_one() {
+    crate::common::logs::captured();
+    let app = TestApp::spawn().await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    let ws = owner.workspace_id.as_str();
+    let page = owner.browser.page("/account").await;
+    assert!(
+        page.body.contains("Set up two-factor sign-in"),
+        "{}",
+        page.body
+    );
+
+    owner
+        .browser
+        .call::<()>("account/two-factor/start", &[])
+        .await
+        .unwrap();
+    let view = account(&owner.browser).await.unwrap().two_factor;
+    assert!(!view.enabled);
+    let pending = view.pending.unwrap();
+    assert!(
+        pending.qr_svg.starts_with("<?xml") || pending.qr_svg.contains("<svg"),
+        "{}",
+        pending.qr_svg
+    );
+    let page = owner.browser.page("/account").await;
+    assert!(page.body.contains("<svg"), "the page shows the QR code");
+    assert!(page.body.contains(&pending.secret), "and the key as text");
+    let app_ = authenticator(&pending.secret);
+
+    // A wrong or malformed code turns nothing on.
+    let wrong = code_at(&app_, now_secs() - 3_600);
+    for bad in [wrong.as_str(), "12345", "abcdef", ""] {
+        let result: Result<Vec<String>, AppError> = owner
+            .browser
+            .call("account/two-factor/confirm", &[("code", bad)])
+            .await;
+        invalid_field(result, "code");
+    }
+    assert!(!account(&owner.browser).await.unwrap().two_factor.enabled);
+    Browser::new(&app)
+        .sign_in(&owner.email, PASSWORD)
+        .await
+        .expect("no code asked before enrolment is confirmed");
+
+    let at = now_secs();
+    let codes: Vec<String> = owner
+        .browser
+        .call(
+            "account/two-factor/confirm",
+            &[("code", &code_at(&app_, at))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 10);
+    let view = account(&owner.browser).await.unwrap().two_factor;
+    assert!(view.enabled && view.pending.is_none());
+    assert_eq!(view.recovery_codes_left, 10);
+
+    // Signing in now stops after the password: not signed in until the code.
+    let browser = password_step(&app, &owner.email).await;
+    assert_eq!(browser.workspace(ws).await, Err(AppError::Unauthenticated));
+    let page = browser.page("/sign-in/code").await;
+    assert!(page.body.contains(r#"name="code""#), "{}", page.body);
+    assert!(page.body.contains(r#"autocomplete="one-time-code""#));
+    // The code that confirmed enrolment was used: it does not work again.
+    let message = invalid_field(send_code(&browser, &code_at(&app_, at)).await, "code");
+    assert!(message.contains("used already"), "{message}");
+    let answer = browser
+        .post("auth/sign-in-code", &[("code", &code_at(&app_, at + 30))])
+        .await;
+    answer.decode::<()>().unwrap();
+    assert_eq!(
+        answer.location(),
+        format!("/w/{ws}/e/development/integrations")
+    );
+    assert!(browser.workspace(ws).await.is_ok());
+
+    // Neither the key nor a recovery code is in any audit record or log line.
+    let records: Vec<(String, String, String)> = domain::on_pool!(&app.state().db, pool => {
+        sqlx::query_as("select action, target, detail from audit_events").fetch_all(pool).await
+    })
+    .unwrap();
+    assert!(records.iter().any(|r| r.0 == "account.two_factor_enabled"));
+    let logged = crate::common::logs::captured();
+    let sealed: String = domain::on_pool!(&app.state().db, pool => {
+        sqlx::query_scalar("select secret_sealed from operator_totp").fetch_one(pool).await
+    })
+    .unwrap();
+    assert!(
+        !sealed.contains(&pending.secret),
+        "the key is stored sealed"
+    );
+    for secret in std::iter::once(&pending.secret).chain(codes.iter()) {
+        assert!(!logged.contains(secret.as_str()), "{secret} logged");
+        assert!(
+            !format!("{records:?}").contains(secret.as_str()),
+            "{secret} audited"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_codes_are_limited_per_pending_sign_in() {
+    let app = TestApp::spawn().await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    let (app_, _, _) = enrol(&owner.browser).await;
+    let browser = password_step(&app, &owner.email).await;
+    let wrong = code_at(&app_, now_secs() - 7_200);
+    for left in (1..=4).rev() {
+        let message = invalid_field(send_code(&browser, &wrong).await, "code");
+        assert!(message.contains(&format!("{left} attempt")), "{message}");
+    }
+    match send_code(&browser, &wrong).await {
+        Err(AppError::Refused(message)) => assert!(message.contains("sign in again"), "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Even the right code is refused now: the password must be typed again.
+    let right = code_at(&app_, now_secs() + 30);
+    assert!(matches!(
+        send_code(&browser, &right).await,
+        Err(AppError::Refused(_))
+    ));
+    assert_eq!(
+        browser.workspace(&owner.workspace_id).await,
+        Err(AppError::Unauthenticated)
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from audit_events where action = 'session.two_factor_failed'"
+        )
+        .await,
+        5
+    );
+    let again = password_step(&app, &owner.email).await;
+    send_code(&again, &right).await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_recovery_code_signs_in_once() {
+    let app = TestApp::spawn().await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    let (_, _, codes) = enrol(&owner.browser).await;
+    let browser = password_step(&app, &owner.email).await;
+    // Typed in capitals and without the dash, it still counts.
+    let typed = codes[3].to_uppercase().replace('-', "");
+    send_code(&browser, &typed).await.unwrap();
+    assert!(browser.workspace(&owner.workspace_id).await.is_ok());
+    assert_eq!(
+        account(&browser)
+            .await
+            .unwrap()
+            .two_factor
+            .recovery_codes_left,
+        9
+    );
+    let other = password_step(&app, &owner.email).await;
+    invalid_field(send_code(&other, &codes[3]).await, "code");
+    send_code(&other, &codes[4]).await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn turning_two_factor_off_needs_the_password() {
+    let app = TestApp::spawn().await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    enrol(&owner.browser).await;
+    let result: Result<(), AppError> = owner
+        .browser
+        .call(
+            "account/two-factor/disable",
+            &[("password", "not the password")],
+        )
+        .await;
+    invalid_field(result, "password");
+    assert!(account(&owner.browser).await.unwrap().two_factor.enabled);
+    owner
+        .browser
+        .call::<()>("account/two-factor/disable", &[("password", PASSWORD)])
+        .await
+        .unwrap();
+    assert!(!account(&owner.browser).await.unwrap().two_factor.enabled);
+    Browser::new(&app)
+        .sign_in(&owner.email, PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&app, "select count(*) from operator_recovery_codes").await,
+        0
+    );
+    app.stop().await;
+}
+
+async fn require(browser: &Browser, ws: &str, on: bool) -> Result<bool, AppError> {
+    let mut form = vec![("workspace", ws)];
+    if on {
+        form.push(("required", "true"));
+    }
+    browser.call("workspaces/two-factor", &form).await
+}
+
+#[tokio::test]
+async fn owners_can_require_two_factor_and_members_without_it_are_sent_to_enrol() {
+    let app = TestApp::spawn().await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    let ws = owner.workspace_id.as_str();
+    let (member, _) = join(&app, &owner.browser, ws, "ada@alpha.example", "admin").await;
+    // An owner without it cannot require it (they would lock themselves out); an admin never.
+    assert!(matches!(
+        require(&owner.browser, ws, true).await,
+        Err(AppError::Refused(_))
+    ));
+    assert_eq!(require(&member, ws, true).await, Err(AppError::Forbidden));
+    enrol(&owner.browser).await;
+    assert!(require(&owner.browser, ws, true).await.unwrap());
+
+    // The member without two-factor is sent to their account page.
+    let page = member.page(&format!("/w/{ws}/members")).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), "/account?two_factor_required=1");
+    match member.workspace(ws).await {
+        Err(AppError::Refused(message)) => assert!(message.contains("two-factor"), "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let view = account(&member).await.unwrap();
+    assert_eq!(view.two_factor.required_by, vec!["Alpha".to_owned()]);
+    let page = member.page("/account?two_factor_required=1").await;
+    assert!(
+        page.body.replace("<!>", "").contains("Required by Alpha"),
+        "{}",
+        page.body
+    );
+
+    // Once enrolled, the workspace opens; turning it off is refused while required.
+    enrol(&member).await;
+    assert!(member.workspace(ws).await.is_ok());
+    assert_eq!(
+        member.page(&format!("/w/{ws}/members")).await.status,
+        StatusCode::OK
+    );
+    assert!(matches!(
+        member
+            .call::<()>("account/two-factor/disable", &[("password", PASSWORD)])
+            .await,
+        Err(AppError::Refused(_))
+    ));
+    assert!(!require(&owner.browser, ws, false).await.unwrap());
+    assert_eq!(
+        count(&app, "select count(*) from audit_events where action = 'workspace.two_factor_requirement_changed'").await,
+        2
+    );
+    app.stop().await;
+}

@@ -11,4 +11,5 @@ pub mod operators;
 pub mod pinterest_settings;
 pub mod setup_tokens;
 pub mod sign_in_failures;
+pub mod two_factor;
 pub mod workspaces;
