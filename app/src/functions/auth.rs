@@ -37,7 +37,7 @@ pub async fn sign_in(
     )
     .await?;
     if domain::accounts::two_factor::is_enabled(&services.db, &operator).await? {
-        use super::two_factor::{PENDING_KEY, PendingSignIn};
+        use super::context::{PENDING_KEY, PendingSignIn};
         // The password was right; the session is not signed in until the code is.
         session.cycle_id().await?;
         let pending = PendingSignIn {
@@ -163,7 +163,7 @@ pub(crate) async fn start_session(
     )
     .await?;
     session.cycle_id().await?;
-    session.remove_value(super::two_factor::PENDING_KEY).await?;
+    session.remove_value(super::context::PENDING_KEY).await?;
     session
         .insert(super::context::OPERATOR_KEY, operator)
         .await?;

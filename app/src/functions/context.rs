@@ -10,6 +10,19 @@ use domain::accounts::{self, Actor, OperatorId, SignInId, WorkspaceId};
 
 /// The session key holding the signed-in operator's id.
 pub(crate) const OPERATOR_KEY: &str = "operator_id";
+/// The session key of a [`PendingSignIn`].
+pub(crate) const PENDING_KEY: &str = "pending_sign_in";
+
+/// A sign-in whose password was right, waiting for its two-factor code. Only
+/// in the session; the session is not signed in until the code is right.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct PendingSignIn {
+    pub operator: OperatorId,
+    pub attempts: u32,
+    pub started_at: i64,
+    pub next: Option<String>,
+}
+
 /// The session key holding the id of the sign-in record (`operator_sessions`),
 /// which must still exist for the operator to count as signed in.
 pub(crate) const SIGN_IN_KEY: &str = "sign_in_id";

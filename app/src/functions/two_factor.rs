@@ -6,19 +6,9 @@ use leptos::prelude::*;
 
 use crate::errors::AppError;
 
-/// A sign-in whose password was right, waiting for its code. Only in the session.
 #[cfg(feature = "ssr")]
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub(crate) struct PendingSignIn {
-    pub operator: domain::accounts::OperatorId,
-    pub attempts: u32,
-    pub started_at: i64,
-    pub next: Option<String>,
-}
+use super::context::{PENDING_KEY, PendingSignIn};
 
-/// The session key of a [`PendingSignIn`].
-#[cfg(feature = "ssr")]
-pub(crate) const PENDING_KEY: &str = "pending_sign_in";
 /// The session key where new recovery codes wait for the page after a plain form post.
 #[cfg(feature = "ssr")]
 pub(crate) const NEW_CODES_KEY: &str = "new_recovery_codes";

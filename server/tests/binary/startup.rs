@@ -484,7 +484,7 @@ fn a_key_file_others_can_read_stops_start_up_unless_allowed() {
 
     // Allowed explicitly, it starts, and says so in its log.
     let port = free_port();
-    let mut child = start_and_wait(
+    let child = start_and_wait(
         pinbridge(dir.path())
             .env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("PINBRIDGE_ALLOW_READABLE_KEY_FILE", "1"),
