@@ -1155,3 +1155,76 @@ async fn owners_can_require_two_factor_and_members_without_it_are_sent_to_enrol(
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn two_factor_works_without_javascript_and_shows_recovery_codes_once() {
+    let app = TestApp::spawn().await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    let b = &owner.browser;
+    let started = b
+        .plain_post("account/two-factor/start", "/account", &[])
+        .await;
+    assert_eq!(started.status, StatusCode::FOUND);
+    let secret = account(b).await.unwrap().two_factor.pending.unwrap().secret;
+    let app_ = authenticator(&secret);
+
+    let refused = b
+        .plain_post("account/two-factor/confirm", "/account", &[("code", "12")])
+        .await;
+    let page = b.page(refused.location()).await;
+    assert!(
+        page.body.contains("Enter the 6-digit code"),
+        "{}",
+        page.body
+    );
+
+    let at = now_secs();
+    let done = b
+        .plain_post(
+            "account/two-factor/confirm",
+            "/account",
+            &[("code", &code_at(&app_, at))],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::FOUND);
+    assert!(!done.location().contains("__err"), "{}", done.location());
+    let page = b.page(done.location()).await;
+    assert!(page.body.contains("shown only once"), "{}", page.body);
+    let codes: Vec<String> = regex::Regex::new(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>")
+        .unwrap()
+        .captures_iter(&page.body)
+        .map(|c| c[1].to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10, "{}", page.body);
+    let again = b.page("/account").await;
+    assert!(!again.body.contains(&codes[0]), "the codes are shown once");
+
+    // Signing in without JavaScript: password, then the code page, then home.
+    let other = Browser::new(&app);
+    let answer = other
+        .plain_post(
+            "auth/sign-in",
+            "/sign-in",
+            &[("email", owner.email.as_str()), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(answer.location(), "/sign-in/code");
+    let wrong = other
+        .plain_post(
+            "auth/sign-in-code",
+            "/sign-in/code",
+            &[("code", &code_at(&app_, at - 7_200))],
+        )
+        .await;
+    let page = other.page(wrong.location()).await;
+    assert!(page.body.contains("attempts left"), "{}", page.body);
+    let right = other
+        .plain_post("auth/sign-in-code", "/sign-in/code", &[("code", &codes[0])])
+        .await;
+    assert_eq!(
+        right.location(),
+        format!("/w/{}/e/development/integrations", owner.workspace_id)
+    );
+    assert!(other.workspace(&owner.workspace_id).await.is_ok());
+    app.stop().await;
+}
