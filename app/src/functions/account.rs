@@ -72,11 +72,16 @@ fn qr_svg(text: &str) -> Result<String, AppError> {
         tracing::error!(error = %e, "could not make a QR code");
         AppError::Internal
     })?;
-    Ok(code
+    let document = code
         .render::<svg::Color<'_>>()
         .min_dimensions(200, 200)
         .quiet_zone(true)
-        .build())
+        .build();
+    // Inside an HTML page the SVG element alone, without the XML declaration.
+    Ok(match document.find("<svg") {
+        Some(at) => document[at..].to_owned(),
+        None => document,
+    })
 }
 
 /// Changes the password, given the current one. Every other sign-in of the
