@@ -223,6 +223,7 @@ mod ssr {
                     AppError::invalid(CONFIRM_FIELD, err.to_string())
                 }
                 E::SetupTokenExpired => AppError::Refused(err.to_string()),
+                E::SignedOutAfterWrongPasswords => AppError::Refused(err.to_string()),
                 E::TwoFactorAlreadyOn
                 | E::TwoFactorNotStarted
                 | E::TwoFactorRequiredBy { .. }

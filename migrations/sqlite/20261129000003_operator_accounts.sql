@@ -17,6 +17,8 @@ create table operator_sessions (
     -- When the password was last entered (sign-in or re-authentication).
     authenticated_at integer not null,
     last_seen_at     integer not null,
+    -- Wrong passwords typed in this sign-in (to confirm an action); too many end it.
+    password_failures integer not null default 0,
     ip               text,
     user_agent       text
 );

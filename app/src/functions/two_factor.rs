@@ -142,12 +142,13 @@ pub(crate) async fn take_new_codes() -> Result<Vec<String>, AppError> {
 #[server(endpoint = "account/two-factor/disable")]
 pub async fn disable_two_factor(password: String) -> Result<(), AppError> {
     use domain::accounts::AccountsError;
-    let (operator, _) = super::context::current_sign_in().await?;
+    let (operator, current) = super::context::current_sign_in().await?;
     let services = super::context::services()?;
     domain::accounts::two_factor::disable(
         &services.db,
         &services.hasher,
         &operator,
+        &current.id,
         &password,
         &super::request::request_meta(),
     )

@@ -59,6 +59,8 @@ pub enum AccountsError {
     /// The password typed to confirm an action is not the operator's.
     #[error("This is not your current password.")]
     WrongCurrentPassword,
+    #[error("Too many wrong passwords: you were signed out. Sign in again.")]
+    SignedOutAfterWrongPasswords,
     /// The action needs the password again: it was last entered too long ago.
     #[error(
         "Enter your password to confirm: this action needs it when you signed in more than {after} ago."

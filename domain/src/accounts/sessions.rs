@@ -151,20 +151,33 @@ pub async fn forget(db: &Db, operator: &OperatorId, id: &SignInId) -> Result<(),
     Ok(())
 }
 
-/// Checks `password` against the operator's, `WrongCurrentPassword` if it is not.
-async fn verify_current(
+/// Wrong passwords a sign-in may type (changing the password, confirming an
+/// action, turning two-factor off) before it is ended: a stolen session cookie
+/// must not become a way to guess the password without limit.
+pub const PASSWORD_ATTEMPTS: i64 = 5;
+
+/// Checks `password` typed in sign-in `sign_in` against the operator's:
+/// `WrongCurrentPassword` if it is not, and the sign-in ends at the
+/// [`PASSWORD_ATTEMPTS`]th wrong one (`SignedOutAfterWrongPasswords`).
+pub(crate) async fn verify_current(
     db: &Db,
     hasher: &Hasher,
     operator: &OperatorId,
+    sign_in: &SignInId,
     password: &str,
 ) -> Result<(), AccountsError> {
     let hash = operators::password_hash(db, operator)
         .await?
         .ok_or(AccountsError::NotFound)?;
-    if password.is_empty() || !hasher.verify(password, &hash).await? {
-        return Err(AccountsError::WrongCurrentPassword);
+    if !password.is_empty() && hasher.verify(password, &hash).await? {
+        operator_sessions::reset_password_failures(db, sign_in).await?;
+        return Ok(());
     }
-    Ok(())
+    if operator_sessions::record_password_failure(db, sign_in).await? >= PASSWORD_ATTEMPTS {
+        operator_sessions::delete(db, sign_in, operator).await?;
+        return Err(AccountsError::SignedOutAfterWrongPasswords);
+    }
+    Err(AccountsError::WrongCurrentPassword)
 }
 
 /// The password entered again in sign-in `id`: the most sensitive actions are
@@ -177,7 +190,7 @@ pub async fn reauthenticate(
     password: &str,
     meta: &RequestMeta,
 ) -> Result<(), AccountsError> {
-    verify_current(db, hasher, operator, password).await?;
+    verify_current(db, hasher, operator, id, password).await?;
     operator_sessions::set_authenticated_at(db, id, now_ms()).await?;
     audit::append_for_operator(db, operator, AuditAction::Reauthenticated, detail([]), meta).await
 }
@@ -200,7 +213,7 @@ pub async fn change_password(
         .ok_or(AccountsError::NotFound)?;
     let email = Email::parse(&row.email)?;
     let new = NewPassword::parse(new, &email, None)?;
-    verify_current(db, hasher, operator, current).await?;
+    verify_current(db, hasher, operator, keep, current).await?;
     let hash = hasher.hash(&new).await?;
     operators::set_password_hash(db, operator, &hash).await?;
     let ended = operator_sessions::delete_all_but(db, operator, Some(keep)).await?;

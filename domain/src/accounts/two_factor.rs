@@ -14,7 +14,7 @@ use totp_rs::{Algorithm, Builder, Secret, Totp};
 use super::access::Actor;
 use super::audit::{self, AuditAction, AuditActor, NewAuditEvent, RequestMeta, detail};
 use super::error::AccountsError;
-use super::ids::OperatorId;
+use super::ids::{OperatorId, SignInId};
 use super::password::Hasher;
 use crate::crypto::{Aad, KeyRing, Sealed, SecretString};
 use crate::db::repo::{operators, two_factor as repo};
@@ -297,15 +297,11 @@ pub async fn disable(
     db: &Db,
     hasher: &Hasher,
     operator: &OperatorId,
+    sign_in: &SignInId,
     password: &str,
     meta: &RequestMeta,
 ) -> Result<(), AccountsError> {
-    let hash = operators::password_hash(db, operator)
-        .await?
-        .ok_or(AccountsError::NotFound)?;
-    if password.is_empty() || !hasher.verify(password, &hash).await? {
-        return Err(AccountsError::WrongCurrentPassword);
-    }
+    super::sessions::verify_current(db, hasher, operator, sign_in, password).await?;
     let requiring = repo::requiring_workspaces(db, operator).await?;
     if !requiring.is_empty() {
         return Err(AccountsError::TwoFactorRequiredBy {

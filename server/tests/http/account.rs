@@ -1228,3 +1228,67 @@ async fn two_factor_works_without_javascript_and_shows_recovery_codes_once() {
     assert!(other.workspace(&owner.workspace_id).await.is_ok());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn five_wrong_passwords_in_one_session_sign_it_out() {
+    let app = TestApp::spawn().await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    let ws = owner.workspace_id.as_str();
+    let laptop = Browser::new(&app);
+    laptop.sign_in(&owner.email, PASSWORD).await.unwrap();
+    // A right password in between starts the count again.
+    for _ in 0..4 {
+        invalid_field(
+            change_password(&owner.browser, "guess guess guess", NEW_PASSWORD).await,
+            "current_password",
+        );
+    }
+    age_password_entry(&app, 20).await;
+    let envs = environment_ids(&owner).await;
+    let (dev, name) = envs.iter().find(|(_, n)| n == "Development").unwrap();
+    let form = |password: &'static str| {
+        vec![
+            ("workspace", ws),
+            ("environment_id", dev.as_str()),
+            ("confirm_name", name.as_str()),
+            ("reauth_password", password),
+        ]
+    };
+    let wrong = owner
+        .browser
+        .call::<()>("environments/delete", &form("another guess"))
+        .await;
+    // Shown at the environment's row, as every refusal of that form is.
+    let field = format!("@{dev}");
+    assert_eq!(
+        invalid_field(wrong, &field),
+        "Too many wrong passwords: you were signed out. Sign in again."
+    );
+    assert_eq!(
+        owner.browser.workspace(ws).await,
+        Err(AppError::Unauthenticated)
+    );
+    assert_eq!(environment_ids_of(&laptop, ws).await, 2, "nothing deleted");
+    assert!(laptop.workspace(ws).await.is_ok(), "other sessions go on");
+
+    // In another session the count starts at zero, and a right password resets it.
+    for _ in 0..4 {
+        invalid_field(
+            change_password(&laptop, "guess guess guess", NEW_PASSWORD).await,
+            "current_password",
+        );
+    }
+    change_password(&laptop, PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    invalid_field(
+        change_password(&laptop, "guess guess guess", PASSWORD).await,
+        "current_password",
+    );
+    assert!(laptop.workspace(ws).await.is_ok());
+    app.stop().await;
+}
+
+async fn environment_ids_of(browser: &Browser, ws: &str) -> usize {
+    browser.workspace(ws).await.unwrap().environments.len()
+}

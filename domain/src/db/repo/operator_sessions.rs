@@ -102,6 +102,31 @@ pub async fn set_authenticated_at(db: &Db, id: &SignInId, now_ms: i64) -> Result
     Ok(())
 }
 
+/// Counts a wrong password typed in sign-in `id`; answers the count so far.
+pub async fn record_password_failure(db: &Db, id: &SignInId) -> Result<i64, DbError> {
+    let n = on_pool!(db, pool => {
+        sqlx::query_scalar::<_, i64>(
+            "update operator_sessions set password_failures = password_failures + 1 \
+             where id = $1 returning password_failures",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(n.unwrap_or(0))
+}
+
+pub async fn reset_password_failures(db: &Db, id: &SignInId) -> Result<(), DbError> {
+    on_pool!(db, pool => {
+        sqlx::query("update operator_sessions set password_failures = 0 where id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}
+
 /// Deletes the row `id` of `operator`; answers whether there was one.
 pub async fn delete(db: &Db, id: &SignInId, operator: &OperatorId) -> Result<bool, DbError> {
     let done = on_pool!(db, pool => {
