@@ -95,6 +95,10 @@ fn help_documents_every_setting() {
         "PINBRIDGE_PINTEREST_SANDBOX_API_URL",
         "PINBRIDGE_SITE_ROOT",
         "PINBRIDGE_LOG",
+        "PINBRIDGE_SETUP_LINK_LIFETIME_SECS",
+        "PINBRIDGE_SESSION_LIFETIME_SECS",
+        "PINBRIDGE_REAUTH_AFTER_SECS",
+        "PINBRIDGE_ALLOW_READABLE_KEY_FILE",
         "serve",
         "migrate",
     ] {

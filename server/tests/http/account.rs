@@ -1292,3 +1292,37 @@ async fn five_wrong_passwords_in_one_session_sign_it_out() {
 async fn environment_ids_of(browser: &Browser, ws: &str) -> usize {
     browser.workspace(ws).await.unwrap().environments.len()
 }
+
+#[tokio::test]
+async fn the_reauthentication_window_is_configurable() {
+    let app = TestApp::spawn_with(&["--reauth-after-secs", "60"]).await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    let ws = owner.workspace_id.as_str();
+    let (dev, name) = environment_ids(&owner)
+        .await
+        .into_iter()
+        .find(|(_, n)| n == "Development")
+        .unwrap();
+    execute(
+        &app,
+        "update operator_sessions set authenticated_at = authenticated_at - 61000",
+    )
+    .await;
+    assert!(account(&owner.browser).await.unwrap().reauth_needed);
+    let refused = owner
+        .browser
+        .call::<()>(
+            "environments/delete",
+            &[
+                ("workspace", ws),
+                ("environment_id", &dev),
+                ("confirm_name", &name),
+            ],
+        )
+        .await;
+    assert_eq!(
+        invalid_field(refused, &format!("reauth_password@{dev}")),
+        "Enter your password to confirm: this action needs it when you signed in more than 1 minute ago."
+    );
+    app.stop().await;
+}
