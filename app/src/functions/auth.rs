@@ -40,11 +40,14 @@ pub async fn sign_in(
         use super::context::{PENDING_KEY, PendingSignIn};
         // The password was right; the session is not signed in until the code is.
         session.cycle_id().await?;
+        let password_stamp =
+            domain::accounts::sessions::password_stamp(&services.db, &operator).await?;
         let pending = PendingSignIn {
             operator,
             attempts: 0,
             started_at: domain::db::now_ms(),
             next: local_path(next.as_deref()),
+            password_stamp,
         };
         session.insert(PENDING_KEY, &pending).await?;
         leptos_axum::redirect("/sign-in/code");

@@ -21,6 +21,8 @@ pub(crate) struct PendingSignIn {
     pub attempts: u32,
     pub started_at: i64,
     pub next: Option<String>,
+    /// [`accounts::sessions::password_stamp`] when the password was typed.
+    pub password_stamp: String,
 }
 
 /// The session key holding the id of the sign-in record (`operator_sessions`),

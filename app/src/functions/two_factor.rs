@@ -46,6 +46,13 @@ pub async fn sign_in_code(code: String) -> Result<(), AppError> {
             "This sign-in took too long: sign in again with your email and password.".to_owned(),
         ));
     }
+    let stamp = domain::accounts::sessions::password_stamp(&services.db, &pending.operator).await?;
+    if stamp != pending.password_stamp {
+        session.remove_value(PENDING_KEY).await?;
+        return Err(AppError::Refused(
+            "Your password changed since you typed it: sign in again with the new one.".to_owned(),
+        ));
+    }
     let meta = request_meta();
     match two_factor::verify(
         &services.db,

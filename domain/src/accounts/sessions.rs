@@ -145,6 +145,17 @@ pub async fn end_others(
     Ok(ended)
 }
 
+/// A short fingerprint of the operator's current password hash: a sign-in
+/// waiting for its two-factor code keeps it, so a password change in between
+/// makes that sign-in start over.
+pub async fn password_stamp(db: &Db, operator: &OperatorId) -> Result<String, AccountsError> {
+    use sha2::{Digest, Sha256};
+    let hash = operators::password_hash(db, operator)
+        .await?
+        .ok_or(AccountsError::NotFound)?;
+    Ok(hex::encode(&Sha256::digest(hash.as_phc().as_bytes())[..8]))
+}
+
 /// Forgets the sign-in at sign-out (the sign-out itself is audited there).
 pub async fn forget(db: &Db, operator: &OperatorId, id: &SignInId) -> Result<(), AccountsError> {
     operator_sessions::delete(db, id, operator).await?;

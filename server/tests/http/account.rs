@@ -1326,3 +1326,25 @@ async fn the_reauthentication_window_is_configurable() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_password_change_also_ends_sign_ins_waiting_for_their_code() {
+    let app = TestApp::spawn().await;
+    let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    let (app_, _, _) = enrol(&owner.browser).await;
+    let waiting = password_step(&app, &owner.email).await;
+    change_password(&owner.browser, PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    match send_code(&waiting, &code_at(&app_, now_secs() + 30)).await {
+        Err(AppError::Refused(message)) => {
+            assert!(message.contains("password changed"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(
+        waiting.workspace(&owner.workspace_id).await,
+        Err(AppError::Unauthenticated)
+    );
+    app.stop().await;
+}
