@@ -166,12 +166,18 @@ impl FromServerFnError for AppError {
 /// The field where a person retypes a name to confirm deleting the thing.
 pub const CONFIRM_FIELD: &str = "confirm_name";
 
+/// The field where an operator types their current password (account page).
+pub const CURRENT_PASSWORD_FIELD: &str = "current_password";
+
+/// The password field the most sensitive forms add when the sign-in is old.
+pub const REAUTH_FIELD: &str = "reauth_password";
+
 /// The Pinterest settings form's scope checkboxes (sent as `scopes[]`).
 pub const SCOPES_FIELD: &str = "scopes";
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::{AppError, CONFIRM_FIELD, SCOPES_FIELD};
+    use super::{AppError, CONFIRM_FIELD, CURRENT_PASSWORD_FIELD, REAUTH_FIELD, SCOPES_FIELD};
     use domain::accounts::{AccountsError, Field, HashingError, InvalidInput};
     use domain::connections::ConnectionError;
     use domain::db::DbError;
@@ -226,6 +232,25 @@ mod ssr {
                 }
                 E::EnvironmentConfirmationMismatch => {
                     AppError::invalid(CONFIRM_FIELD, err.to_string())
+                }
+                E::SetupTokenExpired => AppError::Refused(err.to_string()),
+                E::SignedOutAfterWrongPasswords => AppError::Refused(err.to_string()),
+                E::TwoFactorAlreadyOn
+                | E::TwoFactorNotStarted
+                | E::TwoFactorRequiredBy { .. }
+                | E::TwoFactorNeededToRequire => AppError::Refused(err.to_string()),
+                E::TwoFactorCodeMalformed | E::TwoFactorCodeWrong | E::TwoFactorCodeUsed => {
+                    AppError::invalid("code", err.to_string())
+                }
+                E::TwoFactorSetup(e) => {
+                    tracing::error!(error = %e, "a two-factor secret could not be made or opened");
+                    AppError::Internal
+                }
+                E::WrongCurrentPassword => {
+                    AppError::invalid(CURRENT_PASSWORD_FIELD, err.to_string())
+                }
+                E::ReauthenticationRequired { .. } => {
+                    AppError::invalid(REAUTH_FIELD, err.to_string())
                 }
                 E::SetupTokenInvalid
                 | E::SetupComplete

@@ -16,9 +16,10 @@ use leptos_router::{SsrMode, path};
 
 use components::{Layout, PublicFrame};
 use routes::{
-    AuditPage, ConnectionPage, ConnectionsPage, EnvironmentIndex, EnvironmentsPage, ErrorPage,
-    InstallationPage, IntegrationsPage, InvitationPage, MembersPage, NotFound, PinterestPage,
-    PreferencesPage, SetupPage, SignInPage, WorkspaceFrame, WorkspaceIndex, WorkspacesPage,
+    AccountPage, AuditPage, ConnectionPage, ConnectionsPage, EnvironmentIndex, EnvironmentsPage,
+    ErrorPage, InstallationPage, IntegrationsPage, InvitationPage, MembersPage, NotFound,
+    PinterestPage, PreferencesPage, SetupPage, SignInCodePage, SignInPage, WorkspaceFrame,
+    WorkspaceIndex, WorkspacesPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -62,9 +63,11 @@ pub fn App() -> impl IntoView {
                         // operator without a workspace.
                         <Route path=path!("") view=WorkspacesPage ssr=SsrMode::Async/>
                         <Route path=path!("sign-in") view=SignInPage ssr=SsrMode::Async/>
+                        <Route path=path!("sign-in/code") view=SignInCodePage ssr=SsrMode::Async/>
                         <Route path=path!("setup") view=SetupPage ssr=SsrMode::Async/>
                         <Route path=path!("invitations/accept") view=InvitationPage ssr=SsrMode::Async/>
                         <Route path=path!("preferences") view=PreferencesPage ssr=SsrMode::Async/>
+                        <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
                         <Route path=path!("workspaces") view=WorkspacesPage ssr=SsrMode::Async/>
                         <ParentRoute path=path!("w/:ws") view=WorkspaceFrame ssr=SsrMode::Async>
                             <Route path=path!("") view=WorkspaceIndex ssr=SsrMode::Async/>

@@ -21,6 +21,8 @@ pub struct PortalConfig {
     pub pinterest_timeout: Duration,
     /// How often each connection is probed.
     pub health_check_interval: Duration,
+    /// Lifetimes of setup links, sign-ins and recent passwords.
+    pub accounts: super::accounts::AccountPolicy,
 }
 
 impl PortalConfig {
@@ -114,6 +116,7 @@ mod tests {
             pinterest_sandbox_api_url: "https://api-sandbox.pinterest.com".into(),
             pinterest_timeout: Duration::from_secs(10),
             health_check_interval: Duration::from_secs(86_400),
+            accounts: Default::default(),
         }
     }
 

@@ -196,6 +196,7 @@ pub fn services(db: Db, public_url: &str, pinterest: &str) -> crate::Services {
             pinterest_sandbox_api_url: pinterest.to_owned(),
             pinterest_timeout: timeout,
             health_check_interval: Duration::from_secs(86_400),
+            accounts: Default::default(),
         }),
         hasher: crate::accounts::Hasher::fast_insecure(),
         http: crate::services::pinterest_http_client(timeout),

@@ -8,8 +8,8 @@ use domain::Services;
 use domain::accounts::operators::NewOperator;
 use domain::accounts::provision;
 use domain::accounts::{
-    AccountsError, DisplayName, Email, Field, InvalidInput, NAME_MAX, NewPassword, PasswordHash,
-    RequestMeta, Role, WorkspaceName, setup, workspaces,
+    AccountPolicy, AccountsError, DisplayName, Email, Field, InvalidInput, NAME_MAX, NewPassword,
+    PasswordHash, RequestMeta, Role, WorkspaceName, setup, workspaces,
 };
 use domain::crypto::SecretString;
 use domain::db::Db;
@@ -103,8 +103,9 @@ async fn open(config: &Config) -> Result<Services, StartError> {
 pub async fn issue_setup_link(
     db: &Db,
     public_url: &str,
+    policy: &AccountPolicy,
 ) -> Result<Option<SecretString>, AccountsError> {
-    match setup::issue_token(db).await {
+    match setup::issue_token(db, policy).await {
         Ok(token) => Ok(Some(SecretString::new(format!(
             "{public_url}/setup?token={}",
             token.expose()
@@ -117,7 +118,7 @@ pub async fn issue_setup_link(
 /// `pinbridge setup-link`.
 pub async fn setup_link(config: &Config) -> Result<SecretString, AdminError> {
     let services = open(config).await?;
-    let link = issue_setup_link(&services.db, &config.public_url).await;
+    let link = issue_setup_link(&services.db, &config.public_url, &config.accounts).await;
     services.db.close().await;
     link?.ok_or(AdminError::SetupComplete)
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use domain::accounts::AccountPolicy;
 use domain::db::Backend;
 
 use crate::client_ip::TrustedProxies;
@@ -182,6 +183,45 @@ pub struct Settings {
     )]
     pub scheduler_interval_ms: u64,
 
+    /// How long a first-start setup link works, in seconds (60 to 604800; default 1 hour).
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_SETUP_LINK_LIFETIME_SECS",
+        default_value_t = 3_600
+    )]
+    pub setup_link_lifetime_secs: u64,
+
+    /// How long a sign-in lasts however active, in seconds (300 to 31536000; default 7 days).
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_SESSION_LIFETIME_SECS",
+        default_value_t = 604_800
+    )]
+    pub session_lifetime_secs: u64,
+
+    /// The most sensitive actions ask for the password again when it was entered longer ago
+    /// than this, in seconds (60 to 86400; default 15 minutes).
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_REAUTH_AFTER_SECS",
+        default_value_t = 900
+    )]
+    pub reauth_after_secs: u64,
+
+    /// Start even when the key file can be read by other users (not recommended: run
+    /// `chmod 600` on it instead).
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_ALLOW_READABLE_KEY_FILE",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        action = clap::ArgAction::SetTrue
+    )]
+    pub allow_readable_key_file: bool,
+
     /// Directory holding the built site (`pkg/` with the wasm, JS and CSS).
     #[arg(
         long,
@@ -240,6 +280,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log: String,
     pub trusted_proxies: TrustedProxies,
+    pub accounts: AccountPolicy,
+    pub allow_readable_key_file: bool,
 }
 
 impl fmt::Debug for Config {
@@ -355,6 +397,30 @@ impl Config {
 
         let trusted_proxies = TrustedProxies::parse(&s.trusted_proxies)
             .map_err(|m| err("PINBRIDGE_TRUSTED_PROXIES", "--trusted-proxies", m))?;
+        let accounts = AccountPolicy {
+            setup_link_lifetime: secs_in(
+                s.setup_link_lifetime_secs,
+                60..=604_800,
+                (
+                    "PINBRIDGE_SETUP_LINK_LIFETIME_SECS",
+                    "--setup-link-lifetime-secs",
+                ),
+                "60 to 604800 (7 days)",
+            )?,
+            session_lifetime: secs_in(
+                s.session_lifetime_secs,
+                300..=31_536_000,
+                ("PINBRIDGE_SESSION_LIFETIME_SECS", "--session-lifetime-secs"),
+                "300 to 31536000 (365 days)",
+            )?,
+            session_idle: AccountPolicy::SESSION_IDLE,
+            reauth_after: secs_in(
+                s.reauth_after_secs,
+                60..=86_400,
+                ("PINBRIDGE_REAUTH_AFTER_SECS", "--reauth-after-secs"),
+                "60 to 86400 (1 day)",
+            )?,
+        };
 
         let encryption_keys = s.encryption_keys.filter(|k| !k.trim().is_empty());
         let key_source = match (&encryption_keys, s.key_file, &sqlite_path) {
@@ -388,6 +454,8 @@ impl Config {
             log_format: s.log_format,
             log: s.log,
             trusted_proxies,
+            accounts,
+            allow_readable_key_file: s.allow_readable_key_file,
         })
     }
 
@@ -399,12 +467,31 @@ impl Config {
             pinterest_sandbox_api_url: self.pinterest_sandbox_api_url.clone(),
             pinterest_timeout: self.pinterest_timeout,
             health_check_interval: self.health_check_interval,
+            accounts: self.accounts,
         }
     }
 
     /// Session cookies are `Secure` exactly when people reach pinbridge over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+}
+
+/// Seconds within `range`, or an error naming the setting and the range.
+fn secs_in(
+    value: u64,
+    range: std::ops::RangeInclusive<u64>,
+    (variable, flag): (&'static str, &'static str),
+    range_text: &str,
+) -> Result<Duration, ConfigError> {
+    if range.contains(&value) {
+        Ok(Duration::from_secs(value))
+    } else {
+        Err(err(
+            variable,
+            flag,
+            format!("{value} is out of range: give seconds from {range_text}"),
+        ))
     }
 }
 
@@ -481,6 +568,8 @@ mod tests {
             "https://api-sandbox.pinterest.com"
         );
         assert!(!c.secure_cookies());
+        assert_eq!(c.accounts, AccountPolicy::default());
+        assert!(!c.allow_readable_key_file);
         assert_eq!(
             c.portal_config().redirect_uri(),
             "http://127.0.0.1:3000/integration-callback"
@@ -534,6 +623,18 @@ mod tests {
             (
                 &["--pinterest-sandbox-api-url", "https://x?y=1"],
                 "PINBRIDGE_PINTEREST_SANDBOX_API_URL",
+            ),
+            (
+                &["--setup-link-lifetime-secs", "10"],
+                "PINBRIDGE_SETUP_LINK_LIFETIME_SECS",
+            ),
+            (
+                &["--session-lifetime-secs", "0"],
+                "PINBRIDGE_SESSION_LIFETIME_SECS",
+            ),
+            (
+                &["--reauth-after-secs", "999999"],
+                "PINBRIDGE_REAUTH_AFTER_SECS",
             ),
         ];
         for (args, named) in cases {

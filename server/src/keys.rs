@@ -38,7 +38,7 @@ pub fn prepare(config: &Config) -> Result<PreparedKeys, StartError> {
                     setting: format!("key file {}", path.display()),
                     message: format!("{e}; fix or restore the file (it was not changed)"),
                 })?;
-                warn_if_readable_by_others(path);
+                check_private(path, config.allow_readable_key_file)?;
                 Ok(PreparedKeys {
                     ring,
                     pending_file: None,
@@ -84,15 +84,36 @@ pub fn write_key_file(path: &Path, text: &str) -> Result<(), StartError> {
     Ok(())
 }
 
-fn warn_if_readable_by_others(path: &Path) {
+/// Refuses a key file other users can read or change: anyone who reads it can
+/// open every secret in the database. `allowed` (PINBRIDGE_ALLOW_READABLE_KEY_FILE)
+/// turns the refusal into a warning, for file systems without Unix modes.
+fn check_private(path: &Path, allowed: bool) -> Result<(), StartError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "the key file is readable by other users; run chmod 600 on it");
+        let mode = std::fs::metadata(path)
+            .map_err(|e| StartError::Keys {
+                setting: format!("key file {}", path.display()),
+                message: format!("cannot be read: {e}"),
+            })?
+            .permissions()
+            .mode()
+            & 0o777;
+        if mode & 0o077 != 0 {
+            if allowed {
+                tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "the key file can be read by other users (allowed by PINBRIDGE_ALLOW_READABLE_KEY_FILE); run chmod 600 on it");
+            } else {
+                return Err(StartError::Keys {
+                    setting: format!("key file {}", path.display()),
+                    message: format!(
+                        "has mode {mode:o}, so other users can read it; run `chmod 600 {}` (or set PINBRIDGE_ALLOW_READABLE_KEY_FILE=1 to start anyway)",
+                        path.display()
+                    ),
+                });
             }
         }
     }
+    #[cfg(not(unix))]
+    let _ = (path, allowed);
+    Ok(())
 }

@@ -21,11 +21,13 @@ async fn main() -> ExitCode {
         Command::Migrate => started(server::startup::migrate(&config).await.map(|()| {
             println!("pinbridge: migrations applied ({})", config.backend.label());
         })),
-        Command::SetupLink => finished(
-            admin::setup_link(&config)
-                .await
-                .map(|link| println!("{}", link.expose())),
-        ),
+        Command::SetupLink => finished(admin::setup_link(&config).await.map(|link| {
+            println!("{}", link.expose());
+            eprintln!(
+                "This link works once, for {}; `pinbridge setup-link` makes a new one.",
+                domain::accounts::policy::describe(config.accounts.setup_link_lifetime)
+            );
+        })),
         Command::Operator {
             command: OperatorCommand::Create(args),
         } => {
@@ -47,9 +49,11 @@ async fn serve(config: &Config) -> Result<(), StartError> {
     tracing::info!(addr = %running.addr, database = config.backend.label(), "pinbridge is listening");
     println!("pinbridge is running: open {}/", config.public_url);
     // On stdout only: the link holds a token, which must never reach the log.
-    match admin::issue_setup_link(&running.services.db, &config.public_url).await {
+    match admin::issue_setup_link(&running.services.db, &config.public_url, &config.accounts).await
+    {
         Ok(Some(link)) => println!(
-            "First start: create the first workspace and its owner at this one-time link:\n  {}",
+            "First start: create the first workspace and its owner at this one-time link (valid for {}; `pinbridge setup-link` makes a new one):\n  {}",
+            domain::accounts::policy::describe(config.accounts.setup_link_lifetime),
             link.expose()
         ),
         Ok(None) => {}

@@ -61,6 +61,9 @@ async fn open_database(config: &Config, created: &mut Created) -> Result<Db, Sta
     Ok(db)
 }
 
+/// Creates the database's missing directories (0700) and the database file
+/// itself (0600) before SQLite opens it: SQLite gives its `-wal` and `-shm`
+/// files the database file's mode, so none of them is readable by others.
 fn prepare_sqlite_path(path: &Path, created: &mut Created) -> Result<(), StartError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         let mut missing = Vec::new();
@@ -69,7 +72,14 @@ fn prepare_sqlite_path(path: &Path, created: &mut Created) -> Result<(), StartEr
             missing.push(d.to_path_buf());
             dir = d.parent();
         }
-        std::fs::create_dir_all(parent).map_err(|e| {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(parent).map_err(|e| {
             StartError::Database(format!("cannot create directory {}: {e}", parent.display()))
         })?;
         created.0.extend(missing.into_iter().rev());
@@ -80,6 +90,24 @@ fn prepare_sqlite_path(path: &Path, created: &mut Created) -> Result<(), StartEr
             let mut side = path.as_os_str().to_owned();
             side.push(suffix);
             created.0.push(PathBuf::from(side));
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match options.open(path) {
+            Ok(_) => {}
+            // Another process (say a second instance starting) created it just now.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(StartError::Database(format!(
+                    "cannot create {}: {e}",
+                    path.display()
+                )));
+            }
         }
     }
     Ok(())

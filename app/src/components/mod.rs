@@ -4,8 +4,10 @@ mod copy_button;
 mod form;
 mod layout;
 mod probe_chart;
+mod reauth;
 
 pub use copy_button::CopyButton;
 pub use form::{FormError, RowError, TextField, bump_on_success, last_error, reset_on_success};
 pub use layout::{Brand, Layout, PublicFrame, ThemeSignal};
 pub use probe_chart::ProbeChart;
+pub use reauth::ReauthField;

@@ -36,6 +36,23 @@ pub async fn sign_in(
         &request_meta(),
     )
     .await?;
+    if domain::accounts::two_factor::is_enabled(&services.db, &operator).await? {
+        use super::context::{PENDING_KEY, PendingSignIn};
+        // The password was right; the session is not signed in until the code is.
+        session.cycle_id().await?;
+        let password_stamp =
+            domain::accounts::sessions::password_stamp(&services.db, &operator).await?;
+        let pending = PendingSignIn {
+            operator,
+            attempts: 0,
+            started_at: domain::db::now_ms(),
+            next: local_path(next.as_deref()),
+            password_stamp,
+        };
+        session.insert(PENDING_KEY, &pending).await?;
+        leptos_axum::redirect("/sign-in/code");
+        return Ok(());
+    }
     start_session(&session, &operator).await?;
     let to = match local_path(next.as_deref()) {
         Some(next) => next,
@@ -56,6 +73,12 @@ pub async fn sign_out() -> Result<(), AppError> {
         .get::<domain::accounts::OperatorId>(OPERATOR_KEY)
         .await?
     {
+        if let Some(id) = session
+            .get::<domain::accounts::SignInId>(super::context::SIGN_IN_KEY)
+            .await?
+        {
+            domain::accounts::sessions::forget(&services.db, &operator, &id).await?;
+        }
         domain::accounts::sign_in::record_sign_out(&services.db, &operator, &request_meta())
             .await?;
     }
@@ -72,10 +95,10 @@ pub async fn load_setup(token: String) -> Result<SetupLinkState, AppError> {
     if !setup::needed(&services.db).await? {
         return Ok(SetupLinkState::Complete);
     }
-    Ok(if setup::token_is_open(&services.db, &token).await? {
-        SetupLinkState::Open
-    } else {
-        SetupLinkState::Invalid
+    Ok(match setup::token_state(&services.db, &token).await? {
+        setup::TokenState::Open => SetupLinkState::Open,
+        setup::TokenState::Expired => SetupLinkState::Expired,
+        setup::TokenState::Invalid => SetupLinkState::Invalid,
     })
 }
 
@@ -100,12 +123,17 @@ pub async fn complete_setup(
     let email = Email::parse(&email)?;
     let password = NewPassword::parse(&password, &email, Some(&workspace))?;
     // Refuse a used link before paying for the hash.
-    if !setup::token_is_open(&services.db, &token).await? {
-        return Err(if setup::needed(&services.db).await? {
-            domain::accounts::AccountsError::SetupTokenInvalid.into()
-        } else {
-            domain::accounts::AccountsError::SetupComplete.into()
-        });
+    match setup::token_state(&services.db, &token).await? {
+        setup::TokenState::Open => {}
+        _ if !setup::needed(&services.db).await? => {
+            return Err(domain::accounts::AccountsError::SetupComplete.into());
+        }
+        setup::TokenState::Expired => {
+            return Err(domain::accounts::AccountsError::SetupTokenExpired.into());
+        }
+        setup::TokenState::Invalid => {
+            return Err(domain::accounts::AccountsError::SetupTokenInvalid.into());
+        }
     }
     let owner = NewOperator {
         email,
@@ -122,15 +150,28 @@ pub async fn complete_setup(
     Ok(())
 }
 
-/// Binds the session to `operator` under a fresh session id.
+/// Binds the session to `operator` under a fresh session id, with a new
+/// sign-in record (which the account page lists and can end).
 #[cfg(feature = "ssr")]
 pub(crate) async fn start_session(
     session: &tower_sessions::Session,
     operator: &domain::accounts::OperatorId,
 ) -> Result<(), AppError> {
+    let services = super::context::services()?;
+    let sign_in = domain::accounts::sessions::start(
+        &services.db,
+        operator,
+        &services.config.accounts,
+        &super::request::request_meta(),
+    )
+    .await?;
     session.cycle_id().await?;
+    session.remove_value(super::context::PENDING_KEY).await?;
     session
         .insert(super::context::OPERATOR_KEY, operator)
+        .await?;
+    session
+        .insert(super::context::SIGN_IN_KEY, &sign_in)
         .await?;
     Ok(())
 }
@@ -146,14 +187,14 @@ mod guard {
     use http::Method;
     use tower_sessions::Session;
 
-    use crate::functions::context::OPERATOR_KEY;
+    use crate::functions::context::verify_session;
     use domain::Services;
     use domain::accounts::OperatorId;
     use domain::accounts::workspaces::{self, Home};
 
     /// Pages that need a signed-in operator.
     fn needs_operator(path: &str) -> bool {
-        path == "/" || path == "/workspaces" || path.starts_with("/w/")
+        path == "/" || path == "/workspaces" || path == "/account" || path.starts_with("/w/")
     }
 
     /// Middleware for page loads: signed-out visitors of portal pages go to the
@@ -169,8 +210,8 @@ mod guard {
             return next.run(request).await;
         }
         let path = request.uri().path();
-        let operator = match session.get::<OperatorId>(OPERATOR_KEY).await {
-            Ok(operator) => operator,
+        let operator = match verify_session(&services, &session).await {
+            Ok(signed_in) => signed_in.map(|(operator, _)| operator),
             Err(err) => {
                 tracing::error!(error = %err, "could not read the session");
                 None
@@ -193,6 +234,25 @@ mod guard {
                 None => next.run(request).await,
             },
             Some(_) if path == "/sign-in" => Redirect::to("/").into_response(),
+            Some(operator) if path.starts_with("/w/") => {
+                // A workspace that requires two-factor sign-in sends members
+                // without it to their account page to turn it on first.
+                let ws = path["/w/".len()..].split('/').next().unwrap_or_default();
+                let missing = match domain::accounts::WorkspaceId::parse(ws) {
+                    Some(ws) => crate::functions::context::two_factor_missing(&services, &ws, &operator)
+                        .await
+                        .unwrap_or_else(|err| {
+                            tracing::error!(error = %err, "could not check the workspace's two-factor requirement");
+                            false
+                        }),
+                    None => false,
+                };
+                if missing {
+                    Redirect::to("/account?two_factor_required=1").into_response()
+                } else {
+                    next.run(request).await
+                }
+            }
             _ => next.run(request).await,
         }
     }

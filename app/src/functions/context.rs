@@ -5,10 +5,29 @@ use tower_sessions::Session;
 
 use crate::errors::AppError;
 use domain::Services;
-use domain::accounts::{self, Actor, OperatorId, WorkspaceId};
+use domain::accounts::sessions::ActiveSignIn;
+use domain::accounts::{self, Actor, OperatorId, SignInId, WorkspaceId};
 
 /// The session key holding the signed-in operator's id.
 pub(crate) const OPERATOR_KEY: &str = "operator_id";
+/// The session key of a [`PendingSignIn`].
+pub(crate) const PENDING_KEY: &str = "pending_sign_in";
+
+/// A sign-in whose password was right, waiting for its two-factor code. Only
+/// in the session; the session is not signed in until the code is right.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct PendingSignIn {
+    pub operator: OperatorId,
+    pub attempts: u32,
+    pub started_at: i64,
+    pub next: Option<String>,
+    /// [`accounts::sessions::password_stamp`] when the password was typed.
+    pub password_stamp: String,
+}
+
+/// The session key holding the id of the sign-in record (`operator_sessions`),
+/// which must still exist for the operator to count as signed in.
+pub(crate) const SIGN_IN_KEY: &str = "sign_in_id";
 
 pub fn services() -> Result<Services, AppError> {
     leptos::prelude::use_context::<Services>().ok_or_else(|| {
@@ -26,11 +45,42 @@ pub async fn session() -> Result<Session, AppError> {
 
 /// The signed-in operator, or `Unauthenticated`.
 pub async fn signed_in() -> Result<OperatorId, AppError> {
-    session()
-        .await?
-        .get::<OperatorId>(OPERATOR_KEY)
+    current_sign_in().await.map(|(operator, _)| operator)
+}
+
+/// The signed-in operator and their sign-in, or `Unauthenticated`.
+pub async fn current_sign_in() -> Result<(OperatorId, ActiveSignIn), AppError> {
+    let services = services()?;
+    let session = session().await?;
+    verify_session(&services, &session)
         .await?
         .ok_or(AppError::Unauthenticated)
+}
+
+/// Who the session is signed in as, if its sign-in still holds. A session whose
+/// sign-in ended (signed out elsewhere, a password change, past its lifetime)
+/// is emptied, so its cookie is worth nothing from then on.
+pub async fn verify_session(
+    services: &Services,
+    session: &Session,
+) -> Result<Option<(OperatorId, ActiveSignIn)>, AppError> {
+    let Some(operator) = session.get::<OperatorId>(OPERATOR_KEY).await? else {
+        return Ok(None);
+    };
+    let active = match session.get::<SignInId>(SIGN_IN_KEY).await? {
+        Some(id) => {
+            accounts::sessions::check(&services.db, &id, &operator, &services.config.accounts)
+                .await?
+        }
+        None => None,
+    };
+    match active {
+        Some(active) => Ok(Some((operator, active))),
+        None => {
+            session.flush().await?;
+            Ok(None)
+        }
+    }
 }
 
 /// The signed-in operator acting in the workspace named by the client. Anything
@@ -41,5 +91,24 @@ pub async fn actor(workspace: &str) -> Result<(Services, Actor), AppError> {
     let services = services()?;
     let workspace_id = WorkspaceId::parse(workspace).ok_or(AppError::NotFound)?;
     let actor = accounts::actor_in(&services.db, &workspace_id, &operator).await?;
+    if two_factor_missing(&services, &workspace_id, &operator).await? {
+        return Err(AppError::Refused(TWO_FACTOR_REQUIRED.to_owned()));
+    }
     Ok((services, actor))
+}
+
+/// Why a member without two-factor sign-in cannot use a workspace that requires it.
+pub(crate) const TWO_FACTOR_REQUIRED: &str = "This workspace requires two-factor sign-in: turn it on on your account page (/account), then come back.";
+
+/// Whether the workspace requires two-factor sign-in and the operator has not turned it on.
+pub async fn two_factor_missing(
+    services: &Services,
+    workspace: &WorkspaceId,
+    operator: &OperatorId,
+) -> Result<bool, AppError> {
+    use domain::accounts::two_factor;
+    Ok(
+        two_factor::workspace_requires(&services.db, workspace).await?
+            && !two_factor::is_enabled(&services.db, operator).await?,
+    )
 }

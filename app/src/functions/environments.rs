@@ -48,10 +48,16 @@ pub async fn delete_environment(
     workspace: String,
     environment_id: String,
     confirm_name: String,
+    #[server(default)] reauth_password: Option<String>,
 ) -> Result<(), AppError> {
     use domain::accounts::{EnvironmentId, environments};
     let (state, actor) = super::context::actor(&workspace).await?;
     let id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
+    if actor.role().can_configure() {
+        super::reauth::confirm_recent(reauth_password.as_deref())
+            .await
+            .map_err(|e| e.for_row(id.as_str()))?;
+    }
     environments::delete(
         &state.db,
         &actor,

@@ -61,6 +61,7 @@ pub async fn invite_member(
     workspace: String,
     email: String,
     role: String,
+    #[server(default)] reauth_password: Option<String>,
 ) -> Result<IssuedInvitation, AppError> {
     use super::context::{actor, session};
     use super::request::{is_plain_form_post, request_meta};
@@ -68,6 +69,9 @@ pub async fn invite_member(
     let (services, actor) = actor(&workspace).await?;
     let email = Email::parse(&email)?;
     let role: Role = role.parse()?;
+    if role == Role::Owner && actor.role().can_manage_members() {
+        super::reauth::confirm_recent(reauth_password.as_deref()).await?;
+    }
     let issued = invitations::invite(
         &services.db,
         &actor,
@@ -111,6 +115,7 @@ pub async fn change_role(
     workspace: String,
     operator_id: String,
     role: String,
+    #[server(default)] reauth_password: Option<String>,
 ) -> Result<(), AppError> {
     use domain::accounts::{OperatorId, Role, members};
     let (services, actor) = super::context::actor(&workspace).await?;
@@ -118,6 +123,11 @@ pub async fn change_role(
     let role: Role = role
         .parse()
         .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
+    if role == Role::Owner || is_owner(&services, &actor, &id).await? {
+        super::reauth::confirm_recent(reauth_password.as_deref())
+            .await
+            .map_err(|e| e.for_row(id.as_str()))?;
+    }
     members::change_role(
         &services.db,
         &actor,
@@ -133,10 +143,19 @@ pub async fn change_role(
 /// Removes a member (owners only); the last owner stays. Removing yourself
 /// leaves the workspace, so the answer then goes to the home page.
 #[server(endpoint = "members/remove")]
-pub async fn remove_member(workspace: String, operator_id: String) -> Result<(), AppError> {
+pub async fn remove_member(
+    workspace: String,
+    operator_id: String,
+    #[server(default)] reauth_password: Option<String>,
+) -> Result<(), AppError> {
     use domain::accounts::{OperatorId, members};
     let (services, actor) = super::context::actor(&workspace).await?;
     let id = OperatorId::parse(&operator_id).ok_or(AppError::NotFound)?;
+    if is_owner(&services, &actor, &id).await? {
+        super::reauth::confirm_recent(reauth_password.as_deref())
+            .await
+            .map_err(|e| e.for_row(id.as_str()))?;
+    }
     members::remove(&services.db, &actor, &id, &super::request::request_meta())
         .await
         .map_err(|e| AppError::from(e).for_row(id.as_str()))?;
@@ -144,6 +163,23 @@ pub async fn remove_member(workspace: String, operator_id: String) -> Result<(),
         leptos_axum::redirect(&super::auth::home_path(&services, &id).await);
     }
     Ok(())
+}
+
+/// Whether `id` is an owner of the actor's workspace, as an owner sees it
+/// (changes to owners need a recent password); `false` for anyone else asking.
+#[cfg(feature = "ssr")]
+async fn is_owner(
+    services: &domain::Services,
+    actor: &domain::accounts::Actor,
+    id: &domain::accounts::OperatorId,
+) -> Result<bool, AppError> {
+    if !actor.role().can_manage_members() {
+        return Ok(false);
+    }
+    Ok(domain::accounts::members::list(&services.db, actor)
+        .await?
+        .iter()
+        .any(|m| &m.operator_id == id && m.role == domain::accounts::Role::Owner))
 }
 
 /// What an invitation link offers, for the page that accepts it.

@@ -3,6 +3,7 @@
 //! checks the role, and turns the answer into a wire model (`views`). Each
 //! returns `AppError`.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod connections;
@@ -12,10 +13,13 @@ pub mod members;
 pub mod pinterest;
 pub mod portal;
 pub mod preferences;
+pub mod two_factor;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context;
+#[cfg(feature = "ssr")]
+pub(crate) mod reauth;
 #[cfg(feature = "ssr")]
 pub(crate) mod request;
 #[cfg(feature = "ssr")]

@@ -1,5 +1,7 @@
 //! [Environment] → Integrations → Pinterest: the environment's Pinterest app
 //! settings. Members read them; admins and owners change them.
+// A server function takes one argument per form field; the settings form has eight.
+#![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
 
@@ -48,6 +50,7 @@ pub async fn save_pinterest(
     #[server(default)] client_secret: Option<String>,
     #[server(default)] scopes: Vec<String>,
     api: String,
+    #[server(default)] reauth_password: Option<String>,
 ) -> Result<PinterestSaved, AppError> {
     use super::context::actor;
     use super::request::request_meta;
@@ -64,6 +67,17 @@ pub async fn save_pinterest(
         scopes: ScopeSet::parse_selection(&scopes).map_err(PinterestError::from)?,
         api: parse_api(&api).map_err(PinterestError::from)?,
     };
+    // Replacing a stored secret (not setting the first one) needs a recent password.
+    if client_secret
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty())
+        && actor.role().can_configure()
+        && settings::find(&state.db, &actor, &request.environment_id)
+            .await?
+            .is_some()
+    {
+        super::reauth::confirm_recent(reauth_password.as_deref()).await?;
+    }
     let saved = settings::save(&state.db, &state.keys, &actor, request, &request_meta()).await?;
     let mut notices = vec![match saved.outcome {
         SaveOutcome::Created => {
@@ -140,11 +154,15 @@ pub async fn delete_pinterest(
     workspace: String,
     environment_id: String,
     confirm_name: String,
+    #[server(default)] reauth_password: Option<String>,
 ) -> Result<String, AppError> {
     use domain::accounts::EnvironmentId;
     use domain::pinterest::settings;
     let (state, actor) = super::context::actor(&workspace).await?;
     let environment_id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
+    if actor.role().can_configure() {
+        super::reauth::confirm_recent(reauth_password.as_deref()).await?;
+    }
     let environment_name = settings::delete(
         &state.db,
         &actor,

@@ -57,6 +57,8 @@ pub enum SetupLinkState {
     Open,
     /// Unknown or used link while setup is still needed.
     Invalid,
+    /// An unused link past its lifetime.
+    Expired,
     /// An owner exists: setup is over.
     Complete,
 }

@@ -1,5 +1,6 @@
 //! Wire types shared by the server and the browser.
 
+mod account;
 mod accounts;
 mod connections;
 mod integrations;
@@ -8,6 +9,7 @@ mod portal;
 mod preferences;
 mod time;
 
+pub use account::{AccountView, EnrolmentView, PasswordChanged, SessionView, TwoFactorView};
 pub use accounts::{
     AuditEntryView, AuditView, EnvironmentView, FilterOption, InvitationView, IssuedInvitation,
     MemberView, MembersView, OperatorView, PendingInvitationView, Role, SetupLinkState, SignInView,

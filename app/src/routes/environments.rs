@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
-use crate::components::{FormError, RowError, TextField, last_error, reset_on_success};
+use crate::components::{
+    FormError, ReauthField, RowError, TextField, last_error, reset_on_success,
+};
 use crate::errors::CONFIRM_FIELD;
 use crate::functions::environments::{AddEnvironment, DeleteEnvironment, RenameEnvironment};
 use crate::functions::flash::typed_value;
@@ -129,6 +131,11 @@ fn EnvironmentRow(
                 let (ws_rename, id_rename) = (workspace.clone(), id.clone());
                 let (ws_delete, id_delete) = (workspace.clone(), id.clone());
                 let (row_rename, row_delete) = (id.clone(), id.clone());
+                // Reopened after a refusal, so its message (or password prompt) shows.
+                let delete_open = {
+                    let suffix = format!("@{id}");
+                    move || delete_error.get().and_then(|e| e.field().map(|f| f.ends_with(&suffix))).unwrap_or(false)
+                };
                 view! {
                 <div class="row-actions">
                     <ActionForm action=rename attr:class="inline-form" attr:novalidate=true>
@@ -140,7 +147,7 @@ fn EnvironmentRow(
                         <button type="submit" class="button button-secondary">"Rename"</button>
                         <RowError error=rename_error row=row_rename/>
                     </ActionForm>
-                    <details class="danger-zone">
+                    <details class="danger-zone" open=delete_open>
                         <summary>"Delete…"</summary>
                         <ActionForm action=delete attr:class="inline-form" attr:novalidate=true>
                             <input type="hidden" name="workspace" value=ws_delete/>
@@ -150,6 +157,7 @@ fn EnvironmentRow(
                                 value=confirm_value
                                 hint=format!("Type “{}” to confirm. Refused while it has connections.", env.name)
                                 error=delete_error/>
+                            <ReauthField error=delete_error id=format!("delete-reauth-{id_delete}") row=id_delete.clone()/>
                             <button type="submit" class="button button-danger">"Delete environment"</button>
                             <RowError error=delete_error row=row_delete/>
                         </ActionForm>

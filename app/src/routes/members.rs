@@ -5,11 +5,15 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
-use crate::components::{CopyButton, FormError, RowError, TextField, last_error, reset_on_success};
+use crate::components::{
+    CopyButton, FormError, ReauthField, RowError, TextField, last_error, reset_on_success,
+};
+use crate::errors::REAUTH_FIELD;
 use crate::functions::flash::typed_value;
 use crate::functions::members::{
     ChangeRole, InviteMember, RemoveMember, RevokeInvitation, load_members,
 };
+use crate::functions::two_factor::{SetTwoFactorRequirement, load_two_factor_requirement};
 use crate::models::{
     IssuedInvitation, MemberView, MembersView, PendingInvitationView, Role, WorkspaceView,
     format_utc,
@@ -23,6 +27,7 @@ pub fn MembersPage() -> impl IntoView {
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
+    let require = ServerAction::<SetTwoFactorRequirement>::new();
     let data = Resource::new(
         move || {
             (
@@ -46,6 +51,7 @@ pub fn MembersPage() -> impl IntoView {
         change,
         remove,
         revoke,
+        require,
     };
     view! {
         <Title text="Members · pinbridge"/>
@@ -74,6 +80,7 @@ struct Actions {
     change: ServerAction<ChangeRole>,
     remove: ServerAction<RemoveMember>,
     revoke: ServerAction<RevokeInvitation>,
+    require: ServerAction<SetTwoFactorRequirement>,
 }
 
 #[component]
@@ -107,6 +114,7 @@ fn Members(w: WorkspaceView, m: MembersView, actions: Actions) -> impl IntoView 
                 <h2>"Pending invitations"</h2>
                 <FormError error=revoke_error fields=&[]/>
                 <PendingInvitations list=m.invitations.clone() workspace=w.id.clone() revoke=actions.revoke/>
+                <TwoFactorRequirement workspace=w.id.clone() require=actions.require/>
             })}
         </section>
     }
@@ -142,6 +150,7 @@ fn MemberRow(
             .map(|r| view! { <option value=r.as_str() selected=r == member.role>{r.label()}</option> })
             .collect_view();
         let remove_label = if member.is_you { "Leave workspace" } else { "Remove" };
+        let (reauth_change, reauth_remove) = (id.clone(), id.clone());
         view! {
             <td class="row-actions">
                 <ActionForm action=actions.change attr:class="inline-form">
@@ -149,11 +158,13 @@ fn MemberRow(
                     <input type="hidden" name="operator_id" value=id_change/>
                     <label class="visually-hidden" for=label_for>"Role for " {email}</label>
                     <select id=select_id name="role">{options}</select>
+                    <ReauthField error=last_error(actions.change) id=format!("role-reauth-{reauth_change}") row=reauth_change/>
                     <button type="submit" class="button button-secondary">"Change role"</button>
                 </ActionForm>
                 <ActionForm action=actions.remove attr:class="inline-form">
                     <input type="hidden" name="workspace" value=ws_remove/>
                     <input type="hidden" name="operator_id" value=id_remove/>
+                    <ReauthField error=last_error(actions.remove) id=format!("remove-reauth-{reauth_remove}") row=reauth_remove/>
                     <button type="submit" class="button button-danger">{remove_label}</button>
                 </ActionForm>
                 <RowError error=row_error row=row/>
@@ -171,6 +182,46 @@ fn MemberRow(
             <td class="muted small">{format_utc(member.joined_at)}</td>
             {manage}
         </tr>
+    }
+}
+
+/// Owners require two-factor sign-in of every member (members without it are
+/// sent to their account page to turn it on before they can use the workspace).
+#[component]
+fn TwoFactorRequirement(
+    workspace: String,
+    require: ServerAction<SetTwoFactorRequirement>,
+) -> impl IntoView {
+    let error = last_error(require);
+    let current = Resource::new(
+        {
+            let workspace = workspace.clone();
+            move || (workspace.clone(), require.version().get())
+        },
+        |(ws, _)| load_two_factor_requirement(ws),
+    );
+    view! {
+        <h2>"Two-factor sign-in"</h2>
+        <Transition fallback=|| ()>
+            {move || {
+                let workspace = workspace.clone();
+                Suspend::new(async move {
+                    let on = current.await.unwrap_or(false);
+                    view! {
+                        <ActionForm action=require attr:class="form">
+                            <FormError error fields=&[]/>
+                            <input type="hidden" name="workspace" value=workspace/>
+                            <label class="choice">
+                                <input type="checkbox" name="required" value="true" checked=on/>
+                                "Require two-factor sign-in of every member"
+                            </label>
+                            <p class="hint">"Members without it are asked to turn it on before they can use this workspace. Turn it on for your own account first."</p>
+                            <button type="submit" class="button button-secondary">"Save"</button>
+                        </ActionForm>
+                    }
+                })
+            }}
+        </Transition>
     }
 }
 
@@ -203,7 +254,7 @@ fn Invite(
     view! {
         <h2>"Invite someone"</h2>
         <ActionForm action=invite node_ref=form attr:class="form" attr:novalidate=true>
-            <FormError error fields=&["email", "role"]/>
+            <FormError error fields=&["email", "role", REAUTH_FIELD]/>
             <input type="hidden" name="workspace" value=workspace/>
             <TextField label="Email" name="email" id="invite-email" kind="email"
                 value=typed_value(InviteMember::PATH, "email")
@@ -213,6 +264,7 @@ fn Invite(
                 <select id="invite-role" name="role">{options}</select>
                 {move || error.get().and_then(|e| e.for_field("role")).map(|m| view! { <p class="field-error">{m}</p> })}
             </div>
+            <ReauthField error id="invite-reauth"/>
             <button type="submit" class="button">"Create invitation link"</button>
         </ActionForm>
         {link}

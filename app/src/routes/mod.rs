@@ -1,5 +1,6 @@
 //! Pages, by area.
 
+mod account;
 mod audit;
 mod connections;
 mod environments;
@@ -13,9 +14,11 @@ mod pinterest;
 mod preferences;
 mod setup;
 mod sign_in;
+mod sign_in_code;
 pub mod workspace_frame;
 mod workspaces;
 
+pub use account::AccountPage;
 pub use audit::AuditPage;
 pub use connections::{ConnectionPage, ConnectionsPage};
 pub use environments::EnvironmentsPage;
@@ -29,6 +32,7 @@ pub use pinterest::PinterestPage;
 pub use preferences::PreferencesPage;
 pub use setup::SetupPage;
 pub use sign_in::SignInPage;
+pub use sign_in_code::SignInCodePage;
 pub use workspace_frame::{EnvironmentIndex, WorkspaceFrame, WorkspaceIndex};
 pub use workspaces::WorkspacesPage;
 

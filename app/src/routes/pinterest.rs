@@ -7,9 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::{
-    CopyButton, FormError, TextField, bump_on_success, last_error, reset_on_success,
+    CopyButton, FormError, ReauthField, TextField, bump_on_success, last_error, reset_on_success,
 };
-use crate::errors::{CONFIRM_FIELD, SCOPES_FIELD};
+use crate::errors::{CONFIRM_FIELD, REAUTH_FIELD, SCOPES_FIELD};
 use crate::functions::flash::{typed_value, typed_values};
 use crate::functions::pinterest::{
     CheckPinterestCredentials, DeletePinterest, SavePinterest, SetPinterestEnabled, load_pinterest,
@@ -394,7 +394,7 @@ fn SettingsForm(
     view! {
         <ActionForm action=save node_ref=form attr:class="form form-wide settings-form" attr:novalidate=true attr:id="pinterest-settings">
             <h2>{if settings.is_some() { "App credentials and scopes" } else { "Connect your Pinterest app" }}</h2>
-            <FormError error fields=&["client_id", "client_secret", SCOPES_FIELD, "api"]/>
+            <FormError error fields=&["client_id", "client_secret", SCOPES_FIELD, "api", REAUTH_FIELD]/>
             <input type="hidden" name="workspace" value=workspace/>
             <input type="hidden" name="environment_id" value=environment_id/>
             <input type="hidden" name="version" value=version.to_string()/>
@@ -445,6 +445,7 @@ fn SettingsForm(
                 {move || scopes_error.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 <div class="scope-groups">{groups}</div>
             </fieldset>
+            <ReauthField error id="pinterest-save-reauth"/>
             <button type="submit" class="button">"Save"</button>
         </ActionForm>
     }
@@ -555,9 +556,10 @@ fn Availability(
                         value=confirm autocomplete="off"
                         hint=format!("Type “{environment_name}” to confirm.")
                         error=delete_error/>
+                    <ReauthField error=delete_error id="pinterest-delete-reauth"/>
                     <button type="submit" class="button button-danger">"Delete configuration"</button>
                 </ActionForm>
-                <FormError error=delete_error fields=&[CONFIRM_FIELD]/>
+                <FormError error=delete_error fields=&[CONFIRM_FIELD, REAUTH_FIELD]/>
             </details>
         </div>
     }

@@ -36,6 +36,13 @@ pub fn SetupPage() -> impl IntoView {
                                     " on the server for a new one."
                                 </p>
                             }.into_any(),
+                            Ok(SetupLinkState::Expired) => view! {
+                                <p class="error" role="alert">
+                                    "This setup link has expired. Run "
+                                    <code>"pinbridge setup-link"</code>
+                                    " on the server (or restart pinbridge) for a new one."
+                                </p>
+                            }.into_any(),
                             Ok(SetupLinkState::Complete) => view! {
                                 <p class="notice" role="status">
                                     "Setup is complete: this installation has an owner. "

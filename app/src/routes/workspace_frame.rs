@@ -217,6 +217,7 @@ fn Switchers(w: WorkspaceView, sign_out: ServerAction<SignOut>) -> impl IntoView
                     {w.operator.email.clone()}<br/>
                     <span class="badge">{w.role.label()}</span>" in " {w.name.clone()}
                 </p>
+                <a href="/account">"Account and sessions"</a>
                 <a href="/preferences">"Preferences"</a>
                 <ActionForm action=sign_out attr:class="menu-form">
                     <button type="submit" class="button button-quiet">"Sign out"</button>

@@ -121,6 +121,38 @@ pub async fn append(
     Ok(())
 }
 
+/// Records something an operator did to their own account (a password change,
+/// an ended session) in each workspace they belong to, with them as actor and
+/// target: each workspace's owners see activity on their members' accounts.
+pub async fn append_for_operator(
+    db: &Db,
+    operator_id: &OperatorId,
+    action: AuditAction,
+    detail: Map<String, Value>,
+    meta: &RequestMeta,
+) -> Result<(), AccountsError> {
+    let Some(operator) = crate::db::repo::operators::find(db, operator_id).await? else {
+        return Ok(());
+    };
+    let mut tx = db.begin().await?;
+    for workspace_id in crate::db::repo::memberships::workspace_ids_of(db, operator_id).await? {
+        let event = NewAuditEvent {
+            workspace_id,
+            environment_id: None,
+            actor: AuditActor {
+                operator_id: Some(operator_id.clone()),
+                label: operator.email.clone(),
+            },
+            action,
+            target: operator.email.clone(),
+            detail: detail.clone(),
+        };
+        append_tx(&mut tx, event, meta).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Largest page the log hands out at once.
 pub const AUDIT_PAGE_MAX: u32 = 200;
 /// Page size when the filter does not say.

@@ -18,6 +18,10 @@ pub enum AccountsError {
     Forbidden,
     #[error("This setup link is not valid or was already used.")]
     SetupTokenInvalid,
+    #[error(
+        "This setup link has expired. Run `pinbridge setup-link` on the server (or restart pinbridge) for a new one."
+    )]
+    SetupTokenExpired,
     #[error("Setup is complete: an owner exists. Ask an owner for an invitation.")]
     SetupComplete,
     #[error("This invitation link is not valid, has expired or was already used.")]
@@ -52,6 +56,37 @@ pub enum AccountsError {
     Throttled { retry_after_secs: u64 },
     #[error("Email or password is wrong.")]
     InvalidCredentials,
+    /// The password typed to confirm an action is not the operator's.
+    #[error("This is not your current password.")]
+    WrongCurrentPassword,
+    #[error("Too many wrong passwords: you were signed out. Sign in again.")]
+    SignedOutAfterWrongPasswords,
+    /// The action needs the password again: it was last entered too long ago.
+    #[error(
+        "Enter your password to confirm: this action needs it when you signed in more than {after} ago."
+    )]
+    ReauthenticationRequired { after: String },
+    #[error("Two-factor sign-in is already on.")]
+    TwoFactorAlreadyOn,
+    #[error("Start setting up two-factor sign-in first.")]
+    TwoFactorNotStarted,
+    #[error("Enter the 6-digit code your authenticator app shows (or a recovery code).")]
+    TwoFactorCodeMalformed,
+    #[error(
+        "This code is not right. Check your authenticator app's clock, and try the newest code."
+    )]
+    TwoFactorCodeWrong,
+    #[error("This code was used already: wait for the next one.")]
+    TwoFactorCodeUsed,
+    #[error(
+        "Two-factor sign-in cannot be turned off while these workspaces require it: {workspaces}."
+    )]
+    TwoFactorRequiredBy { workspaces: String },
+    #[error("Turn on two-factor sign-in for your own account before requiring it of others.")]
+    TwoFactorNeededToRequire,
+    /// A TOTP secret could not be made, sealed or opened (internal).
+    #[error("two-factor secret: {0}")]
+    TwoFactorSetup(String),
     #[error(transparent)]
     Hashing(#[from] HashingError),
     #[error(transparent)]

@@ -58,6 +58,11 @@ uuid_id!(
 );
 
 uuid_id!(
+    /// One sign-in of an operator in one browser (a row of `operator_sessions`).
+    SignInId
+);
+
+uuid_id!(
     /// An end user's Pinterest connection.
     ConnectionId
 );

@@ -20,12 +20,15 @@ pub mod members;
 mod names;
 pub mod operators;
 mod password;
+pub mod policy;
 pub mod provision;
 mod role;
+pub mod sessions;
 pub mod setup;
 pub mod sign_in;
 pub mod throttle;
 mod token;
+pub mod two_factor;
 pub mod workspaces;
 
 pub use access::{Actor, actor_in};
@@ -34,10 +37,11 @@ pub use email::{EMAIL_MAX, Email};
 pub use error::AccountsError;
 pub use ids::{
     AuditEventId, ConnectLinkId, ConnectionId, EnvironmentId, HealthRunId, InvitationId,
-    OperatorId, ProbeId, WorkspaceId,
+    OperatorId, ProbeId, SignInId, WorkspaceId,
 };
 pub use input::{Field, InvalidInput};
 pub use names::{DisplayName, EnvironmentName, NAME_MAX, WorkspaceName};
 pub use password::{Hasher, HashingError, NewPassword, PASSWORD_MAX, PASSWORD_MIN, PasswordHash};
+pub use policy::AccountPolicy;
 pub use role::Role;
 pub use token::{OneTimeToken, TokenHash};

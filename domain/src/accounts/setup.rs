@@ -7,6 +7,7 @@ use super::ids::{OperatorId, WorkspaceId};
 use super::members::insert_membership_tx;
 use super::names::WorkspaceName;
 use super::operators::{NewOperator, insert_operator_tx};
+use super::policy::AccountPolicy;
 use super::role::Role;
 use super::token::{OneTimeToken, TokenHash};
 use super::workspaces::insert_workspace_tx;
@@ -19,22 +20,46 @@ pub async fn needed(db: &Db) -> Result<bool, AccountsError> {
 }
 
 /// Issues a setup token while no owner exists; `SetupComplete` otherwise. The
-/// token is returned once and only its hash is stored. Earlier tokens stay
-/// valid (each instance that starts may print one) until setup completes.
-pub async fn issue_token(db: &Db) -> Result<OneTimeToken, AccountsError> {
+/// token is returned once and only its hash is stored. It works for the
+/// policy's setup-link lifetime; earlier tokens stay valid for theirs (each
+/// instance that starts may print one) until setup completes.
+pub async fn issue_token(db: &Db, policy: &AccountPolicy) -> Result<OneTimeToken, AccountsError> {
     let mut tx = db.begin().await?;
     if memberships::any_owner(&mut tx).await? {
         return Err(AccountsError::SetupComplete);
     }
     let (token, hash) = OneTimeToken::generate();
-    setup_tokens::insert(&mut tx, hash.as_str(), now_ms()).await?;
+    let now = now_ms();
+    let expires_at = now.saturating_add(policy.setup_link_lifetime_ms());
+    setup_tokens::insert(&mut tx, hash.as_str(), now, expires_at).await?;
     tx.commit().await?;
     Ok(token)
 }
 
+/// What a setup link's token is worth right now (while setup is needed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenState {
+    Open,
+    /// Issued, unused, but past its lifetime.
+    Expired,
+    /// Unknown or used.
+    Invalid,
+}
+
+/// Whether `token` is a setup link still open for use.
+pub async fn token_state(db: &Db, token: &str) -> Result<TokenState, AccountsError> {
+    Ok(
+        match setup_tokens::open_expiry(db, TokenHash::of(token).as_str()).await? {
+            Some(expires_at) if expires_at > now_ms() => TokenState::Open,
+            Some(_) => TokenState::Expired,
+            None => TokenState::Invalid,
+        },
+    )
+}
+
 /// Whether `token` is a setup link still open for use (while setup is needed).
 pub async fn token_is_open(db: &Db, token: &str) -> Result<bool, AccountsError> {
-    Ok(setup_tokens::is_open(db, TokenHash::of(token).as_str()).await?)
+    Ok(token_state(db, token).await? == TokenState::Open)
 }
 
 /// What setup created.
@@ -60,8 +85,12 @@ pub async fn complete(
     let now = now_ms();
     let mut tx = db.begin().await?;
     let open = setup_tokens::use_all_open(&mut tx, now).await?;
-    if !open.iter().any(|h| h == hash.as_str()) {
-        return Err(AccountsError::SetupTokenInvalid);
+    match open.iter().find(|(h, _)| h == hash.as_str()) {
+        None => return Err(AccountsError::SetupTokenInvalid),
+        Some((_, expires_at)) if *expires_at <= now => {
+            return Err(AccountsError::SetupTokenExpired);
+        }
+        Some(_) => {}
     }
     if memberships::any_owner(&mut tx).await? {
         return Err(AccountsError::SetupComplete);

@@ -67,11 +67,11 @@ pub async fn sign_in(
     match (verified, operator_id) {
         (true, Some(id)) => {
             throttle::succeeded(db, reservation).await?;
-            let actor = AuditActor {
-                operator_id: Some(id.clone()),
-                label: key.clone(),
-            };
-            audit_each_workspace(db, &id, actor, &key, AuditAction::SignedIn, meta).await?;
+            // With two-factor sign-in, the sign-in happens (and is recorded)
+            // once the code is given: see `two_factor::verify`.
+            if !super::two_factor::is_enabled(db, &id).await? {
+                record_signed_in(db, &id, meta).await?;
+            }
             Ok(id)
         }
         (_, known) => {
@@ -88,6 +88,30 @@ pub async fn sign_in(
             Err(AccountsError::InvalidCredentials)
         }
     }
+}
+
+/// Records a completed sign-in in each of the operator's workspaces.
+pub async fn record_signed_in(
+    db: &Db,
+    operator_id: &OperatorId,
+    meta: &RequestMeta,
+) -> Result<(), AccountsError> {
+    let Some(operator) = operators::find(db, operator_id).await? else {
+        return Ok(());
+    };
+    let actor = AuditActor {
+        operator_id: Some(operator_id.clone()),
+        label: operator.email.clone(),
+    };
+    audit_each_workspace(
+        db,
+        operator_id,
+        actor,
+        &operator.email,
+        AuditAction::SignedIn,
+        meta,
+    )
+    .await
 }
 
 /// Records a sign-out in each of the operator's workspaces.

@@ -46,6 +46,15 @@ pub const PER_CLIENT: ThrottlePolicy = ThrottlePolicy {
     window_ms: 15 * MINUTE_MS,
 };
 
+/// Two-factor codes typed for one account, from anywhere: ten are free, then
+/// the waits double up to the lock. Whoever types them knew the password.
+pub const PER_ACCOUNT_CODES: ThrottlePolicy = ThrottlePolicy {
+    free_attempts: 10,
+    base_delay_ms: 1_000,
+    max_delay_ms: 15 * MINUTE_MS,
+    window_ms: 60 * MINUTE_MS,
+};
+
 /// Whether an attempt may go ahead now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -165,6 +174,26 @@ pub async fn reserve(
 pub async fn failed(db: &Db, now_ms: i64) -> Result<(), DbError> {
     let oldest_needed = now_ms - PER_EMAIL_AND_CLIENT.window_ms.max(PER_CLIENT.window_ms);
     sign_in_attempts::prune(db, oldest_needed).await
+}
+
+/// Counts a two-factor code typed for `operator_id` before it is checked.
+pub async fn reserve_code(
+    db: &Db,
+    operator_id: &str,
+    now_ms: i64,
+) -> Result<Result<(), Wait>, DbError> {
+    let policy = PER_ACCOUNT_CODES;
+    let key = format!("t:{operator_id}");
+    let reserved = sign_in_attempts::reserve(db, &key, now_ms, now_ms - policy.window_ms).await?;
+    Ok(match policy.verdict(reserved, now_ms) {
+        Verdict::Allow => Ok(()),
+        Verdict::Wait { retry_after_ms } => Err(Wait { retry_after_ms }),
+    })
+}
+
+/// A right code: the account's code count starts over.
+pub async fn code_passed(db: &Db, operator_id: &str) -> Result<(), DbError> {
+    sign_in_attempts::clear(db, &format!("t:{operator_id}")).await
 }
 
 /// The attempt could not be checked (no hashing slot was free): it is given back.

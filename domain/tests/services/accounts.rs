@@ -42,7 +42,7 @@ async fn new_operator(email: &str) -> NewOperator {
 
 /// The first workspace and its owner, through the setup link.
 async fn first_workspace(db: &Db, name: &str, owner: &str) -> (WorkspaceId, OperatorId) {
-    let token = setup::issue_token(db).await.unwrap();
+    let token = setup::issue_token(db, &Default::default()).await.unwrap();
     let done = setup::complete(
         db,
         token.expose(),
@@ -213,8 +213,8 @@ async fn the_setup_token_works_once_and_only_until_an_owner_exists() {
     let test_db = TestDb::new().await;
     let db = test_db.connect().await;
     assert!(setup::needed(&db).await.unwrap());
-    let first = setup::issue_token(&db).await.unwrap();
-    let second = setup::issue_token(&db).await.unwrap();
+    let first = setup::issue_token(&db, &Default::default()).await.unwrap();
+    let second = setup::issue_token(&db, &Default::default()).await.unwrap();
     let name = WorkspaceName::parse("Acme").unwrap();
     let owner = new_operator("owner@acme.example").await;
 
@@ -267,7 +267,7 @@ async fn the_setup_token_works_once_and_only_until_an_owner_exists() {
     );
     // Once an owner exists no link is issued.
     assert!(matches!(
-        setup::issue_token(&db).await,
+        setup::issue_token(&db, &Default::default()).await,
         Err(AccountsError::SetupComplete)
     ));
     db.close().await;

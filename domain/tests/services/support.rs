@@ -43,7 +43,7 @@ pub async fn world() -> World {
     let test_db = TestDb::new().await;
     let services = services(test_db.connect().await, PUBLIC_URL, &sim.base_url());
     let db = &services.db;
-    let token = setup::issue_token(db).await.unwrap();
+    let token = setup::issue_token(db, &Default::default()).await.unwrap();
     let email = Email::parse("owner@acme.example").unwrap();
     let password = NewPassword::parse("correct horse battery staple", &email, None).unwrap();
     let done = setup::complete(

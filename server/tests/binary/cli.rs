@@ -252,6 +252,54 @@ async fn setup_link_on_an_empty_database_prints_a_new_one_time_link_each_time() 
     install.finish().await;
 }
 
+/// Moves every setup link's expiry into the past, as if its lifetime had passed.
+async fn expire_setup_links(install: &Install) {
+    let db = install.connect().await;
+    domain::on_pool!(&db, pool => {
+        sqlx::query("update setup_tokens set expires_at = created_at - 1")
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+    .unwrap();
+    db.close().await;
+}
+
+#[tokio::test]
+async fn an_expired_setup_link_is_refused_and_setup_link_makes_a_working_new_one() {
+    let install = Install::new().await;
+    let out = install.run(&["setup-link"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("This link works once, for 1 hour"),
+        "{}",
+        stderr(&out)
+    );
+    let old = token_of(stdout(&out).trim_end()).to_owned();
+    expire_setup_links(&install).await;
+    assert!(matches!(
+        complete_setup(&install, &old).await,
+        Err(AccountsError::SetupTokenExpired)
+    ));
+
+    // The lifetime is configurable, and a new link works where the old one does not.
+    let out = install
+        .pinbridge()
+        .env("PINBRIDGE_SETUP_LINK_LIFETIME_SECS", "600")
+        .arg("setup-link")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("for 10 minutes"), "{}", stderr(&out));
+    let new = token_of(stdout(&out).trim_end()).to_owned();
+    assert!(matches!(
+        complete_setup(&install, &old).await,
+        Err(AccountsError::SetupTokenExpired)
+    ));
+    complete_setup(&install, &new).await.unwrap();
+    install.finish().await;
+}
+
 #[tokio::test]
 async fn setup_link_is_refused_once_an_owner_exists() {
     let install = Install::new().await;
@@ -294,7 +342,8 @@ async fn serve_prints_a_setup_link_on_a_first_start_only() {
     );
     assert_eq!(
         lines[at],
-        "First start: create the first workspace and its owner at this one-time link:"
+        "First start: create the first workspace and its owner at this one-time link \
+         (valid for 1 hour; `pinbridge setup-link` makes a new one):"
     );
     let link = lines[at + 1]
         .strip_prefix("  ")

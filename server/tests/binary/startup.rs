@@ -96,6 +96,10 @@ fn help_documents_every_setting() {
         "PINBRIDGE_SITE_ROOT",
         "PINBRIDGE_TRUSTED_PROXIES",
         "PINBRIDGE_LOG",
+        "PINBRIDGE_SETUP_LINK_LIFETIME_SECS",
+        "PINBRIDGE_SESSION_LIFETIME_SECS",
+        "PINBRIDGE_REAUTH_AFTER_SECS",
+        "PINBRIDGE_ALLOW_READABLE_KEY_FILE",
         "serve",
         "migrate",
     ] {
@@ -490,4 +494,104 @@ async fn a_sign_in_flood_from_many_addresses_keeps_memory_bounded() {
         grown_mib < limit,
         "peak memory grew by {grown_mib} MiB (limit {limit}): {statuses:?}"
     );
+}
+
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn the_data_directory_and_the_sqlite_files_are_private_to_pinbridge() {
+    if backend() != TestBackend::Sqlite {
+        return; // Files exist on SQLite only.
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Under the usual umask (022) files would be 0644 and directories 0755.
+    let mut child = start_and_wait(
+        pinbridge(dir.path())
+            .env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env(
+                "PINBRIDGE_DATABASE_URL",
+                "sqlite://data/nested/pinbridge.db",
+            ),
+        port,
+    );
+    assert_eq!(mode_of(&dir.path().join("data")), 0o700, "data directory");
+    assert_eq!(mode_of(&dir.path().join("data/nested")), 0o700);
+    for file in [
+        "pinbridge.db",
+        "pinbridge.db-wal",
+        "pinbridge.db-shm",
+        "pinbridge.keys",
+    ] {
+        let path = dir.path().join("data/nested").join(file);
+        assert!(path.exists(), "{file} exists while pinbridge runs");
+        assert_eq!(mode_of(&path), 0o600, "{file}");
+    }
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn a_key_file_others_can_read_stops_start_up_unless_allowed() {
+    if backend() != TestBackend::Sqlite {
+        return; // The key file sits next to a SQLite database.
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = start_and_wait(
+        pinbridge(dir.path()).env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}")),
+        port,
+    );
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+    let keys = dir.path().join("data/pinbridge.keys");
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let before = snapshot(dir.path());
+
+    let line = failed_start(pinbridge(dir.path()).env(
+        "PINBRIDGE_LISTEN_ADDR",
+        format!("127.0.0.1:{}", free_port()),
+    ));
+    assert_eq!(
+        line,
+        "pinbridge: key file data/pinbridge.keys: has mode 644, so other users can read it; \
+         run `chmod 600 data/pinbridge.keys` (or set PINBRIDGE_ALLOW_READABLE_KEY_FILE=1 to start anyway)"
+    );
+    assert_eq!(snapshot(dir.path()), before, "nothing on disk changed");
+    assert_eq!(mode_of(&keys), 0o644, "pinbridge does not change it itself");
+
+    // Allowed explicitly, it starts, and says so in its log.
+    let port = free_port();
+    let child = start_and_wait(
+        pinbridge(dir.path())
+            .env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("PINBRIDGE_ALLOW_READABLE_KEY_FILE", "1"),
+        port,
+    );
+    sigterm(&child);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("the key file can be read by other users"),
+        "{}",
+        stderr(&out)
+    );
+
+    // After `chmod 600` it starts without being told.
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let port = free_port();
+    let mut child = start_and_wait(
+        pinbridge(dir.path()).env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}")),
+        port,
+    );
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
 }

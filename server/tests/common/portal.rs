@@ -200,7 +200,7 @@ pub struct Owned {
 /// The first workspace and its owner, through a setup link over HTTP; the
 /// browser returned is signed in as that owner.
 pub async fn set_up(app: &TestApp, workspace_name: &str, email: &str) -> Owned {
-    let token = domain::accounts::setup::issue_token(&app.state().db)
+    let token = domain::accounts::setup::issue_token(&app.state().db, &Default::default())
         .await
         .unwrap();
     let browser = Browser::new(app);

@@ -600,8 +600,8 @@ async fn the_setup_link_works_once_and_every_other_link_dies_with_it() {
     use domain::accounts::setup;
     let app = TestApp::spawn().await;
     let db = &app.state().db;
-    let first = setup::issue_token(db).await.unwrap();
-    let second = setup::issue_token(db).await.unwrap();
+    let first = setup::issue_token(db, &Default::default()).await.unwrap();
+    let second = setup::issue_token(db, &Default::default()).await.unwrap();
     let browser = Browser::new(&app);
     assert_eq!(
         setup_state(&browser, first.expose()).await,
@@ -635,7 +635,7 @@ async fn the_setup_link_works_once_and_every_other_link_dies_with_it() {
         assert_eq!(setup_state(&other, token).await, SetupLinkState::Complete);
     }
     assert!(matches!(
-        setup::issue_token(db).await,
+        setup::issue_token(db, &Default::default()).await,
         Err(domain::accounts::AccountsError::SetupComplete)
     ));
     assert_eq!(count_rows(&app, "operators").await, 1);
@@ -649,8 +649,8 @@ async fn two_setups_at_once_make_one_owner() {
     let app = TestApp::spawn().await;
     let db = &app.state().db;
     let (t1, t2) = (
-        setup::issue_token(db).await.unwrap(),
-        setup::issue_token(db).await.unwrap(),
+        setup::issue_token(db, &Default::default()).await.unwrap(),
+        setup::issue_token(db, &Default::default()).await.unwrap(),
     );
     let (b1, b2) = (Browser::new(&app), Browser::new(&app));
     let (r1, r2) = tokio::join!(
@@ -673,7 +673,9 @@ async fn two_setups_at_once_make_one_owner() {
 async fn without_a_valid_setup_token_nobody_creates_the_first_owner() {
     use domain::accounts::setup;
     let app = TestApp::spawn().await;
-    let real = setup::issue_token(&app.state().db).await.unwrap();
+    let real = setup::issue_token(&app.state().db, &Default::default())
+        .await
+        .unwrap();
     let browser = Browser::new(&app);
     let guess = real.expose().chars().rev().collect::<String>();
     for token in ["", "not-a-token", guess.as_str()] {
@@ -1643,7 +1645,9 @@ async fn names_must_have_1_to_64_characters() {
 async fn emails_and_passwords_are_checked_field_by_field() {
     use domain::accounts::setup;
     let app = TestApp::spawn().await;
-    let token = setup::issue_token(&app.state().db).await.unwrap();
+    let token = setup::issue_token(&app.state().db, &Default::default())
+        .await
+        .unwrap();
     let token = token.expose();
     let browser = Browser::new(&app);
     let try_setup = |workspace: &str, email: &str, password: &str| {

@@ -7,6 +7,7 @@
 mod common;
 
 mod access;
+mod account;
 mod concurrent_starts;
 mod connect_security;
 mod connections;

@@ -40,7 +40,7 @@ async fn readyz_reports_the_database_and_503_when_it_is_gone() {
 /// Completes first-start setup over HTTP as the browser would, which signs this
 /// client in; returns the new workspace's id.
 async fn set_up_owner(app: &TestApp) -> String {
-    let token = domain::accounts::setup::issue_token(&app.state().db)
+    let token = domain::accounts::setup::issue_token(&app.state().db, &Default::default())
         .await
         .unwrap();
     let res = app
@@ -120,7 +120,7 @@ async fn server_function_refusals_get_their_own_status() {
         app::errors::AppError::BadCredentials("Email or password is wrong.".into())
     );
     // Bad input: 422 naming the field.
-    let token = domain::accounts::setup::issue_token(&app.state().db)
+    let token = domain::accounts::setup::issue_token(&app.state().db, &Default::default())
         .await
         .unwrap();
     let res = call(

@@ -91,3 +91,30 @@ pub async fn email_tx(tx: &mut Tx, id: &OperatorId) -> Result<Option<String>, Db
     })?;
     Ok(email)
 }
+
+/// The operator's password hash, for checking the current password.
+pub async fn password_hash(db: &Db, id: &OperatorId) -> Result<Option<PasswordHash>, DbError> {
+    let phc = on_pool!(db, pool => {
+        sqlx::query_scalar::<_, String>("select password_hash from operators where id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(phc.map(PasswordHash::from_stored))
+}
+
+pub async fn set_password_hash(
+    db: &Db,
+    id: &OperatorId,
+    hash: &PasswordHash,
+) -> Result<(), DbError> {
+    on_pool!(db, pool => {
+        sqlx::query("update operators set password_hash = $1 where id = $2")
+            .bind(hash.as_phc())
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}
