@@ -298,7 +298,7 @@ async fn check_code(
         return Ok(Verified::RecoveryCode { left });
     }
     let code = parse_code(typed)?;
-    let t = opened(db, keys, operator, &row).await?;
+    let t = opened(db, keys, operator, row).await?;
     let step = t
         .check(&code, now_secs())
         .ok_or(AccountsError::TwoFactorCodeWrong)?;
