@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod config;
 pub mod connect;
+pub mod headers;
 pub mod keys;
 pub mod ops;
 pub mod router;

@@ -9,6 +9,7 @@ mod common;
 mod access;
 mod concurrent_starts;
 mod connections;
+mod headers;
 mod load;
 mod pinterest;
 mod portal;
