@@ -313,7 +313,7 @@ async fn refused_plain_posts_from_visitors_without_a_session_create_no_session()
     assert_eq!(before.len(), 1, "the owner's own session");
 
     let big = "b".repeat(60 * 1024);
-    let posts: [(&str, &str, Vec<(&str, &str)>); 7] = [
+    let posts = [
         (
             "auth/sign-in",
             "/sign-in",
