@@ -293,7 +293,9 @@ mod ssr {
             return next.run(request).await;
         }
         let mut request = request;
-        let mut flash = match take_session_flash(&session).await {
+        // Removing marks the session changed, so it is saved, which also
+        // renews its inactivity expiry on every page load.
+        let mut flash = match session.remove::<Flash>(FLASH_KEY).await {
             Ok(flash) => flash,
             Err(err) => {
                 tracing::warn!(error = %err, "could not read the flash");
@@ -314,17 +316,6 @@ mod ssr {
             response.headers_mut().append(header::SET_COOKIE, clear);
         }
         response
-    }
-
-    /// The session's flash, removed from it (the session is written only when
-    /// there was one).
-    async fn take_session_flash(
-        session: &Session,
-    ) -> Result<Option<Flash>, tower_sessions::session::Error> {
-        if session.get::<Flash>(FLASH_KEY).await?.is_none() {
-            return Ok(None);
-        }
-        session.remove::<Flash>(FLASH_KEY).await
     }
 
     async fn keep_refused_form(cookie: FlashCookie, request: Request, next: Next) -> Response {
