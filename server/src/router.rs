@@ -87,7 +87,10 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             app::functions::preferences::load_preferences,
         ))
         .layer(middleware::from_fn_with_state(
-            app::functions::flash::FlashCookie::new(secure_cookies),
+            app::functions::flash::FlashCookie::new(
+                secure_cookies,
+                app::functions::kept_fields::KEPT_FIELDS,
+            ),
             app::functions::flash::form_flash,
         ))
         .layer(middleware::from_fn_with_state(

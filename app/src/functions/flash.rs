@@ -8,7 +8,7 @@
 //! and are taken out by the next page load, which reads them from the request.
 //!
 //! What was typed is kept only for the fields each form declares
-//! (`KEPT_FIELDS`), at most `KEEP_LIMIT` bytes, in a cookie that lives a
+//! (`kept_fields.rs`), at most `KEEP_LIMIT` bytes, in a cookie that lives a
 //! minute: never in the session store, so a refused post from a visitor
 //! without a session creates no session. Password, secret and token fields are
 //! never kept.
@@ -91,42 +91,17 @@ mod ssr {
     use axum::middleware::Next;
     use axum::response::{IntoResponse, Response};
     use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-    use leptos::server_fn::ServerFn;
     use tower_sessions::Session;
 
     use super::{Flash, FormValues};
-    use crate::errors::CONFIRM_FIELD;
-    use crate::functions::auth::{CompleteSetup, SignIn};
-    use crate::functions::environments::{AddEnvironment, DeleteEnvironment, RenameEnvironment};
-    use crate::functions::members::{AcceptInvitation, InviteMember};
-    use crate::functions::pinterest::{DeletePinterest, SavePinterest};
-    use crate::functions::workspaces::CreateWorkspace;
 
     const FLASH_KEY: &str = "flash";
     /// The router's body limit applies before this.
     const FORM_LIMIT: usize = 1024 * 1024;
 
-    /// The fields of each form that come back after a refused plain post: what
-    /// its page reads with `typed_value`. Nothing else is kept, and never a
-    /// password, secret or token (see `is_secret_field`).
-    const KEPT_FIELDS: &[(&str, &[&str])] = &[
-        (SignIn::PATH, &["email"]),
-        (
-            CompleteSetup::PATH,
-            &["workspace_name", "display_name", "email"],
-        ),
-        (AcceptInvitation::PATH, &["display_name"]),
-        (CreateWorkspace::PATH, &["workspace_name"]),
-        (AddEnvironment::PATH, &["environment_name"]),
-        (
-            RenameEnvironment::PATH,
-            &["environment_id", "environment_name"],
-        ),
-        (DeleteEnvironment::PATH, &["environment_id", CONFIRM_FIELD]),
-        (InviteMember::PATH, &["email", "role"]),
-        (SavePinterest::PATH, &["client_id", "scopes[]", "api"]),
-        (DeletePinterest::PATH, &[CONFIRM_FIELD]),
-    ];
+    /// For each form (by its server function's path), the fields that come
+    /// back after a refused plain post.
+    pub type KeptFields = &'static [(&'static str, &'static [&'static str])];
 
     /// Most bytes the kept fields take (encoded, with the form's path): fields
     /// beyond it are left out. Browsers keep cookies of up to 4 KiB.
@@ -136,34 +111,34 @@ mod ssr {
     /// A refused form's fields wait this long for the page load that shows them.
     const KEEP_SECONDS: u32 = 60;
 
-    fn kept_fields(action: &str) -> &'static [&'static str] {
-        KEPT_FIELDS
+    fn kept_fields(table: KeptFields, action: &str) -> &'static [&'static str] {
+        table
             .iter()
             .find(|(path, _)| *path == action)
             .map_or(&[], |(_, fields)| fields)
     }
 
     /// Fields whose values are never kept, even if a form declared them.
-    fn is_secret_field(name: &str) -> bool {
+    pub fn is_secret_field(name: &str) -> bool {
         let name = name.to_ascii_lowercase();
         ["password", "secret", "token"]
             .iter()
             .any(|part| name.contains(part))
     }
 
-    fn is_kept(action: &str, field: &str) -> bool {
-        kept_fields(action).contains(&field) && !is_secret_field(field)
+    fn is_kept(table: KeptFields, action: &str, field: &str) -> bool {
+        kept_fields(table, action).contains(&field) && !is_secret_field(field)
     }
 
     /// The declared fields of a form sent to `action`, encoded for the cookie,
     /// as many as fit in [`KEEP_LIMIT`]. `None` when there is nothing to keep.
-    fn encode_kept(action: &str, body: &[u8]) -> Option<String> {
+    fn encode_kept(table: KeptFields, action: &str, body: &[u8]) -> Option<String> {
         let mut out = url::form_urlencoded::Serializer::new(String::new())
             .append_pair(ACTION_KEY, action)
             .finish();
         let mut any = false;
         for (name, value) in url::form_urlencoded::parse(body) {
-            if !is_kept(action, &name) {
+            if !is_kept(table, action, &name) {
                 continue;
             }
             let pair = url::form_urlencoded::Serializer::new(String::new())
@@ -180,17 +155,17 @@ mod ssr {
 
     /// The form values a cookie holds, if it is one this server could have
     /// written: within the limit, for a known form, only its declared fields.
-    fn decode_kept(cookie: &str) -> Option<FormValues> {
+    fn decode_kept(table: KeptFields, cookie: &str) -> Option<FormValues> {
         if cookie.len() > KEEP_LIMIT {
             return None;
         }
         let mut pairs = url::form_urlencoded::parse(cookie.as_bytes());
         let (key, action) = pairs.next()?;
-        if key != ACTION_KEY || kept_fields(&action).is_empty() {
+        if key != ACTION_KEY || kept_fields(table, &action).is_empty() {
             return None;
         }
         let values = pairs
-            .filter(|(name, _)| is_kept(&action, name))
+            .filter(|(name, _)| is_kept(table, &action, name))
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         Some(FormValues {
@@ -205,13 +180,15 @@ mod ssr {
     #[derive(Clone, Copy, Debug)]
     pub struct FlashCookie {
         secure: bool,
+        kept: KeptFields,
     }
 
     impl FlashCookie {
         /// `secure`: the cookie is sent over https only (and is then a
         /// `__Host-` cookie, which no other host can set for pinbridge's).
-        pub fn new(secure: bool) -> Self {
-            Self { secure }
+        /// `kept`: the fields each form keeps (`crate::functions::kept_fields`).
+        pub fn new(secure: bool, kept: KeptFields) -> Self {
+            Self { secure, kept }
         }
 
         fn name(self) -> &'static str {
@@ -303,7 +280,7 @@ mod ssr {
             }
         };
         let typed = cookie.read(request.headers());
-        if let Some(form) = typed.as_deref().and_then(decode_kept) {
+        if let Some(form) = typed.as_deref().and_then(|c| decode_kept(cookie.kept, c)) {
             flash.get_or_insert_with(Flash::default).form = Some(form);
         }
         if let Some(flash) = flash {
@@ -328,7 +305,7 @@ mod ssr {
             )
                 .into_response();
         };
-        let kept = encode_kept(&action, &bytes);
+        let kept = encode_kept(cookie.kept, &action, &bytes);
         let mut response = next
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await;
@@ -347,6 +324,10 @@ mod ssr {
     mod tests {
         use super::*;
 
+        const SIGN_IN: &str = "/api/auth/sign-in";
+        const SETUP: &str = "/api/auth/setup";
+        const TABLE: KeptFields = &[(SIGN_IN, &["email"]), (SETUP, &["workspace_name", "email"])];
+
         #[test]
         fn secret_fields_are_recognised() {
             assert!(is_secret_field("password"));
@@ -358,50 +339,44 @@ mod ssr {
         }
 
         #[test]
-        fn no_declared_field_is_a_secret() {
-            for (action, fields) in KEPT_FIELDS {
-                assert!(action.starts_with("/api/"), "{action}");
-                for field in *fields {
-                    assert!(!is_secret_field(field), "{action} declares {field}");
-                }
-            }
-        }
-
-        #[test]
         fn only_declared_fields_are_kept_within_the_limit() {
             let body = b"email=a%40b.example&password=hunter2hunter2&next=%2Fx&junk=1";
-            let kept = encode_kept(SignIn::PATH, body).unwrap();
-            let form = decode_kept(&kept).unwrap();
-            assert_eq!(form.action, SignIn::PATH);
+            let kept = encode_kept(TABLE, SIGN_IN, body).unwrap();
+            let form = decode_kept(TABLE, &kept).unwrap();
+            assert_eq!(form.action, SIGN_IN);
             assert_eq!(form.values, vec![("email".into(), "a@b.example".into())]);
             assert!(!kept.contains("hunter2"));
 
             // An undeclared form keeps nothing.
-            assert_eq!(encode_kept("/api/auth/sign-out", b"email=x"), None);
+            assert_eq!(encode_kept(TABLE, "/api/auth/sign-out", b"email=x"), None);
             // A value too long for the cookie is left out; the rest stays.
             let long = format!("workspace_name={}&email=o%40x.example", "w".repeat(4000));
-            let kept = encode_kept(CompleteSetup::PATH, long.as_bytes()).unwrap();
+            let kept = encode_kept(TABLE, SETUP, long.as_bytes()).unwrap();
             assert!(kept.len() <= KEEP_LIMIT);
-            let form = decode_kept(&kept).unwrap();
+            let form = decode_kept(TABLE, &kept).unwrap();
             assert_eq!(form.values, vec![("email".into(), "o@x.example".into())]);
         }
 
         #[test]
         fn forged_cookies_are_ignored_or_filtered() {
-            assert_eq!(decode_kept(""), None);
-            assert_eq!(decode_kept("garbage"), None);
+            assert_eq!(decode_kept(TABLE, ""), None);
+            assert_eq!(decode_kept(TABLE, "garbage"), None);
             assert_eq!(
-                decode_kept("_action=%2Fapi%2Fauth%2Fsign-out&email=x"),
+                decode_kept(TABLE, "_action=%2Fapi%2Fauth%2Fsign-out&email=x"),
                 None
             );
             assert_eq!(
-                decode_kept(&format!(
-                    "_action=%2Fapi%2Fauth%2Fsign-in&email={}",
-                    "x".repeat(KEEP_LIMIT)
-                )),
+                decode_kept(
+                    TABLE,
+                    &format!(
+                        "_action=%2Fapi%2Fauth%2Fsign-in&email={}",
+                        "x".repeat(KEEP_LIMIT)
+                    )
+                ),
                 None
             );
-            let form = decode_kept("_action=%2Fapi%2Fauth%2Fsign-in&password=p&email=e").unwrap();
+            let form =
+                decode_kept(TABLE, "_action=%2Fapi%2Fauth%2Fsign-in&password=p&email=e").unwrap();
             assert_eq!(form.values, vec![("email".into(), "e".into())]);
         }
     }

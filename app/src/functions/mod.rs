@@ -17,6 +17,8 @@ pub mod workspaces;
 #[cfg(feature = "ssr")]
 pub(crate) mod context;
 #[cfg(feature = "ssr")]
+pub mod kept_fields;
+#[cfg(feature = "ssr")]
 pub(crate) mod request;
 #[cfg(feature = "ssr")]
 mod views;
