@@ -79,3 +79,23 @@ test.describe("not found", () => {
     await page.screenshot({ path: "test-results/not-found.png", fullPage: true });
   });
 });
+
+test("the portal runs under its Content-Security-Policy, and a violation is caught", async ({ page, cspViolations }) => {
+  const response = await page.goto("/sign-in");
+  const csp = response?.headers()["content-security-policy"] ?? "";
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).not.toContain("unsafe-inline");
+  const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+  expect(nonce).toBeTruthy();
+  // An injected inline script without the nonce does not run, and the
+  // fixture sees the violation (then forgets it: this one was on purpose).
+  await page.evaluate(() => {
+    const script = document.createElement("script");
+    script.textContent = "window.__injected = true";
+    document.head.appendChild(script);
+  });
+  await expect.poll(() => cspViolations.length).toBeGreaterThan(0);
+  expect(await page.evaluate(() => (window as any).__injected)).toBeUndefined();
+  expect(cspViolations.join("\n")).toContain("script-src");
+  cspViolations.length = 0;
+});

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod client_ip;
 pub mod config;
 pub mod connect;
+pub mod headers;
 pub mod keys;
 pub mod ops;
 pub mod router;

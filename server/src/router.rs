@@ -26,6 +26,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
+use crate::headers::{self, SecurityHeaders, security_headers};
 use crate::state::AppState;
 use crate::{connect, ops};
 
@@ -51,7 +52,10 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let routes = routes();
     let context = {
         let services = state.services.clone();
-        move || provide_context(services.clone())
+        move || {
+            provide_context(services.clone());
+            headers::provide_request_nonce();
+        }
     };
     let render = {
         let options = state.leptos_options.clone();
@@ -67,8 +71,9 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .with_secure(secure_cookies)
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
 
-    // Pages and server functions: the same-origin check, sessions, the sign-in
-    // guard for pages, the no-JavaScript form flash, and preferences.
+    // Pages and server functions: security headers, the same-origin check,
+    // sessions, the sign-in guard for pages, the no-JavaScript form flash, and
+    // preferences.
     let portal = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         .fallback(file_and_error_handler_with_context::<AppState, _>(
@@ -81,7 +86,13 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .layer(middleware::from_fn(
             app::functions::preferences::load_preferences,
         ))
-        .layer(middleware::from_fn(app::functions::flash::form_flash))
+        .layer(middleware::from_fn_with_state(
+            app::functions::flash::FlashCookie::new(
+                secure_cookies,
+                app::functions::kept_fields::KEPT_FIELDS,
+            ),
+            app::functions::flash::form_flash,
+        ))
         .layer(middleware::from_fn_with_state(
             state.services.clone(),
             app::functions::auth::route_guard,
@@ -90,6 +101,10 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .layer(middleware::from_fn_with_state(
             state.services.clone(),
             same_origin_writes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            SecurityHeaders::new(&state.services.config.public_url),
+            security_headers,
         ));
 
     // Operations endpoints and the wasm/JS/CSS bundle need no session: keeping them

@@ -6,7 +6,12 @@
 //! the person typed, so the form can be filled in again, and output that must
 //! be shown once, such as a new invitation link. Both go into the session here
 //! and are taken out by the next page load, which reads them from the request.
-//! Password, secret and token fields are never kept.
+//!
+//! What was typed is kept only for the fields each form declares
+//! (`kept_fields.rs`), at most `KEEP_LIMIT` bytes, in a cookie that lives a
+//! minute: never in the session store, so a refused post from a visitor
+//! without a session creates no session. Password, secret and token fields are
+//! never kept.
 
 use serde::{Deserialize, Serialize};
 
@@ -82,26 +87,137 @@ pub use ssr::*;
 #[cfg(feature = "ssr")]
 mod ssr {
     use axum::body::Body;
-    use axum::extract::Request;
+    use axum::extract::{Request, State};
     use axum::middleware::Next;
     use axum::response::{IntoResponse, Response};
-    use http::{Method, StatusCode, header};
+    use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
     use tower_sessions::Session;
 
     use super::{Flash, FormValues};
 
     const FLASH_KEY: &str = "flash";
-    /// The router's body limit applies before this; forms larger than
-    /// `KEEP_LIMIT` still go through, but what was typed is not kept.
+    /// The router's body limit applies before this.
     const FORM_LIMIT: usize = 1024 * 1024;
-    const KEEP_LIMIT: usize = 64 * 1024;
 
-    /// Fields whose values are never written to the session.
-    fn is_secret_field(name: &str) -> bool {
+    /// For each form (by its server function's path), the fields that come
+    /// back after a refused plain post.
+    pub type KeptFields = &'static [(&'static str, &'static [&'static str])];
+
+    /// Most bytes the kept fields take (encoded, with the form's path): fields
+    /// beyond it are left out. Browsers keep cookies of up to 4 KiB.
+    pub const KEEP_LIMIT: usize = 3 * 1024;
+    /// The form's path, inside the cookie.
+    const ACTION_KEY: &str = "_action";
+    /// A refused form's fields wait this long for the page load that shows them.
+    const KEEP_SECONDS: u32 = 60;
+
+    fn kept_fields(table: KeptFields, action: &str) -> &'static [&'static str] {
+        table
+            .iter()
+            .find(|(path, _)| *path == action)
+            .map_or(&[], |(_, fields)| fields)
+    }
+
+    /// Fields whose values are never kept, even if a form declared them.
+    pub fn is_secret_field(name: &str) -> bool {
         let name = name.to_ascii_lowercase();
         ["password", "secret", "token"]
             .iter()
             .any(|part| name.contains(part))
+    }
+
+    fn is_kept(table: KeptFields, action: &str, field: &str) -> bool {
+        kept_fields(table, action).contains(&field) && !is_secret_field(field)
+    }
+
+    /// The declared fields of a form sent to `action`, encoded for the cookie,
+    /// as many as fit in [`KEEP_LIMIT`]. `None` when there is nothing to keep.
+    fn encode_kept(table: KeptFields, action: &str, body: &[u8]) -> Option<String> {
+        let mut out = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair(ACTION_KEY, action)
+            .finish();
+        let mut any = false;
+        for (name, value) in url::form_urlencoded::parse(body) {
+            if !is_kept(table, action, &name) {
+                continue;
+            }
+            let pair = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair(&name, &value)
+                .finish();
+            if out.len() + 1 + pair.len() <= KEEP_LIMIT {
+                out.push('&');
+                out.push_str(&pair);
+                any = true;
+            }
+        }
+        any.then_some(out)
+    }
+
+    /// The form values a cookie holds, if it is one this server could have
+    /// written: within the limit, for a known form, only its declared fields.
+    fn decode_kept(table: KeptFields, cookie: &str) -> Option<FormValues> {
+        if cookie.len() > KEEP_LIMIT {
+            return None;
+        }
+        let mut pairs = url::form_urlencoded::parse(cookie.as_bytes());
+        let (key, action) = pairs.next()?;
+        if key != ACTION_KEY || kept_fields(table, &action).is_empty() {
+            return None;
+        }
+        let values = pairs
+            .filter(|(name, _)| is_kept(table, &action, name))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        Some(FormValues {
+            action: action.into_owned(),
+            values,
+        })
+    }
+
+    /// Where a refused form's fields wait for the next page load: a short-lived
+    /// cookie in the person's own browser, not the session store, so a refused
+    /// post from a visitor without a session writes nothing on the server.
+    #[derive(Clone, Copy, Debug)]
+    pub struct FlashCookie {
+        secure: bool,
+        kept: KeptFields,
+    }
+
+    impl FlashCookie {
+        /// `secure`: the cookie is sent over https only (and is then a
+        /// `__Host-` cookie, which no other host can set for pinbridge's).
+        /// `kept`: the fields each form keeps (`crate::functions::kept_fields`).
+        pub fn new(secure: bool, kept: KeptFields) -> Self {
+            Self { secure, kept }
+        }
+
+        fn name(self) -> &'static str {
+            if self.secure {
+                "__Host-pinbridge_form"
+            } else {
+                "pinbridge_form"
+            }
+        }
+
+        fn set(self, value: &str, max_age: u32) -> Option<HeaderValue> {
+            let secure = if self.secure { "; Secure" } else { "" };
+            HeaderValue::from_str(&format!(
+                "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
+                self.name()
+            ))
+            .ok()
+        }
+
+        fn read(self, headers: &HeaderMap) -> Option<String> {
+            headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .filter_map(|pair| pair.trim().split_once('='))
+                .find(|(name, _)| *name == self.name())
+                .map(|(_, value)| value.to_owned())
+        }
     }
 
     fn accepts_html(request: &Request) -> bool {
@@ -135,29 +251,51 @@ mod ssr {
         session.insert(FLASH_KEY, flash).await
     }
 
-    /// Middleware: keeps the fields of a plain form post that the server function
-    /// refused, and hands the flash to the next page load (as a request extension).
-    pub async fn form_flash(session: Session, request: Request, next: Next) -> Response {
+    /// Middleware: keeps the declared fields of a plain form post that the
+    /// server function refused, and hands the flash to the next page load (as a
+    /// request extension).
+    pub async fn form_flash(
+        State(cookie): State<FlashCookie>,
+        session: Session,
+        request: Request,
+        next: Next,
+    ) -> Response {
         let plain_form_post = request.method() == Method::POST
             && request.uri().path().starts_with("/api/")
             && accepts_html(&request);
         if plain_form_post {
-            return keep_refused_form(session, request, next).await;
+            return keep_refused_form(cookie, request, next).await;
+        }
+        if request.method() != Method::GET || !accepts_html(&request) {
+            return next.run(request).await;
         }
         let mut request = request;
-        if request.method() == Method::GET && accepts_html(&request) {
-            match session.remove::<Flash>(FLASH_KEY).await {
-                Ok(Some(flash)) => {
-                    request.extensions_mut().insert(flash);
-                }
-                Ok(None) => {}
-                Err(err) => tracing::warn!(error = %err, "could not read the flash"),
+        // Removing marks the session changed, so it is saved, which also
+        // renews its inactivity expiry on every page load.
+        let mut flash = match session.remove::<Flash>(FLASH_KEY).await {
+            Ok(flash) => flash,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the flash");
+                None
             }
+        };
+        let typed = cookie.read(request.headers());
+        if let Some(form) = typed.as_deref().and_then(|c| decode_kept(cookie.kept, c)) {
+            flash.get_or_insert_with(Flash::default).form = Some(form);
         }
-        next.run(request).await
+        if let Some(flash) = flash {
+            request.extensions_mut().insert(flash);
+        }
+        let mut response = next.run(request).await;
+        if typed.is_some()
+            && let Some(clear) = cookie.set("", 0)
+        {
+            response.headers_mut().append(header::SET_COOKIE, clear);
+        }
+        response
     }
 
-    async fn keep_refused_form(session: Session, request: Request, next: Next) -> Response {
+    async fn keep_refused_form(cookie: FlashCookie, request: Request, next: Next) -> Response {
         let action = request.uri().path().to_owned();
         let (parts, body) = request.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
@@ -167,15 +305,8 @@ mod ssr {
             )
                 .into_response();
         };
-        let values: Vec<(String, String)> = if bytes.len() <= KEEP_LIMIT {
-            url::form_urlencoded::parse(&bytes)
-                .filter(|(k, _)| !is_secret_field(k))
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let response = next
+        let kept = encode_kept(cookie.kept, &action, &bytes);
+        let mut response = next
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await;
         let refused = response
@@ -183,21 +314,19 @@ mod ssr {
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|location| location.contains("__err="));
-        if refused {
-            let kept = put(&session, |flash| {
-                flash.form = Some(FormValues { action, values });
-            })
-            .await;
-            if let Err(err) = kept {
-                tracing::warn!(error = %err, "could not keep the refused form's values");
-            }
+        if refused && let Some(value) = kept.and_then(|kept| cookie.set(&kept, KEEP_SECONDS)) {
+            response.headers_mut().append(header::SET_COOKIE, value);
         }
         response
     }
 
     #[cfg(test)]
     mod tests {
-        use super::is_secret_field;
+        use super::*;
+
+        const SIGN_IN: &str = "/api/auth/sign-in";
+        const SETUP: &str = "/api/auth/setup";
+        const TABLE: KeptFields = &[(SIGN_IN, &["email"]), (SETUP, &["workspace_name", "email"])];
 
         #[test]
         fn secret_fields_are_recognised() {
@@ -207,6 +336,48 @@ mod ssr {
             assert!(is_secret_field("token"));
             assert!(!is_secret_field("email"));
             assert!(!is_secret_field("workspace_name"));
+        }
+
+        #[test]
+        fn only_declared_fields_are_kept_within_the_limit() {
+            let body = b"email=a%40b.example&password=hunter2hunter2&next=%2Fx&junk=1";
+            let kept = encode_kept(TABLE, SIGN_IN, body).unwrap();
+            let form = decode_kept(TABLE, &kept).unwrap();
+            assert_eq!(form.action, SIGN_IN);
+            assert_eq!(form.values, vec![("email".into(), "a@b.example".into())]);
+            assert!(!kept.contains("hunter2"));
+
+            // An undeclared form keeps nothing.
+            assert_eq!(encode_kept(TABLE, "/api/auth/sign-out", b"email=x"), None);
+            // A value too long for the cookie is left out; the rest stays.
+            let long = format!("workspace_name={}&email=o%40x.example", "w".repeat(4000));
+            let kept = encode_kept(TABLE, SETUP, long.as_bytes()).unwrap();
+            assert!(kept.len() <= KEEP_LIMIT);
+            let form = decode_kept(TABLE, &kept).unwrap();
+            assert_eq!(form.values, vec![("email".into(), "o@x.example".into())]);
+        }
+
+        #[test]
+        fn forged_cookies_are_ignored_or_filtered() {
+            assert_eq!(decode_kept(TABLE, ""), None);
+            assert_eq!(decode_kept(TABLE, "garbage"), None);
+            assert_eq!(
+                decode_kept(TABLE, "_action=%2Fapi%2Fauth%2Fsign-out&email=x"),
+                None
+            );
+            assert_eq!(
+                decode_kept(
+                    TABLE,
+                    &format!(
+                        "_action=%2Fapi%2Fauth%2Fsign-in&email={}",
+                        "x".repeat(KEEP_LIMIT)
+                    )
+                ),
+                None
+            );
+            let form =
+                decode_kept(TABLE, "_action=%2Fapi%2Fauth%2Fsign-in&password=p&email=e").unwrap();
+            assert_eq!(form.values, vec![("email".into(), "e".into())]);
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod workspaces;
 #[cfg(feature = "ssr")]
 pub(crate) mod context;
 #[cfg(feature = "ssr")]
+pub mod kept_fields;
 pub(crate) mod reauth;
 #[cfg(feature = "ssr")]
 pub(crate) mod request;

@@ -11,6 +11,7 @@ mod account;
 mod concurrent_starts;
 mod connect_security;
 mod connections;
+mod headers;
 mod load;
 mod pinterest;
 mod portal;

@@ -1,0 +1,54 @@
+//! What each form sent without JavaScript gets back after a refusal: the
+//! fields its page fills in again (`flash::typed_value`), by the path of the
+//! server function the form posts to. A form not listed keeps nothing.
+//!
+//! Only what a page reads belongs here; never a password, secret or token
+//! (`flash` refuses those anyway, and a test below checks none is listed).
+
+use leptos::server_fn::ServerFn;
+
+use super::auth::{CompleteSetup, SignIn};
+use super::environments::{AddEnvironment, DeleteEnvironment, RenameEnvironment};
+use super::flash::KeptFields;
+use super::members::{AcceptInvitation, InviteMember};
+use super::pinterest::{DeletePinterest, SavePinterest};
+use super::workspaces::CreateWorkspace;
+use crate::errors::CONFIRM_FIELD;
+
+/// Handed to `flash::FlashCookie` by the router.
+pub const KEPT_FIELDS: KeptFields = &[
+    (SignIn::PATH, &["email"]),
+    (
+        CompleteSetup::PATH,
+        &["workspace_name", "display_name", "email"],
+    ),
+    (AcceptInvitation::PATH, &["display_name"]),
+    (CreateWorkspace::PATH, &["workspace_name"]),
+    (AddEnvironment::PATH, &["environment_name"]),
+    (
+        RenameEnvironment::PATH,
+        &["environment_id", "environment_name"],
+    ),
+    (DeleteEnvironment::PATH, &["environment_id", CONFIRM_FIELD]),
+    (InviteMember::PATH, &["email", "role"]),
+    // The checkboxes of `routes::pinterest` are named `scopes[]`.
+    (SavePinterest::PATH, &["client_id", "scopes[]", "api"]),
+    (DeletePinterest::PATH, &[CONFIRM_FIELD]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::KEPT_FIELDS;
+    use crate::functions::flash::is_secret_field;
+
+    #[test]
+    fn every_form_is_a_server_function_and_keeps_no_secret() {
+        for (action, fields) in KEPT_FIELDS {
+            assert!(action.starts_with("/api/"), "{action}");
+            assert!(!fields.is_empty(), "{action}");
+            for field in *fields {
+                assert!(!is_secret_field(field), "{action} lists {field}");
+            }
+        }
+    }
+}
