@@ -109,6 +109,31 @@ pub async fn security_headers(
     response
 }
 
+/// Middleware for the end user's pages (`/connect/…`, the callback): they set
+/// their own Content-Security-Policy (without `form-action`, which Chrome
+/// would apply to the redirect to Pinterest); this adds what every answer of
+/// pinbridge carries.
+pub async fn end_user_headers(
+    State(config): State<SecurityHeaders>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("permissions-policy", HeaderValue::from_static(PERMISSIONS));
+    if config.https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+    response
+}
+
 fn is_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)

@@ -112,6 +112,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
         .join(&*state.leptos_options.site_pkg_dir);
     let request_id = header::HeaderName::from_static("x-request-id");
+    let end_user = SecurityHeaders::new(&state.services.config.public_url);
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -125,9 +126,19 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                 .layer(middleware::from_fn_with_state(
                     state.services.clone(),
                     same_origin_writes,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    end_user.clone(),
+                    headers::end_user_headers,
                 )),
         )
-        .route("/integration-callback", get(connect::callback))
+        .route(
+            "/integration-callback",
+            get(connect::callback).layer(middleware::from_fn_with_state(
+                end_user,
+                headers::end_user_headers,
+            )),
+        )
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .merge(portal)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

@@ -1,4 +1,6 @@
-//! Per-session portal preferences, kept in the database-backed session.
+//! Portal preferences, kept in the browser: a cookie, not the session, so a
+//! visitor who is not signed in (the theme switch is on the sign-in page too)
+//! leaves nothing in pinbridge's database.
 
 use leptos::prelude::*;
 
@@ -6,31 +8,68 @@ use crate::errors::AppError;
 use crate::models::Theme;
 
 #[cfg(feature = "ssr")]
-const THEME_KEY: &str = "theme";
+const THEME_COOKIE: &str = "pinbridge_theme";
 
-/// Saves the operator's theme and answers with it, so the page can apply it at once.
+/// Saves the theme in this browser and answers with it, so the page can apply it at once.
 #[server(endpoint = "preferences/theme")]
 pub async fn set_theme(theme: Theme) -> Result<Theme, AppError> {
-    let session = super::context::session().await?;
-    session.insert(THEME_KEY, theme).await?;
+    let services = super::context::services()?;
+    let secure = if services.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{THEME_COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}",
+        theme.as_str()
+    );
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&cookie),
+    ) {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
     Ok(theme)
 }
 
-/// Middleware: loads the session's theme into the request's extensions, so the
+/// The theme a request's cookie names; the default for none or an unknown one.
+#[cfg(feature = "ssr")]
+fn theme_of(headers: &http::HeaderMap) -> Theme {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == THEME_COOKIE)
+        .and_then(|(_, value)| Theme::parse(value))
+        .unwrap_or_default()
+}
+
+/// Middleware: loads the browser's theme into the request's extensions, so the
 /// server render can read it synchronously (see `App`).
 #[cfg(feature = "ssr")]
 pub async fn load_preferences(
-    session: tower_sessions::Session,
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let theme = match session.get::<Theme>(THEME_KEY).await {
-        Ok(theme) => theme.unwrap_or_default(),
-        Err(err) => {
-            tracing::warn!(error = %err, "could not read preferences from the session");
-            Theme::default()
-        }
-    };
+    let theme = theme_of(request.headers());
     request.extensions_mut().insert(theme);
     next.run(request).await
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_theme_cookie_is_read_among_others_and_unknown_values_fall_back() {
+        let mut h = http::HeaderMap::new();
+        assert_eq!(theme_of(&h), Theme::System);
+        h.append("cookie", "a=1; pinbridge_theme=dark; b=2".parse().unwrap());
+        assert_eq!(theme_of(&h), Theme::Dark);
+        let mut h = http::HeaderMap::new();
+        h.append("cookie", "pinbridge_theme=purple".parse().unwrap());
+        assert_eq!(theme_of(&h), Theme::System);
+    }
 }

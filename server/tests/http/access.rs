@@ -914,12 +914,10 @@ async fn a_revoked_invitation_no_longer_works() {
 async fn signing_in_replaces_a_session_cookie_set_before() {
     let app = TestApp::spawn().await;
     let owner = set_up(&app, "Alpha", "owner@alpha.example").await;
+    // A session made for someone else first (as a shared computer would have).
+    let other = provision(&app, "Beta", "other@beta.example").await;
     let browser = Browser::new(&app);
-    let theme: app::models::Theme = browser
-        .call("preferences/theme", &[("theme", "dark")])
-        .await
-        .unwrap();
-    assert_eq!(theme, app::models::Theme::Dark);
+    browser.sign_in(&other.email, PASSWORD).await.unwrap();
     let planted = browser
         .session_cookie()
         .expect("a session before signing in");

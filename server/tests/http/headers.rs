@@ -253,11 +253,52 @@ async fn hsts_is_sent_only_when_the_public_url_is_https() {
         header(&api, "strict-transport-security"),
         Some("max-age=31536000")
     );
+    // The end user's pages too: they may be the only ones an end user sees.
+    for path in ["/connect/not-a-link", "/integration-callback"] {
+        let loaded = page(&app, path, None).await;
+        assert_eq!(
+            header(&loaded, "strict-transport-security"),
+            Some("max-age=31536000"),
+            "{path}"
+        );
+    }
     app.stop().await;
 
     let app = TestApp::spawn().await;
     let loaded = page(&app, "/sign-in", None).await;
     assert_eq!(header(&loaded, "strict-transport-security"), None);
+    let loaded = page(&app, "/connect/not-a-link", None).await;
+    assert_eq!(header(&loaded, "strict-transport-security"), None);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_end_user_pages_carry_their_own_policy_and_the_common_headers() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/connect/not-a-link",
+        "/integration-callback?state=x&code=y",
+    ] {
+        let loaded = page(&app, path, None).await;
+        assert!(loaded.status.is_client_error(), "{path}: {}", loaded.status);
+        let csp = header(&loaded, "content-security-policy").unwrap_or_default();
+        for part in [
+            "default-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(part), "{path}: {csp}");
+        }
+        // Not `form-action`: Chrome applies it to the redirect to Pinterest.
+        assert!(!csp.contains("form-action"), "{path}: {csp}");
+        assert_eq!(header(&loaded, "x-content-type-options"), Some("nosniff"));
+        assert!(
+            header(&loaded, "permissions-policy").is_some_and(|p| p.contains("camera=()")),
+            "{path}"
+        );
+        assert_eq!(header(&loaded, "cache-control"), Some("no-store"), "{path}");
+    }
     app.stop().await;
 }
 
