@@ -20,6 +20,7 @@ pub mod workspaces;
 pub(crate) mod context;
 #[cfg(feature = "ssr")]
 pub mod kept_fields;
+#[cfg(feature = "ssr")]
 pub(crate) mod reauth;
 #[cfg(feature = "ssr")]
 pub(crate) mod request;

@@ -64,6 +64,8 @@ pub async fn sign_in_code(code: String) -> Result<(), AppError> {
     .await
     {
         Ok(verified) => {
+            domain::accounts::sign_in::record_signed_in(&services.db, &pending.operator, &meta)
+                .await?;
             super::auth::start_session(&session, &pending.operator).await?;
             if let Verified::RecoveryCode { left } = verified {
                 super::flash::tell(&[format!(

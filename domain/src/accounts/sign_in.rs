@@ -68,7 +68,7 @@ pub async fn sign_in(
         (true, Some(id)) => {
             throttle::succeeded(db, reservation).await?;
             // With two-factor sign-in, the sign-in happens (and is recorded)
-            // once the code is given: see `two_factor::verify`.
+            // once the code is given (the portal calls `record_signed_in`).
             if !super::two_factor::is_enabled(db, &id).await? {
                 record_signed_in(db, &id, meta).await?;
             }

@@ -243,7 +243,8 @@ pub enum Verified {
 }
 
 /// Checks a code typed at sign-in: a TOTP code (each 30-second step works
-/// once) or an unused recovery code (used up by this).
+/// once) or an unused recovery code (used up by this). The caller then
+/// records the sign-in (`sign_in::record_signed_in`).
 pub async fn verify(
     db: &Db,
     keys: &KeyRing,
@@ -268,7 +269,6 @@ pub async fn verify(
     }
     let verified = check_code(db, keys, operator, &row, code, meta).await?;
     throttle::code_passed(db, operator.as_str()).await?;
-    super::sign_in::record_signed_in(db, operator, meta).await?;
     Ok(verified)
 }
 
