@@ -36,6 +36,21 @@ impl SecurityHeaders {
         }
     }
 
+    /// What every answer of pinbridge carries, the end user's pages included.
+    fn common(&self, headers: &mut HeaderMap) {
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert("permissions-policy", HeaderValue::from_static(PERMISSIONS));
+        if self.https {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static(HSTS),
+            );
+        }
+    }
+
     /// The policy for one answer. `'wasm-unsafe-eval'` lets the page compile
     /// the app's WebAssembly (it allows no JavaScript `eval`); styles come only
     /// from the stylesheet (the views have no `style` attributes).
@@ -86,20 +101,10 @@ pub async fn security_headers(
     headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    headers.insert("permissions-policy", HeaderValue::from_static(PERMISSIONS));
-    if config.https {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(HSTS),
-        );
-    }
+    config.common(headers);
     // Pages and server functions can carry a once-only value (a setup token,
     // an invitation or connect link) or an operator's data: no cache keeps
     // them. Files the fallback serves (the favicon) keep their caching.
@@ -119,18 +124,7 @@ pub async fn end_user_headers(
     next: Next,
 ) -> Response {
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert("permissions-policy", HeaderValue::from_static(PERMISSIONS));
-    if config.https {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(HSTS),
-        );
-    }
+    config.common(response.headers_mut());
     response
 }
 

@@ -96,28 +96,23 @@ pub async fn record_signed_in(
     operator_id: &OperatorId,
     meta: &RequestMeta,
 ) -> Result<(), AccountsError> {
-    let Some(operator) = operators::find(db, operator_id).await? else {
-        return Ok(());
-    };
-    let actor = AuditActor {
-        operator_id: Some(operator_id.clone()),
-        label: operator.email.clone(),
-    };
-    audit_each_workspace(
-        db,
-        operator_id,
-        actor,
-        &operator.email,
-        AuditAction::SignedIn,
-        meta,
-    )
-    .await
+    record_by_operator(db, operator_id, AuditAction::SignedIn, meta).await
 }
 
 /// Records a sign-out in each of the operator's workspaces.
 pub async fn record_sign_out(
     db: &Db,
     operator_id: &OperatorId,
+    meta: &RequestMeta,
+) -> Result<(), AccountsError> {
+    record_by_operator(db, operator_id, AuditAction::SignedOut, meta).await
+}
+
+/// `action`, by the operator on themselves, in each of their workspaces.
+async fn record_by_operator(
+    db: &Db,
+    operator_id: &OperatorId,
+    action: AuditAction,
     meta: &RequestMeta,
 ) -> Result<(), AccountsError> {
     let Some(operator) = operators::find(db, operator_id).await? else {
@@ -127,16 +122,7 @@ pub async fn record_sign_out(
         operator_id: Some(operator_id.clone()),
         label: operator.email.clone(),
     };
-    let target = operator.email;
-    audit_each_workspace(
-        db,
-        operator_id,
-        actor,
-        &target,
-        AuditAction::SignedOut,
-        meta,
-    )
-    .await
+    audit_each_workspace(db, operator_id, actor, &operator.email, action, meta).await
 }
 
 /// Sign-ins concern the operator, not one workspace: each workspace they belong
