@@ -75,7 +75,7 @@ test("an operator turns on two-factor sign-in from the account page", async ({ p
   const codes = page.locator("#recovery-codes li code");
   await expect(codes).toHaveCount(10);
   recoveryCodes = await codes.allInnerTexts();
-  await expect(page.getByText("Two-factor sign-in is on")).toBeVisible();
+  await expect(page.getByText(/^Two-factor sign-in is on:/)).toBeVisible();
 });
 
 test("signing in asks for the code after the password", async ({ page }) => {

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use crate::components::{
     CopyButton, FormError, ReauthField, RowError, TextField, last_error, reset_on_success,
 };
-use crate::errors::REAUTH_FIELD;
+use crate::errors::{AppError, REAUTH_FIELD};
 use crate::functions::flash::typed_value;
 use crate::functions::members::{
     ChangeRole, InviteMember, RemoveMember, RevokeInvitation, load_members,
@@ -36,9 +36,16 @@ pub fn MembersPage() -> impl IntoView {
                 change.version().get(),
                 remove.version().get(),
                 revoke.version().get(),
+                require.version().get(),
             )
         },
-        |(ws, ..)| load_members(ws),
+        // One resource for the page: a resource made inside a `Suspend` below
+        // would not hydrate (and runs without the server's context).
+        |(ws, ..)| async move {
+            let members = load_members(ws.clone()).await?;
+            let two_factor_required = load_two_factor_requirement(ws).await.unwrap_or(false);
+            Ok::<_, AppError>((members, two_factor_required))
+        },
     );
     // A role change of one's own shows in the frame (the role badge).
     Effect::new(move |_| {
@@ -63,7 +70,7 @@ pub fn MembersPage() -> impl IntoView {
                         let w = w.clone();
                         Suspend::new(async move {
                             match data.await {
-                                Ok(m) => view! { <Members w m actions/> }.into_any(),
+                                Ok((m, required)) => view! { <Members w m required actions/> }.into_any(),
                                 Err(e) => view! { <LoadError error=e/> }.into_any(),
                             }
                         })
@@ -84,7 +91,7 @@ struct Actions {
 }
 
 #[component]
-fn Members(w: WorkspaceView, m: MembersView, actions: Actions) -> impl IntoView {
+fn Members(w: WorkspaceView, m: MembersView, required: bool, actions: Actions) -> impl IntoView {
     let owner = w.role.can_manage_members();
     let change_error = last_error(actions.change);
     let remove_error = last_error(actions.remove);
@@ -114,7 +121,7 @@ fn Members(w: WorkspaceView, m: MembersView, actions: Actions) -> impl IntoView 
                 <h2>"Pending invitations"</h2>
                 <FormError error=revoke_error fields=&[]/>
                 <PendingInvitations list=m.invitations.clone() workspace=w.id.clone() revoke=actions.revoke/>
-                <TwoFactorRequirement workspace=w.id.clone() require=actions.require/>
+                <TwoFactorRequirement workspace=w.id.clone() require=actions.require on=required/>
             })}
         </section>
     }
@@ -191,37 +198,21 @@ fn MemberRow(
 fn TwoFactorRequirement(
     workspace: String,
     require: ServerAction<SetTwoFactorRequirement>,
+    on: bool,
 ) -> impl IntoView {
     let error = last_error(require);
-    let current = Resource::new(
-        {
-            let workspace = workspace.clone();
-            move || (workspace.clone(), require.version().get())
-        },
-        |(ws, _)| load_two_factor_requirement(ws),
-    );
     view! {
         <h2>"Two-factor sign-in"</h2>
-        <Transition fallback=|| ()>
-            {move || {
-                let workspace = workspace.clone();
-                Suspend::new(async move {
-                    let on = current.await.unwrap_or(false);
-                    view! {
-                        <ActionForm action=require attr:class="form">
-                            <FormError error fields=&[]/>
-                            <input type="hidden" name="workspace" value=workspace/>
-                            <label class="choice">
-                                <input type="checkbox" name="required" value="true" checked=on/>
-                                "Require two-factor sign-in of every member"
-                            </label>
-                            <p class="hint">"Members without it are asked to turn it on before they can use this workspace. Turn it on for your own account first."</p>
-                            <button type="submit" class="button button-secondary">"Save"</button>
-                        </ActionForm>
-                    }
-                })
-            }}
-        </Transition>
+        <ActionForm action=require attr:class="form">
+            <FormError error fields=&[]/>
+            <input type="hidden" name="workspace" value=workspace/>
+            <label class="choice">
+                <input type="checkbox" name="required" value="true" checked=on/>
+                "Require two-factor sign-in of every member"
+            </label>
+            <p class="hint">"Members without it are asked to turn it on before they can use this workspace. Turn it on for your own account first."</p>
+            <button type="submit" class="button button-secondary">"Save"</button>
+        </ActionForm>
     }
 }
 

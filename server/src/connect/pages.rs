@@ -19,7 +19,7 @@ pub fn page(status: StatusCode, title: String, body: AnyView) -> Response {
                 <head>
                     <meta charset="utf-8"/>
                     <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                    <meta name="referrer" content="no-referrer"/>
+                    <meta name="referrer" content="same-origin"/>
                     <meta name="color-scheme" content="light dark"/>
                     <title>{title}</title>
                     <link rel="stylesheet" href="/pkg/pinbridge.css"/>
@@ -48,9 +48,13 @@ pub fn page(status: StatusCode, title: String, body: AnyView) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser sends
+    // `Origin: null` with the page's own form, which the cross-site check must
+    // refuse. No other site ever sees the page's address (the redirect to
+    // Pinterest sets `no-referrer` itself).
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
@@ -166,7 +170,7 @@ mod tests {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         assert_eq!(
             response.headers()[header::REFERRER_POLICY],
-            HeaderValue::from_static("no-referrer")
+            HeaderValue::from_static("same-origin")
         );
         let html = body(response).await;
         assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
