@@ -49,6 +49,7 @@ fn routes() -> Vec<AxumRouteListing> {
 }
 
 pub fn router(state: AppState, secure_cookies: bool) -> Router {
+    let security = SecurityHeaders::new(&state.services.config.public_url);
     let routes = routes();
     let context = {
         let services = state.services.clone();
@@ -103,7 +104,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             same_origin_writes,
         ))
         .layer(middleware::from_fn_with_state(
-            SecurityHeaders::new(&state.services.config.public_url),
+            security.clone(),
             security_headers,
         ));
 
@@ -112,7 +113,6 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
         .join(&*state.leptos_options.site_pkg_dir);
     let request_id = header::HeaderName::from_static("x-request-id");
-    let end_user = SecurityHeaders::new(&state.services.config.public_url);
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -128,14 +128,14 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                     same_origin_writes,
                 ))
                 .layer(middleware::from_fn_with_state(
-                    end_user.clone(),
+                    security.clone(),
                     headers::end_user_headers,
                 )),
         )
         .route(
             "/integration-callback",
             get(connect::callback).layer(middleware::from_fn_with_state(
-                end_user,
+                security,
                 headers::end_user_headers,
             )),
         )

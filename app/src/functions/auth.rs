@@ -28,7 +28,7 @@ pub async fn sign_in(
     use super::request::{local_path, request_meta};
     let services = services()?;
     let session = session().await?;
-    let operator = domain::accounts::sign_in::sign_in(
+    let accepted = domain::accounts::sign_in::sign_in(
         &services.db,
         &services.hasher,
         &email,
@@ -36,7 +36,8 @@ pub async fn sign_in(
         &request_meta(),
     )
     .await?;
-    if domain::accounts::two_factor::is_enabled(&services.db, &operator).await? {
+    let operator = accepted.operator;
+    if accepted.code_needed {
         use super::context::{PENDING_KEY, PendingSignIn};
         // The password was right; the session is not signed in until the code is.
         session.cycle_id().await?;

@@ -209,14 +209,7 @@ mod ssr {
         }
 
         fn read(self, headers: &HeaderMap) -> Option<String> {
-            headers
-                .get_all(header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(';'))
-                .filter_map(|pair| pair.trim().split_once('='))
-                .find(|(name, _)| *name == self.name())
-                .map(|(_, value)| value.to_owned())
+            crate::functions::request::cookie_value(headers, self.name())
         }
     }
 

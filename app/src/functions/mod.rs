@@ -25,6 +25,6 @@ pub(crate) mod reauth;
 #[cfg(feature = "ssr")]
 pub(crate) mod request;
 #[cfg(feature = "ssr")]
-pub use request::{ClientIp, client_ip};
+pub use request::{ClientIp, client_ip, cookie_value, meta_of};
 #[cfg(feature = "ssr")]
 mod views;

@@ -35,14 +35,8 @@ pub async fn set_theme(theme: Theme) -> Result<Theme, AppError> {
 /// The theme a request's cookie names; the default for none or an unknown one.
 #[cfg(feature = "ssr")]
 fn theme_of(headers: &http::HeaderMap) -> Theme {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == THEME_COOKIE)
-        .and_then(|(_, value)| Theme::parse(value))
+    super::request::cookie_value(headers, THEME_COOKIE)
+        .and_then(|value| Theme::parse(&value))
         .unwrap_or_default()
 }
 

@@ -22,17 +22,33 @@ pub fn client_ip(extensions: &http::Extensions) -> Option<IpAddr> {
 /// Where the request came from, for the audit log and throttling: the client's
 /// address and the user agent.
 pub fn request_meta() -> RequestMeta {
-    let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
-        return RequestMeta::default();
-    };
+    match leptos::prelude::use_context::<http::request::Parts>() {
+        Some(parts) => meta_of(&parts.extensions, &parts.headers),
+        None => RequestMeta::default(),
+    }
+}
+
+/// [`request_meta`] of a request outside Leptos (the end user's pages).
+pub fn meta_of(extensions: &http::Extensions, headers: &http::HeaderMap) -> RequestMeta {
     RequestMeta {
-        ip: client_ip(&parts.extensions).map(|ip| ip.to_string()),
-        user_agent: parts
-            .headers
+        ip: client_ip(extensions).map(|ip| ip.to_string()),
+        user_agent: headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     }
+}
+
+/// The value of cookie `name` in a request's `Cookie` headers.
+pub fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.to_owned())
 }
 
 /// Whether the request is a plain HTML form post (JavaScript off): its answer is

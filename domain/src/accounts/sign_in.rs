@@ -12,6 +12,14 @@ use super::throttle;
 use crate::db::repo::{memberships, operators};
 use crate::db::{Db, now_ms};
 
+/// A right password: the operator, and whether a two-factor code must follow
+/// before they are signed in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasswordAccepted {
+    pub operator: OperatorId,
+    pub code_needed: bool,
+}
+
 /// Verifies an email and password. A malformed email or an overlong password
 /// is refused before any database or hashing work. The attempt is then counted
 /// (see [`throttle`]); past the allowance it gets `Throttled` without a
@@ -24,7 +32,7 @@ pub async fn sign_in(
     email: &str,
     password: &str,
     meta: &RequestMeta,
-) -> Result<OperatorId, AccountsError> {
+) -> Result<PasswordAccepted, AccountsError> {
     let key = Email::parse(email)?.to_string();
     if password.is_empty() {
         return Err(InvalidInput::Required {
@@ -69,10 +77,14 @@ pub async fn sign_in(
             throttle::succeeded(db, reservation).await?;
             // With two-factor sign-in, the sign-in happens (and is recorded)
             // once the code is given (the portal calls `record_signed_in`).
-            if !super::two_factor::is_enabled(db, &id).await? {
+            let code_needed = super::two_factor::is_enabled(db, &id).await?;
+            if !code_needed {
                 record_signed_in(db, &id, meta).await?;
             }
-            Ok(id)
+            Ok(PasswordAccepted {
+                operator: id,
+                code_needed,
+            })
         }
         (_, known) => {
             throttle::failed(db, now).await?;

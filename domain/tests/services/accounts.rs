@@ -743,7 +743,8 @@ async fn passwords_verify_and_repeated_failures_are_throttled() {
     let id = sign_in::sign_in(&db, &h, " Owner@Acme.example ", PASSWORD, &meta())
         .await
         .unwrap();
-    assert_eq!(id, owner_id);
+    assert_eq!(id.operator, owner_id);
+    assert!(!id.code_needed);
     let wrong = sign_in::sign_in(&db, &h, "owner@acme.example", "wrong password!!", &meta()).await;
     assert!(
         matches!(wrong, Err(AccountsError::InvalidCredentials)),

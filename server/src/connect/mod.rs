@@ -9,13 +9,10 @@
 //! request log shows the route (`/connect/{token}`), never the token
 //! ([`logged_path`]).
 
-use app::functions::ClientIp;
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Services;
-use domain::accounts::RequestMeta;
 use domain::connections::handshake::{self, BROWSER_COOKIE, Outcome, Problem};
 use domain::connections::links::{self, LinkProblem};
 
@@ -85,15 +82,7 @@ pub async fn show(State(services): State<Services>, Path(token): Path<String>) -
 }
 
 fn browser_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == BROWSER_COOKIE).then(|| value.to_owned())
-        })
+    app::functions::cookie_value(headers, BROWSER_COOKIE)
 }
 
 /// `POST /connect/{token}`: "Continue to Pinterest". The router refuses it
@@ -162,21 +151,11 @@ fn problem_status(problem: &Problem) -> StatusCode {
 }
 
 /// `GET /integration-callback`.
-pub async fn callback(
-    State(services): State<Services>,
-    client: Option<Extension<ClientIp>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let meta = RequestMeta {
-        ip: client.map(|Extension(ClientIp(ip))| ip.to_string()),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    };
-    let cookie = browser_cookie(&headers);
-    match handshake::callback(&services, query.as_deref(), cookie.as_deref(), &meta).await {
+pub async fn callback(State(services): State<Services>, request: http::request::Parts) -> Response {
+    let meta = app::functions::meta_of(&request.extensions, &request.headers);
+    let query = request.uri.query();
+    let cookie = browser_cookie(&request.headers);
+    match handshake::callback(&services, query, cookie.as_deref(), &meta).await {
         Ok(Outcome::Connected {
             username,
             workspace,

@@ -88,7 +88,7 @@ impl Install {
         let result = sign_in(&db, &hasher, email, password, &RequestMeta::default()).await;
         db.close().await;
         match result {
-            Ok(id) => Some(id),
+            Ok(accepted) => Some(accepted.operator),
             Err(AccountsError::InvalidCredentials) => None,
             Err(e) => panic!("sign-in failed unexpectedly: {e}"),
         }

@@ -68,6 +68,9 @@ pub async fn replace_origins(
     Ok(())
 }
 
+const ORIGIN_ALLOWED: &str = "select origin from return_origins \
+     where workspace_id = $1 and environment_id = $2 and origin = $3";
+
 /// Whether `origin` is on the environment's allow-list right now.
 pub async fn origin_allowed(
     db: &Db,
@@ -77,8 +80,7 @@ pub async fn origin_allowed(
 ) -> Result<bool, DbError> {
     let row: Option<(String,)> = on_pool!(db, pool => {
         sqlx::query_as(
-            "select origin from return_origins \
-             where workspace_id = $1 and environment_id = $2 and origin = $3",
+            ORIGIN_ALLOWED,
         )
         .bind(workspace_id)
         .bind(environment_id)
@@ -89,6 +91,7 @@ pub async fn origin_allowed(
     Ok(row.is_some())
 }
 
+/// [`origin_allowed`] inside a transaction.
 pub async fn origin_allowed_tx(
     tx: &mut Tx,
     workspace_id: &WorkspaceId,
@@ -97,8 +100,7 @@ pub async fn origin_allowed_tx(
 ) -> Result<bool, DbError> {
     let row: Option<(String,)> = on_tx!(tx, conn => {
         sqlx::query_as(
-            "select origin from return_origins \
-             where workspace_id = $1 and environment_id = $2 and origin = $3",
+            ORIGIN_ALLOWED,
         )
         .bind(workspace_id)
         .bind(environment_id)
