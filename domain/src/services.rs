@@ -90,6 +90,8 @@ pub struct Services {
     pub hasher: Hasher,
     /// Outgoing HTTP to Pinterest: follows no redirects, times out.
     pub http: reqwest::Client,
+    /// The API's per-process state: verified keys, rate limits, usage counts.
+    pub api: Arc<super::api::Runtime>,
 }
 
 /// The client pinbridge talks to Pinterest with. Redirects are not followed, so

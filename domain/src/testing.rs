@@ -200,5 +200,6 @@ pub fn services(db: Db, public_url: &str, pinterest: &str) -> crate::Services {
         }),
         hasher: crate::accounts::Hasher::fast_insecure(),
         http: crate::services::pinterest_http_client(timeout),
+        api: Arc::default(),
     }
 }

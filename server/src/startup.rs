@@ -171,6 +171,7 @@ pub async fn prepare_services(config: &Config) -> Result<Services, StartError> {
         config: Arc::new(config.portal_config()),
         hasher: domain::accounts::Hasher::default(),
         http: domain::services::pinterest_http_client(config.pinterest_timeout),
+        api: Arc::default(),
     })
 }
 

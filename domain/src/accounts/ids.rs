@@ -94,3 +94,7 @@ mod tests {
         assert!(later > id);
     }
 }
+uuid_id!(
+    /// An environment API key.
+    ApiKeyId
+);

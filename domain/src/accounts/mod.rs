@@ -36,7 +36,7 @@ pub use audit::{AuditAction, RequestMeta};
 pub use email::{EMAIL_MAX, Email};
 pub use error::AccountsError;
 pub use ids::{
-    AuditEventId, ConnectLinkId, ConnectionId, EnvironmentId, HealthRunId, InvitationId,
+    ApiKeyId, AuditEventId, ConnectLinkId, ConnectionId, EnvironmentId, HealthRunId, InvitationId,
     OperatorId, ProbeId, SignInId, WorkspaceId,
 };
 pub use input::{Field, InvalidInput};

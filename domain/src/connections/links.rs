@@ -11,8 +11,8 @@
 use super::error::{
     ConnectionError, DISPLAY_NAME_FIELD, END_USER_FIELD, ORIGINS_FIELD, RETURN_URL_FIELD,
 };
-use crate::accounts::audit::{self, AuditAction, NewAuditEvent, detail};
-use crate::accounts::{Actor, ConnectLinkId, EnvironmentId, RequestMeta};
+use crate::accounts::audit::{self, AuditAction, AuditActor, NewAuditEvent, detail};
+use crate::accounts::{Actor, ConnectLinkId, EnvironmentId, RequestMeta, WorkspaceId};
 use crate::accounts::{OneTimeToken, TokenHash};
 use crate::db::repo::connections::{self as rows, LinkRow};
 use crate::db::repo::{environments, pinterest_settings};
@@ -195,7 +195,29 @@ pub async fn create(
     meta: &RequestMeta,
 ) -> Result<CreatedLink, ConnectionError> {
     actor.require_configure()?;
-    let ws = actor.workspace_id();
+    create_as(
+        db,
+        actor.workspace_id(),
+        environment_id,
+        input,
+        public_url,
+        actor.into(),
+        meta,
+    )
+    .await
+}
+
+/// Makes a connect link in the workspace's environment as `by` (an operator
+/// or an API key), audited.
+pub(crate) async fn create_as(
+    db: &Db,
+    ws: &WorkspaceId,
+    environment_id: &EnvironmentId,
+    input: LinkInput,
+    public_url: &str,
+    by: AuditActor,
+    meta: &RequestMeta,
+) -> Result<CreatedLink, ConnectionError> {
     let mut tx = db.begin().await?;
     environments::find_tx(&mut tx, ws, environment_id)
         .await?
@@ -234,7 +256,7 @@ pub async fn create(
         end_user_id: input.end_user_id.clone(),
         display_name: input.display_name.clone(),
         return_url: input.return_url.as_ref().map(|u| u.to_string()),
-        created_by: actor.label().to_owned(),
+        created_by: by.label.clone(),
         created_at: now,
         expires_at: now + LINK_TTL_MS,
         used_at: None,
@@ -256,7 +278,7 @@ pub async fn create(
         NewAuditEvent {
             workspace_id: ws.clone(),
             environment_id: Some(environment_id.clone()),
-            actor: actor.into(),
+            actor: by,
             action: AuditAction::ConnectLinkCreated,
             target: row.end_user_id.clone(),
             detail: d,

@@ -11,7 +11,7 @@ use super::scheduler;
 use super::state::{Event, Health};
 use super::tokens::{self, Refreshed};
 use crate::Services;
-use crate::accounts::audit::{self, AuditAction, NewAuditEvent};
+use crate::accounts::audit::{self, AuditAction, AuditActor, NewAuditEvent};
 use crate::accounts::{Actor, ConnectionId, EnvironmentId, HealthRunId, RequestMeta};
 use crate::db::now_ms;
 use crate::db::repo::connections::{self as rows, HealthRunRow, ListQuery};
@@ -162,34 +162,42 @@ pub async fn disconnect(
     meta: &RequestMeta,
 ) -> Result<ConnectionRow, ConnectionError> {
     actor.require_configure()?;
-    let ws = actor.workspace_id();
-    let row = rows::find(db, ws, id)
+    let row = rows::find(db, actor.workspace_id(), id)
         .await?
         .ok_or(ConnectionError::NotFound)?;
+    disconnect_row(db, &row, actor.into(), meta).await?;
+    Ok(row)
+}
+
+/// Disconnects `row` (already found in the caller's tenancy) as `by`, audited.
+pub(crate) async fn disconnect_row(
+    db: &Db,
+    row: &ConnectionRow,
+    by: AuditActor,
+    meta: &RequestMeta,
+) -> Result<(), ConnectionError> {
+    let already = || ConnectionError::Refused("This connection is already disconnected.".into());
     if row.health == Health::Revoked {
-        return Err(ConnectionError::Refused(
-            "This connection is already disconnected.".into(),
-        ));
+        return Err(already());
     }
+    let ws = &row.workspace_id;
     let now = now_ms();
-    let after = super::state_of(&row).after(
+    let after = super::state_of(row).after(
         &Event::Disconnected {
-            by: actor.label().to_owned(),
+            by: by.label.clone(),
         },
         now,
     );
     let mut tx = db.begin().await?;
-    if !rows::disconnect_tx(&mut tx, ws, id, &after.reason, now).await? {
-        return Err(ConnectionError::Refused(
-            "This connection is already disconnected.".into(),
-        ));
+    if !rows::disconnect_tx(&mut tx, ws, &row.id, &after.reason, now).await? {
+        return Err(already());
     }
     audit::append_tx(
         &mut tx,
         NewAuditEvent {
             workspace_id: ws.clone(),
             environment_id: Some(row.environment_id.clone()),
-            actor: actor.into(),
+            actor: by,
             action: AuditAction::ConnectionDisconnected,
             target: format!("@{}", row.account_username),
             detail: audit::detail([
@@ -201,7 +209,7 @@ pub async fn disconnect(
     )
     .await?;
     tx.commit().await?;
-    Ok(row)
+    Ok(())
 }
 
 /// "Check now". `None` when another process is working on the connection: the
@@ -215,12 +223,20 @@ pub async fn check_now(
     let row = rows::find(&services.db, actor.workspace_id(), id)
         .await?
         .ok_or(ConnectionError::NotFound)?;
+    check_row(services, &row).await
+}
+
+/// Probes `row` (already found in the caller's tenancy) now.
+pub(crate) async fn check_row(
+    services: &Services,
+    row: &ConnectionRow,
+) -> Result<Option<ProbeReport>, ConnectionError> {
     if row.health == Health::Revoked {
         return Err(ConnectionError::Refused(
             "This connection is disconnected: there is nothing to check.".into(),
         ));
     }
-    health::check_now(services, &row).await
+    health::check_now(services, row).await
 }
 
 /// "Refresh now". `None` when the connection is busy.

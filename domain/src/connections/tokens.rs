@@ -376,9 +376,30 @@ pub async fn fresh_access_token(
     services: &Services,
     id: &ConnectionId,
 ) -> Result<Result<SecretString, TokenProblem>, ConnectionError> {
+    Ok(fresh_token(services, id, MIN_VALIDITY_MS)
+        .await?
+        .map(|fresh| fresh.token))
+}
+
+/// An access token and the connection row it was read from (its expiry,
+/// scopes and account).
+pub struct FreshToken {
+    pub token: SecretString,
+    pub row: ConnectionRow,
+}
+
+/// As [`fresh_access_token`], valid for at least `min_valid_ms` (or for
+/// [`MIN_VALIDITY_MS`] when even a new token lives less than asked: one
+/// refresh per call at most, never a loop of them).
+pub async fn fresh_token(
+    services: &Services,
+    id: &ConnectionId,
+    min_valid_ms: i64,
+) -> Result<Result<FreshToken, TokenProblem>, ConnectionError> {
     let deadline =
         std::time::Instant::now() + Duration::from_millis(lease_ms(services) as u64 + 1000);
     let owner = lease_owner();
+    let mut margin = min_valid_ms.max(MIN_VALIDITY_MS);
     loop {
         let Some(row) = rows::find_by_id(&services.db, id).await? else {
             return Ok(Err(TokenProblem::NotFound));
@@ -391,8 +412,8 @@ pub async fn fresh_access_token(
             }));
         }
         let now = now_ms();
-        if let Some(token) = stored_token(services, &row, now + MIN_VALIDITY_MS)? {
-            return Ok(Ok(token));
+        if let Some(token) = stored_token(services, &row, now + margin)? {
+            return Ok(Ok(FreshToken { token, row }));
         }
         if let Some(claimed) =
             rows::claim(&services.db, id, &owner, now, now + lease_ms(services)).await?
@@ -404,7 +425,11 @@ pub async fn fresh_access_token(
             };
             rows::release(&services.db, id, claimed.lease_fence).await?;
             match outcome? {
-                Refreshed::Stored | Refreshed::AlreadyDone | Refreshed::LeaseLost => continue,
+                Refreshed::Stored => {
+                    margin = MIN_VALIDITY_MS;
+                    continue;
+                }
+                Refreshed::AlreadyDone | Refreshed::LeaseLost => continue,
                 Refreshed::Rejected { reason } => {
                     return Ok(Err(TokenProblem::NotUsable {
                         health: Health::NeedsReauth,
@@ -415,7 +440,7 @@ pub async fn fresh_access_token(
                     // Pinterest is unavailable; a stored token that still works
                     // for a while is better than none.
                     if let Some(token) = stored_token(services, &row, now_ms() + 10_000)? {
-                        return Ok(Ok(token));
+                        return Ok(Ok(FreshToken { token, row }));
                     }
                     return Ok(Err(TokenProblem::Unavailable { reason }));
                 }
@@ -427,6 +452,61 @@ pub async fn fresh_access_token(
                     }));
                 }
             }
+        }
+        if std::time::Instant::now() > deadline {
+            return Ok(Err(TokenProblem::Busy));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Pinterest refused the token of version `seen` (401, code 2): refreshes it,
+/// unless another caller already did (the version moved on). Any number of
+/// callers who saw the same refusal make one refresh between them.
+pub async fn refresh_refused(
+    services: &Services,
+    id: &ConnectionId,
+    seen: i64,
+) -> Result<Result<(), TokenProblem>, ConnectionError> {
+    let deadline =
+        std::time::Instant::now() + Duration::from_millis(lease_ms(services) as u64 + 1000);
+    let owner = lease_owner();
+    loop {
+        let Some(row) = rows::find_by_id(&services.db, id).await? else {
+            return Ok(Err(TokenProblem::NotFound));
+        };
+        if row.token_version != seen {
+            return Ok(Ok(()));
+        }
+        if !row.health.usable() {
+            return Ok(Err(TokenProblem::NotUsable {
+                health: row.health,
+                reason: row.health_reason,
+            }));
+        }
+        let now = now_ms();
+        if let Some(claimed) =
+            rows::claim(&services.db, id, &owner, now, now + lease_ms(services)).await?
+        {
+            let outcome = if claimed.token_version == seen {
+                refresh_leased(services, &claimed, Trigger::OnDemand).await
+            } else {
+                Ok(Refreshed::AlreadyDone)
+            };
+            rows::release(&services.db, id, claimed.lease_fence).await?;
+            return Ok(match outcome? {
+                Refreshed::Stored | Refreshed::AlreadyDone | Refreshed::LeaseLost => Ok(()),
+                Refreshed::Rejected { reason } => Err(TokenProblem::NotUsable {
+                    health: Health::NeedsReauth,
+                    reason,
+                }),
+                Refreshed::Transient { reason } => Err(TokenProblem::Unavailable { reason }),
+                Refreshed::Unavailable => Err(TokenProblem::Unavailable {
+                    reason:
+                        "The environment's Pinterest integration is disabled or not configured."
+                            .into(),
+                }),
+            });
         }
         if std::time::Instant::now() > deadline {
             return Ok(Err(TokenProblem::Busy));

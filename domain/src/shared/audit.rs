@@ -42,5 +42,10 @@ closed_set! {
         ConnectionStateChanged = "connection.state_changed",
         ConnectionDisconnected = "connection.disconnected",
         ConnectionsCheckAll = "connection.check_all_started",
+        ApiKeyCreated = "api_key.created",
+        ApiKeyRotated = "api_key.rotated",
+        ApiKeyRevoked = "api_key.revoked",
+        ApiKeyExpired = "api_key.expired",
+        ApiKeyLimitChanged = "api_key.rate_limit_changed",
     }
 }

@@ -4,12 +4,14 @@
 
 #[macro_use]
 mod closed_set;
+mod api;
 mod audit;
 mod health;
 mod pinterest;
 mod probe;
 mod role;
 
+pub use api::ApiPermission;
 pub use audit::AuditAction;
 pub use health::Health;
 pub use pinterest::{CheckOutcome, PinterestApi};
@@ -43,6 +45,7 @@ mod tests {
     #[test]
     fn every_closed_set_round_trips_by_name_and_refuses_others() {
         round_trips!(
+            ApiPermission,
             AuditAction,
             Health,
             Role,

@@ -579,6 +579,52 @@ pub async fn list(
     Ok((rows, total))
 }
 
+/// What the API's connection list filters by, and where its page starts.
+#[derive(Clone, Debug, Default)]
+pub struct PageQuery {
+    pub end_user_id: Option<String>,
+    pub health: Option<Health>,
+    /// The last row of the previous page: (created_at, id).
+    pub after: Option<(i64, ConnectionId)>,
+    pub limit: i64,
+}
+
+/// One page of the environment's connections, newest first, by keyset: rows
+/// created before `after` (ties broken by id), so a page never repeats or skips
+/// a row when connections are added meanwhile.
+pub async fn page(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    environment_id: &EnvironmentId,
+    q: &PageQuery,
+) -> Result<Vec<ConnectionRow>, DbError> {
+    let (after_at, after_id) = q
+        .after
+        .as_ref()
+        .map_or((i64::MAX, String::new()), |(at, id)| {
+            (*at, id.as_str().to_owned())
+        });
+    let sql = format!(
+        "select {COLUMNS} from connections where workspace_id = $1 and environment_id = $2 \
+         and ($3 = '' or end_user_id = $3) and ($4 = '' or health = $4) \
+         and (created_at < $5 or (created_at = $5 and $6 <> '' and id < $6)) \
+         order by created_at desc, id desc limit $7"
+    );
+    let rows = on_pool!(db, pool => {
+        sqlx::query_as::<_, ConnectionRow>(&sql)
+            .bind(workspace_id)
+            .bind(environment_id)
+            .bind(q.end_user_id.as_deref().unwrap_or(""))
+            .bind(q.health.map_or("", Health::as_str))
+            .bind(after_at)
+            .bind(&after_id)
+            .bind(q.limit)
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows)
+}
+
 /// How many connections the workspace has per environment and state.
 pub async fn counts(
     db: &Db,

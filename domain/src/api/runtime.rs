@@ -1,0 +1,245 @@
+//! What one process keeps in memory for the API: recently verified keys (so
+//! most requests need no key lookup), each key's rate-limit window, and usage
+//! counted since the last flush (so no request writes to the database).
+//!
+//! Nothing here must survive a restart or be shared: a verified key is trusted
+//! for at most [`KEY_CACHE_TTL`], so a key revoked by another process stops
+//! working here within that time (this process forgets it at once when it
+//! revokes it itself). Rate limits are per process. Counts not yet flushed
+//! when a process dies are lost (at most one flush interval's worth).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::key::KeyHash;
+use crate::accounts::{ApiKeyId, ConnectionId};
+use crate::db::repo::api_keys::ApiKeyRow;
+
+/// How long a key read from the database is trusted without reading it again.
+pub const KEY_CACHE_TTL: Duration = Duration::from_millis(1000);
+/// Entries kept at most; past that the cache starts over (a flood of unknown keys).
+const KEY_CACHE_MAX: usize = 10_000;
+/// The rate limit's window.
+pub const WINDOW: Duration = Duration::from_secs(60);
+/// The last-used time is written at most this often per key.
+pub const LAST_USED_EVERY_MS: i64 = 60_000;
+
+#[derive(Default, Debug)]
+pub struct Runtime {
+    keys: Mutex<HashMap<KeyHash, (Instant, Option<ApiKeyRow>)>>,
+    usage: Mutex<Usage>,
+}
+
+#[derive(Default, Debug)]
+struct Usage {
+    keys: HashMap<ApiKeyId, KeyUsage>,
+    calls: HashMap<(ConnectionId, ApiKeyId), (i64, i64)>,
+}
+
+#[derive(Debug)]
+struct KeyUsage {
+    window_start: Instant,
+    in_window: u64,
+    unflushed: i64,
+    last_used: i64,
+    last_written: i64,
+}
+
+/// Whether a request fits the key's rate limit, and what the limit headers say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Admission {
+    pub allowed: bool,
+    pub limit: u64,
+    pub remaining: u64,
+    /// Seconds until the window starts over.
+    pub reset_secs: u64,
+}
+
+/// Usage to write: per key, and per connection and key.
+#[derive(Debug, Default)]
+pub struct Flush {
+    pub keys: Vec<(ApiKeyId, i64, Option<i64>)>,
+    pub calls: Vec<(ConnectionId, ApiKeyId, i64, i64)>,
+}
+
+/// Which call on a connection to count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    Token,
+    Proxy,
+}
+
+impl Runtime {
+    /// The cached row for a key hash, if read less than [`KEY_CACHE_TTL`] ago.
+    /// `Some(None)` means "known not to exist".
+    pub(crate) fn cached(&self, hash: &KeyHash) -> Option<Option<ApiKeyRow>> {
+        let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        keys.get(hash)
+            .filter(|(at, _)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(_, row)| row.clone())
+    }
+
+    pub(crate) fn remember(&self, hash: KeyHash, row: Option<ApiKeyRow>) {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if keys.len() >= KEY_CACHE_MAX {
+            keys.retain(|_, (at, _)| at.elapsed() < KEY_CACHE_TTL);
+            if keys.len() >= KEY_CACHE_MAX {
+                keys.clear();
+            }
+        }
+        keys.insert(hash, (Instant::now(), row));
+    }
+
+    /// Forgets a key at once (this process revoked or rotated it).
+    pub(crate) fn forget(&self, id: &ApiKeyId) {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        keys.retain(|_, (_, row)| row.as_ref().is_none_or(|r| &r.id != id));
+    }
+
+    /// Counts a request of the key against its limit (`limit` per [`WINDOW`]).
+    /// A refused request is not counted as used.
+    pub fn admit(&self, id: &ApiKeyId, limit: u64, now_ms: i64) -> Admission {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let entry = usage.keys.entry(id.clone()).or_insert_with(|| KeyUsage {
+            window_start: now,
+            in_window: 0,
+            unflushed: 0,
+            last_used: 0,
+            last_written: 0,
+        });
+        if now.duration_since(entry.window_start) >= WINDOW {
+            entry.window_start = now;
+            entry.in_window = 0;
+        }
+        let reset_secs = WINDOW
+            .saturating_sub(now.duration_since(entry.window_start))
+            .as_secs_f64()
+            .ceil() as u64;
+        if entry.in_window >= limit {
+            return Admission {
+                allowed: false,
+                limit,
+                remaining: 0,
+                reset_secs: reset_secs.max(1),
+            };
+        }
+        entry.in_window += 1;
+        entry.unflushed += 1;
+        entry.last_used = now_ms;
+        Admission {
+            allowed: true,
+            limit,
+            remaining: limit - entry.in_window,
+            reset_secs,
+        }
+    }
+
+    /// Counts a call a key made on a connection.
+    pub fn count_call(&self, connection: &ConnectionId, key: &ApiKeyId, kind: CallKind) {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = usage
+            .calls
+            .entry((connection.clone(), key.clone()))
+            .or_default();
+        match kind {
+            CallKind::Token => entry.0 += 1,
+            CallKind::Proxy => entry.1 += 1,
+        }
+    }
+
+    /// Takes what is due for writing: every key's unflushed requests, its
+    /// last-used time when the one written is a minute old, and the calls.
+    pub(crate) fn take(&self, force_last_used: bool) -> Flush {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Flush::default();
+        for (id, u) in usage.keys.iter_mut() {
+            let last_used = (u.last_used > u.last_written
+                && (force_last_used || u.last_used - u.last_written >= LAST_USED_EVERY_MS))
+                .then_some(u.last_used);
+            if u.unflushed > 0 || last_used.is_some() {
+                out.keys.push((id.clone(), u.unflushed, last_used));
+                u.unflushed = 0;
+                if let Some(at) = last_used {
+                    u.last_written = at;
+                }
+            }
+        }
+        for ((conn, key), (token, proxy)) in usage.calls.drain() {
+            out.calls.push((conn, key, token, proxy));
+        }
+        out
+    }
+
+    /// Puts back usage whose write failed, to be tried at the next flush.
+    pub(crate) fn put_back(&self, flush: Flush) {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, n, _) in flush.keys {
+            if let Some(u) = usage.keys.get_mut(&id) {
+                u.unflushed += n;
+            }
+        }
+        for (conn, key, token, proxy) in flush.calls {
+            let e = usage.calls.entry((conn, key)).or_default();
+            e.0 += token;
+            e.1 += proxy;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_counts_a_window_and_refuses_past_it() {
+        let rt = Runtime::default();
+        let id = ApiKeyId::generate();
+        for i in 0..3 {
+            let a = rt.admit(&id, 3, 1000);
+            assert!(a.allowed);
+            assert_eq!(a.remaining, 2 - i);
+            assert!(a.reset_secs <= 60 && a.reset_secs >= 59, "{a:?}");
+        }
+        let refused = rt.admit(&id, 3, 1000);
+        assert!(!refused.allowed);
+        assert_eq!(refused.remaining, 0);
+        // Another key has its own window.
+        assert!(rt.admit(&ApiKeyId::generate(), 3, 1000).allowed);
+        // Only admitted requests are counted as used.
+        let flush = rt.take(false);
+        let mine = flush.keys.iter().find(|(k, _, _)| k == &id).unwrap();
+        assert_eq!(mine.1, 3);
+        assert_eq!(mine.2, Some(1000), "never written: written now");
+    }
+
+    #[test]
+    fn last_used_is_written_at_most_once_a_minute() {
+        let rt = Runtime::default();
+        let id = ApiKeyId::generate();
+        rt.admit(&id, 100, 1_000);
+        assert_eq!(rt.take(false).keys[0].2, Some(1_000));
+        rt.admit(&id, 100, 30_000);
+        let second = rt.take(false);
+        assert_eq!(second.keys[0], (id.clone(), 1, None), "counts, no time");
+        rt.admit(&id, 100, 61_001);
+        assert_eq!(rt.take(false).keys[0].2, Some(61_001));
+        assert!(rt.take(false).keys.is_empty(), "nothing new");
+        rt.admit(&id, 100, 62_000);
+        assert_eq!(rt.take(true).keys[0].2, Some(62_000), "forced at shutdown");
+    }
+
+    #[test]
+    fn calls_are_counted_per_connection_and_key_and_put_back_on_failure() {
+        let rt = Runtime::default();
+        let (c, k) = (ConnectionId::generate(), ApiKeyId::generate());
+        rt.count_call(&c, &k, CallKind::Token);
+        rt.count_call(&c, &k, CallKind::Proxy);
+        rt.count_call(&c, &k, CallKind::Proxy);
+        let flush = rt.take(false);
+        assert_eq!(flush.calls, vec![(c.clone(), k.clone(), 1, 2)]);
+        rt.put_back(flush);
+        assert_eq!(rt.take(false).calls, vec![(c, k, 1, 2)]);
+    }
+}

@@ -1,0 +1,53 @@
+//! What an environment API key may do.
+
+closed_set! {
+    /// One permission of an API key. A key holds any non-empty set of them.
+    pub enum ApiPermission {
+        /// Create connect sessions (links for end users).
+        Connect = "connect",
+        /// List and read connections.
+        ConnectionsRead = "connections:read",
+        /// Check (probe) and disconnect connections.
+        ConnectionsWrite = "connections:write",
+        /// Get a connection's access token.
+        Tokens = "tokens",
+        /// Call Pinterest through pinbridge with a connection's token.
+        Proxy = "proxy",
+    }
+}
+
+impl ApiPermission {
+    /// What it allows, in a few words (shown where permissions are chosen).
+    pub fn summary(self) -> &'static str {
+        match self {
+            Self::Connect => "create connect sessions for end users",
+            Self::ConnectionsRead => "list connections and read their state",
+            Self::ConnectionsWrite => "check and disconnect connections",
+            Self::Tokens => "get a connection's Pinterest access token",
+            Self::Proxy => "call Pinterest through pinbridge as a connection",
+        }
+    }
+
+    /// Parses a space-separated list as stored. Unknown names are refused.
+    pub fn parse_list(text: &str) -> Option<Vec<Self>> {
+        let mut out = Vec::new();
+        for name in text.split_whitespace() {
+            let p = Self::parse(name)?;
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        out.sort();
+        Some(out)
+    }
+
+    /// The stored form of a set: names in declaration order, space-separated.
+    pub fn join(set: &[Self]) -> String {
+        Self::ALL
+            .into_iter()
+            .filter(|p| set.contains(p))
+            .map(Self::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
