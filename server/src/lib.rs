@@ -1,6 +1,7 @@
 //! The pinbridge server: configuration, start-up, router and operations endpoints, and the end user's connect pages.
 
 pub mod admin;
+pub mod api;
 pub mod client_ip;
 pub mod config;
 pub mod connect;
@@ -31,6 +32,9 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .site_addr(config.listen_addr)
         .build()
 }
+
+/// How often API usage counted in memory is written.
+pub const API_USAGE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A started server: its address, and a handle to stop it.
 pub struct Running {
@@ -78,6 +82,11 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
         services.clone(),
         config.scheduler_interval,
     ));
+    let api_usage = tokio::spawn(domain::api::run_maintenance(
+        services.clone(),
+        API_USAGE_EVERY,
+    ));
+    let flush = services.clone();
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let served = axum::serve(
@@ -90,6 +99,11 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
         .await;
         cleanup.abort();
         scheduler.abort();
+        api_usage.abort();
+        // What the API counted since the last write.
+        if let Err(e) = domain::api::maintain(&flush, true).await {
+            tracing::warn!(error = %e, "could not write API usage at shutdown");
+        }
         served
     });
     Ok(Running {

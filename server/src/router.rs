@@ -139,6 +139,8 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                 headers::end_user_headers,
             )),
         )
+        // The application API: API keys, not sessions; none of the portal's layers.
+        .nest("/v1", crate::api::router(state.services.clone()))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .merge(portal)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

@@ -88,6 +88,8 @@ pub struct ListFilter {
 pub struct Page {
     pub rows: Vec<ConnectionRow>,
     pub next_cursor: Option<String>,
+    /// The scopes the environment requires now.
+    pub required: ScopeSet,
 }
 
 pub async fn list(
@@ -134,7 +136,15 @@ pub async fn list(
     } else {
         None
     };
-    Ok(Page { rows, next_cursor })
+    let required = match rows.first() {
+        Some(row) => required_scopes(services, row).await?,
+        None => ScopeSet::from_stored(""),
+    };
+    Ok(Page {
+        rows,
+        next_cursor,
+        required,
+    })
 }
 
 /// One connection with its latest probe and the scopes required now.

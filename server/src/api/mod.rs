@@ -1,0 +1,129 @@
+//! The application API under `/v1`: environment API keys as bearer tokens,
+//! JSON in and out, errors as problem details, and its OpenAPI 3.1 document
+//! at `/v1/openapi.json`, generated from the handlers and their types.
+
+pub mod auth;
+pub mod connections;
+pub mod extract;
+pub mod models;
+pub mod problem;
+pub mod proxy;
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::http::{Method, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use domain::Services;
+use domain::accounts::RequestMeta;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use problem::ApiProblem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "pinbridge application API",
+        description = "Connect your users' Pinterest accounts, get fresh access tokens and call Pinterest on their behalf. Authenticate with an environment API key: `Authorization: Bearer pinbridge_…`. Errors are RFC 9457 problem details (`application/problem+json`); their types are listed under `x-problem-types`.",
+    ),
+    components(schemas(problem::Problem)),
+    tags(
+        (name = "Connect", description = "Links for end users to connect Pinterest"),
+        (name = "Connections", description = "End users' Pinterest connections"),
+        (name = "Tokens", description = "Fresh Pinterest access tokens"),
+        (name = "Pinterest proxy", description = "Pinterest's API with a connection's token"),
+    )
+)]
+struct ApiDoc;
+
+/// Where the API's audit records say a request came from.
+pub fn request_meta(parts: &axum::http::request::Parts) -> RequestMeta {
+    app::functions::meta_of(&parts.extensions, &parts.headers)
+}
+
+fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(connections::create_connect_session))
+        .routes(routes!(connections::list_connections))
+        .routes(routes!(
+            connections::get_connection,
+            connections::disconnect
+        ))
+        .routes(routes!(connections::access_token))
+        .routes(routes!(connections::check))
+        .routes(routes!(proxy::forward))
+}
+
+/// The OpenAPI document, built once per process.
+pub fn document() -> Arc<serde_json::Value> {
+    static DOC: OnceLock<Arc<serde_json::Value>> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let (_, mut api) = routes().split_for_parts();
+        api.servers = Some(vec![utoipa::openapi::Server::new("/v1")]);
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("pinbridge API key")
+                    .description(Some(
+                        "An environment API key from the portal's API keys page.",
+                    ))
+                    .build(),
+            ),
+        );
+        let mut value = serde_json::to_value(&api).unwrap_or_default();
+        if let Some(map) = value.as_object_mut() {
+            map.insert("openapi".into(), "3.1.0".into());
+            map.insert("x-problem-types".into(), problem::documented());
+        }
+        Arc::new(value)
+    })
+    .clone()
+}
+
+/// The `/v1` router (to be nested at `/v1`).
+pub fn router<S: Clone + Send + Sync + 'static>(services: Services) -> Router<S> {
+    let (api, _) = routes().split_for_parts();
+    let authenticated = api
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            services.clone(),
+            auth::authenticate,
+        ))
+        .with_state(services);
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .merge(authenticated)
+        .layer(middleware::from_fn(auth::api_headers))
+}
+
+async fn openapi_json() -> Response {
+    let doc = document();
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::Json((*doc).clone()),
+    )
+        .into_response()
+}
+
+async fn not_found() -> ApiProblem {
+    ApiProblem::new(
+        &problem::NOT_FOUND,
+        "No such endpoint: see /v1/openapi.json for the API's endpoints.",
+    )
+}
+
+async fn method_not_allowed(method: Method) -> ApiProblem {
+    ApiProblem::new(
+        &problem::METHOD,
+        format!("This endpoint does not take {method}: see /v1/openapi.json."),
+    )
+}

@@ -1,0 +1,237 @@
+//! The API's wire types: what handlers read and answer, and, through
+//! `ToSchema`, the OpenAPI document's schemas. Times are RFC 3339 in UTC.
+
+use domain::api::calls::Detail;
+use domain::connections::portal::{ConnectionRow, ProbeRow};
+use domain::pinterest::ScopeSet;
+use domain::shared::Health;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// A connection's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// Working.
+    Active,
+    /// Pinterest failed transiently (5xx, timeout, 429); pinbridge keeps trying.
+    Degraded,
+    /// Pinterest refused the refresh token: the end user must connect again.
+    NeedsReauth,
+    /// The grant lacks a scope the environment requires: the end user must connect again.
+    InsufficientScope,
+    /// Disconnected; pinbridge holds no tokens for it.
+    Revoked,
+}
+
+impl From<Health> for ConnectionState {
+    fn from(h: Health) -> Self {
+        match h {
+            Health::Active => Self::Active,
+            Health::Degraded => Self::Degraded,
+            Health::NeedsReauth => Self::NeedsReauth,
+            Health::InsufficientScope => Self::InsufficientScope,
+            Health::Revoked => Self::Revoked,
+        }
+    }
+}
+
+impl From<ConnectionState> for Health {
+    fn from(s: ConnectionState) -> Self {
+        match s {
+            ConnectionState::Active => Health::Active,
+            ConnectionState::Degraded => Health::Degraded,
+            ConnectionState::NeedsReauth => Health::NeedsReauth,
+            ConnectionState::InsufficientScope => Health::InsufficientScope,
+            ConnectionState::Revoked => Health::Revoked,
+        }
+    }
+}
+
+/// `POST /v1/connect-sessions`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConnectSession {
+    /// Your product's id for the end user (1 to 200 characters). Connecting
+    /// again for the same end user keeps their connection's id.
+    pub end_user_id: String,
+    /// A name to show on the connect page (up to 100 characters).
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Where to send the end user afterwards. Its origin must be on the
+    /// environment's allowed return origins.
+    #[serde(default)]
+    pub return_url: Option<String>,
+}
+
+/// A link to hand to one end user: it opens pinbridge's connect page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectSession {
+    /// Valid for 30 minutes, makes at most one connection.
+    pub url: String,
+    pub expires_at: String,
+    pub end_user_id: String,
+}
+
+/// The Pinterest account behind a connection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    /// `BUSINESS` or `PINNER`, as Pinterest says.
+    #[serde(rename = "type")]
+    pub account_type: String,
+}
+
+/// The latest health probe (`GET /v5/user_account` with the connection's token).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Probe {
+    pub checked_at: String,
+    /// ok, unauthorized, missing_scope, transient or skipped.
+    pub outcome: String,
+    pub latency_ms: i64,
+    pub http_status: Option<i64>,
+    /// Pinterest answered with another account than the one connected.
+    pub account_changed: bool,
+}
+
+/// An end user's Pinterest connection. Never carries a token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Connection {
+    pub id: String,
+    pub end_user_id: String,
+    pub display_name: Option<String>,
+    pub state: ConnectionState,
+    /// Why it is in this state, in words.
+    pub reason: String,
+    /// Since when it is in this state.
+    pub since: String,
+    pub account: Account,
+    pub scopes_granted: Vec<String>,
+    /// The scopes the environment requires now.
+    pub scopes_required: Vec<String>,
+    /// Required scopes the grant lacks.
+    pub scopes_missing: Vec<String>,
+    pub access_token_expires_at: Option<String>,
+    pub refresh_token_expires_at: Option<String>,
+    pub created_at: String,
+    pub authorized_at: String,
+    pub last_refresh_at: Option<String>,
+    pub last_probe_at: Option<String>,
+    /// The latest probe, on single-connection answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_probe: Option<Probe>,
+}
+
+impl Connection {
+    pub fn of(row: &ConnectionRow, required: &ScopeSet, probe: Option<&ProbeRow>) -> Self {
+        let granted = ScopeSet::from_granted(&row.scopes_granted);
+        Self {
+            id: row.id.to_string(),
+            end_user_id: row.end_user_id.clone(),
+            display_name: row.display_name.clone(),
+            state: row.health.into(),
+            reason: row.health_reason.clone(),
+            since: rfc3339(row.health_since),
+            account: Account {
+                id: row.account_id.clone(),
+                username: row.account_username.clone(),
+                account_type: row.account_type.clone(),
+            },
+            scopes_granted: granted.names().map(str::to_owned).collect(),
+            scopes_required: required.names().map(str::to_owned).collect(),
+            scopes_missing: required
+                .without(&granted)
+                .into_iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+            access_token_expires_at: row.access_expires_at.map(rfc3339),
+            refresh_token_expires_at: row.refresh_expires_at.map(rfc3339),
+            created_at: rfc3339(row.created_at),
+            authorized_at: rfc3339(row.authorized_at),
+            last_refresh_at: row.last_refresh_at.map(rfc3339),
+            last_probe_at: row.last_probe_at.map(rfc3339),
+            last_probe: probe.map(|p| Probe {
+                checked_at: rfc3339(p.checked_at),
+                outcome: p.outcome.as_str().to_owned(),
+                latency_ms: p.latency_ms,
+                http_status: p.http_status,
+                account_changed: p.account_changed,
+            }),
+        }
+    }
+
+    pub fn of_detail(d: &Detail) -> Self {
+        Self::of(&d.row, &d.required, d.last_probe.as_ref())
+    }
+}
+
+/// `GET /v1/connections` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only this end user's connection.
+    pub end_user_id: Option<String>,
+    /// Only connections in this state.
+    pub state: Option<ConnectionState>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}
+
+/// One page of connections, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionList {
+    pub data: Vec<Connection>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /v1/connections/{id}/access-token`
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessTokenRequest {
+    /// The token must stay valid at least this many seconds (0 to 86400,
+    /// default 300); it is refreshed first when it would not.
+    #[schema(minimum = 0, maximum = 86400)]
+    pub min_valid_secs: Option<i64>,
+}
+
+/// A connection's Pinterest access token. Send it to Pinterest as
+/// `Authorization: Bearer`; ask pinbridge again rather than refreshing it.
+#[derive(Serialize, ToSchema)]
+pub struct AccessToken {
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    pub expires_at: String,
+    /// Seconds from now until it expires.
+    pub expires_in: i64,
+    pub scopes: Vec<String>,
+    pub account: Account,
+    pub connection_id: String,
+}
+
+/// The result of `POST /v1/connections/{id}/check`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckResult {
+    /// Whether the probe ran now; false when another pinbridge process was
+    /// working on the connection (the probe then runs as soon as it is free).
+    pub ran: bool,
+    /// ok, unauthorized, missing_scope, transient or skipped (null when not run).
+    pub outcome: Option<String>,
+    pub connection: Connection,
+}
