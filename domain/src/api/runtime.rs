@@ -43,7 +43,8 @@ struct KeyUsage {
     in_window: u64,
     unflushed: i64,
     last_used: i64,
-    last_written: i64,
+    /// The last-used time last written, if any yet.
+    last_written: Option<i64>,
 }
 
 /// Whether a request fits the key's rate limit, and what the limit headers say.
@@ -107,7 +108,7 @@ impl Runtime {
             in_window: 0,
             unflushed: 0,
             last_used: 0,
-            last_written: 0,
+            last_written: None,
         });
         if now.duration_since(entry.window_start) >= WINDOW {
             entry.window_start = now;
@@ -155,14 +156,19 @@ impl Runtime {
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = Flush::default();
         for (id, u) in usage.keys.iter_mut() {
-            let last_used = (u.last_used > u.last_written
-                && (force_last_used || u.last_used - u.last_written >= LAST_USED_EVERY_MS))
-                .then_some(u.last_used);
+            let due = match u.last_written {
+                None => u.last_used > 0,
+                Some(written) => {
+                    u.last_used > written
+                        && (force_last_used || u.last_used - written >= LAST_USED_EVERY_MS)
+                }
+            };
+            let last_used = due.then_some(u.last_used);
             if u.unflushed > 0 || last_used.is_some() {
                 out.keys.push((id.clone(), u.unflushed, last_used));
                 u.unflushed = 0;
-                if let Some(at) = last_used {
-                    u.last_written = at;
+                if last_used.is_some() {
+                    u.last_written = last_used;
                 }
             }
         }

@@ -56,14 +56,18 @@ fn routes() -> OpenApiRouter<Services> {
         ))
         .routes(routes!(connections::access_token))
         .routes(routes!(connections::check))
-        .routes(routes!(proxy::forward))
 }
+
+/// The proxy's route takes the rest of the path (`{*path}`, several
+/// segments); OpenAPI has no such parameter, so the document names it
+/// `{path}` and the router serves it separately.
+const PROXY_ROUTE: &str = "/connections/{id}/pinterest/{*path}";
 
 /// The OpenAPI document, built once per process.
 pub fn document() -> Arc<serde_json::Value> {
     static DOC: OnceLock<Arc<serde_json::Value>> = OnceLock::new();
     DOC.get_or_init(|| {
-        let (_, mut api) = routes().split_for_parts();
+        let (_, mut api) = routes().routes(routes!(proxy::forward)).split_for_parts();
         api.servers = Some(vec![utoipa::openapi::Server::new("/v1")]);
         let components = api.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
@@ -92,6 +96,13 @@ pub fn document() -> Arc<serde_json::Value> {
 pub fn router<S: Clone + Send + Sync + 'static>(services: Services) -> Router<S> {
     let (api, _) = routes().split_for_parts();
     let authenticated = api
+        .route(
+            PROXY_ROUTE,
+            get(proxy::forward)
+                .post(proxy::forward)
+                .patch(proxy::forward)
+                .delete(proxy::forward),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

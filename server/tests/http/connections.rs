@@ -32,7 +32,7 @@ pub(super) struct World {
     pub(super) env_slug: String,
 }
 
-fn sim_flags(sim: &RunningSim) -> Vec<String> {
+pub(super) fn sim_flags(sim: &RunningSim) -> Vec<String> {
     vec![
         "--pinterest-oauth-url".into(),
         sim.base_url(),
@@ -68,6 +68,11 @@ pub(super) async fn sim_admin(
 /// A simulator, pinbridge pointed at it, a workspace whose Development
 /// environment has Pinterest configured and the return origin allowed.
 pub(super) async fn world() -> World {
+    world_with_scopes(&["user_accounts:read", "boards:read", "pins:read"]).await
+}
+
+/// [`world`] with the environment requiring `scopes`.
+pub(super) async fn world_with_scopes(scopes: &[&str]) -> World {
     crate::common::logs::captured();
     let sim = pinterest_sim::spawn(SimConfig {
         request_log_capacity: 100_000,
@@ -90,23 +95,16 @@ pub(super) async fn world() -> World {
     let ws = owner.workspace_id.clone();
     let view = owner.browser.workspace(&ws).await.unwrap();
     let env = view.environments[0].clone();
-    let saved = owner
-        .browser
-        .post(
-            "pinterest/save",
-            &[
-                ("workspace", &ws),
-                ("environment_id", &env.id),
-                ("version", "0"),
-                ("client_id", APP_ID),
-                ("client_secret", APP_SECRET),
-                ("scopes[]", "user_accounts:read"),
-                ("scopes[]", "boards:read"),
-                ("scopes[]", "pins:read"),
-                ("api", "production"),
-            ],
-        )
-        .await;
+    let mut form = vec![
+        ("workspace", ws.as_str()),
+        ("environment_id", env.id.as_str()),
+        ("version", "0"),
+        ("client_id", APP_ID),
+        ("client_secret", APP_SECRET),
+        ("api", "production"),
+    ];
+    form.extend(scopes.iter().map(|s| ("scopes[]", *s)));
+    let saved = owner.browser.post("pinterest/save", &form).await;
     assert!(saved.status.is_success(), "{}", saved.body);
     let origins: Vec<String> = owner
         .browser
