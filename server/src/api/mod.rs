@@ -83,6 +83,18 @@ pub fn document() -> Arc<serde_json::Value> {
             ),
         );
         let mut value = serde_json::to_value(&api).unwrap_or_default();
+        // One handler serves the proxy's four methods; each operation gets its
+        // own id (`pinterest_get`, …), as OpenAPI requires.
+        if let Some(ops) = value
+            .pointer_mut("/paths/~1connections~1{id}~1pinterest~1{path}")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            for (method, op) in ops.iter_mut() {
+                if let Some(op) = op.as_object_mut() {
+                    op.insert("operationId".into(), format!("pinterest_{method}").into());
+                }
+            }
+        }
         if let Some(map) = value.as_object_mut() {
             map.insert("openapi".into(), "3.1.0".into());
             map.insert("x-problem-types".into(), problem::documented());

@@ -30,6 +30,13 @@ fn raw_path(request: &Request) -> String {
         .unwrap_or_default()
 }
 
+/// An error as Pinterest answers it (passed through by the proxy).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PinterestError {
+    pub code: i64,
+    pub message: String,
+}
+
 /// Call Pinterest as the connection
 ///
 /// Forwards the request to `<the environment's Pinterest API>/v5/{path}` with
@@ -48,16 +55,17 @@ fn raw_path(request: &Request) -> String {
         ("path" = String, Path, description = "Pinterest's path after /v5/, e.g. user_account")
     ),
     responses(
-        (status = "default", description = "Pinterest's answer, passed through"),
-        (status = 401, description = "Missing or unusable key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `proxy`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such connection in the key's environment", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The end user must connect again", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A path that could leave /v5/", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit reached (pinbridge's, or Pinterest's passed through)", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Pinterest unreachable", body = Problem, content_type = "application/problem+json"),
-        (status = 504, description = "Pinterest did not answer in time", body = Problem, content_type = "application/problem+json"),
+        (status = "default", description = "Pinterest's answer, passed through (its status, body, `x-pinterest-rid` and rate-limit headers)"),
+        (status = 401, description = "Missing or unusable key (pinbridge), or Pinterest refused the token", content((Problem = "application/problem+json"), (PinterestError = "application/json"))),
+        (status = 403, description = "The key lacks `proxy` (pinbridge), or Pinterest refused", content((Problem = "application/problem+json"), (PinterestError = "application/json"))),
+        (status = 404, description = "No such connection in the key's environment (pinbridge), or Pinterest found nothing", content((Problem = "application/problem+json"), (PinterestError = "application/json"))),
+        (status = 409, description = "The end user must connect again (pinbridge), or Pinterest's conflict", content((Problem = "application/problem+json"), (PinterestError = "application/json"))),
+        (status = 413, description = "Body over 1 MiB (pinbridge), or Pinterest's limit", content((Problem = "application/problem+json"), (PinterestError = "application/json"))),
+        (status = 422, description = "A path that could leave /v5/ (pinbridge), or Pinterest refused the input", content((Problem = "application/problem+json"), (PinterestError = "application/json"))),
+        (status = 429, description = "Rate limit reached (pinbridge's, or Pinterest's passed through)", content((Problem = "application/problem+json"), (PinterestError = "application/json"))),
+        (status = 502, description = "Pinterest unreachable (pinbridge), or Pinterest's gateway", content((Problem = "application/problem+json"), (PinterestError = "application/json"))),
+        (status = 503, description = "Busy (pinbridge), or Pinterest unavailable", content((Problem = "application/problem+json"), (PinterestError = "application/json"))),
+        (status = 504, description = "Pinterest did not answer in time", content((Problem = "application/problem+json"), (PinterestError = "application/json"))),
     ),
     security(("api_key" = []))
 )]

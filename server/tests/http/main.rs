@@ -9,6 +9,7 @@ mod common;
 mod access;
 mod account;
 mod api;
+mod api_fuzz;
 mod concurrent_starts;
 mod connect_security;
 mod connections;
