@@ -200,10 +200,11 @@ pub async fn access_token(
         }
     };
     let row = find(services, caller, id).await?;
-    let fresh = tokens::fresh_token(services, &row.id, min_valid_ms).await??;
+    let id = row.id.clone();
+    let fresh = tokens::fresh_token_of(services, &id, min_valid_ms, Some(row)).await??;
     services
         .api
-        .count_call(&row.id, &caller.key_id, CallKind::Token);
+        .count_call(&id, &caller.key_id, CallKind::Token);
     Ok(fresh)
 }
 
@@ -240,5 +241,5 @@ pub async fn disconnect(
     caller.require(ApiPermission::ConnectionsWrite)?;
     let row = find(services, caller, id).await?;
     portal::disconnect_row(&services.db, &row, caller.audit_actor(), meta).await?;
-    Ok(find(services, caller, id).await?)
+    find(services, caller, id).await
 }

@@ -156,9 +156,12 @@ pub async fn forward(
     services
         .api
         .count_call(&row.id, &caller.key_id, CallKind::Proxy);
+    let id = row.id.clone();
+    let mut read = Some(row);
     let mut retried = false;
     loop {
-        let fresh = tokens::fresh_token(services, &row.id, tokens::MIN_VALIDITY_MS).await??;
+        let fresh =
+            tokens::fresh_token_of(services, &id, tokens::MIN_VALIDITY_MS, read.take()).await??;
         let response = send(services, &request, &url, fresh.token.expose()).await?;
         if response.status() != reqwest::StatusCode::UNAUTHORIZED {
             return Ok(Answer::Streaming(response));
@@ -181,7 +184,7 @@ pub async fn forward(
             });
         }
         retried = true;
-        match tokens::refresh_refused(services, &row.id, fresh.row.token_version).await? {
+        match tokens::refresh_refused(services, &id, fresh.row.token_version).await? {
             Ok(()) => continue,
             Err(TokenProblem::Unavailable { .. } | TokenProblem::Busy) => {
                 return Ok(Answer::Read {

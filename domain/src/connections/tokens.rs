@@ -396,12 +396,27 @@ pub async fn fresh_token(
     id: &ConnectionId,
     min_valid_ms: i64,
 ) -> Result<Result<FreshToken, TokenProblem>, ConnectionError> {
+    fresh_token_of(services, id, min_valid_ms, None).await
+}
+
+/// As [`fresh_token`], starting from `read`, the connection's row as the
+/// caller just read it (saves reading it again when its token is good).
+pub async fn fresh_token_of(
+    services: &Services,
+    id: &ConnectionId,
+    min_valid_ms: i64,
+    mut read: Option<ConnectionRow>,
+) -> Result<Result<FreshToken, TokenProblem>, ConnectionError> {
     let deadline =
         std::time::Instant::now() + Duration::from_millis(lease_ms(services) as u64 + 1000);
     let owner = lease_owner();
     let mut margin = min_valid_ms.max(MIN_VALIDITY_MS);
     loop {
-        let Some(row) = rows::find_by_id(&services.db, id).await? else {
+        let row = match read.take() {
+            Some(row) => Some(row),
+            None => rows::find_by_id(&services.db, id).await?,
+        };
+        let Some(row) = row else {
             return Ok(Err(TokenProblem::NotFound));
         };
         let health = row.health;

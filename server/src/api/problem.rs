@@ -83,9 +83,13 @@ pub struct Problem {
     pub state: Option<String>,
 }
 
-/// An error answer: a problem, and headers that go with it.
+/// An error answer: a problem, and headers that go with it (boxed: errors
+/// travel through `Result`s of every handler).
 #[derive(Debug)]
-pub struct ApiProblem {
+pub struct ApiProblem(Box<Parts>);
+
+#[derive(Debug)]
+struct Parts {
     problem: Problem,
     www_authenticate: Option<String>,
     retry_after: Option<u64>,
@@ -93,7 +97,7 @@ pub struct ApiProblem {
 
 impl ApiProblem {
     pub fn new(kind: &Kind, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Parts {
             problem: Problem {
                 kind: format!("{TYPE_PREFIX}{}", kind.slug),
                 title: kind.title.to_owned(),
@@ -105,21 +109,21 @@ impl ApiProblem {
             },
             www_authenticate: None,
             retry_after: None,
-        }
+        }))
     }
 
     pub fn field(mut self, field: &str) -> Self {
-        self.problem.field = Some(field.to_owned());
+        self.0.problem.field = Some(field.to_owned());
         self
     }
 
     pub fn retry_after(mut self, secs: u64) -> Self {
-        self.retry_after = Some(secs);
+        self.0.retry_after = Some(secs);
         self
     }
 
     pub fn status(&self) -> u16 {
-        self.problem.status
+        self.0.problem.status
     }
 
     pub fn unauthorized(problem: AuthProblem) -> Self {
@@ -128,7 +132,7 @@ impl ApiProblem {
             _ => Some("invalid_token"),
         };
         let mut p = Self::new(&UNAUTHORIZED, problem.detail());
-        p.www_authenticate = Some(match error {
+        p.0.www_authenticate = Some(match error {
             None => "Bearer realm=\"pinbridge\"".to_owned(),
             Some(e) => format!(
                 "Bearer realm=\"pinbridge\", error=\"{e}\", error_description=\"{}\"",
@@ -144,8 +148,14 @@ impl From<ApiError> for ApiProblem {
         match err {
             ApiError::Unauthorized(p) => Self::unauthorized(p),
             ApiError::MissingPermission(permission) => {
-                let mut p = Self::new(&FORBIDDEN, err_text(&err_missing(permission)));
-                p.problem.permission = Some(permission.as_str().to_owned());
+                let mut p = Self::new(
+                    &FORBIDDEN,
+                    format!(
+                        "This API key lacks the `{permission}` permission ({}). Give a key that permission on the API keys page.",
+                        permission.summary()
+                    ),
+                );
+                p.0.problem.permission = Some(permission.as_str().to_owned());
                 p
             }
             ApiError::NotFound => Self::new(
@@ -162,7 +172,7 @@ impl From<ApiError> for ApiProblem {
                         health.label().to_lowercase()
                     ),
                 );
-                p.problem.state = Some(health.as_str().to_owned());
+                p.0.problem.state = Some(health.as_str().to_owned());
                 p
             }
             ApiError::Unavailable(m) => Self::new(&UPSTREAM, m),
@@ -186,37 +196,25 @@ impl From<ApiError> for ApiProblem {
     }
 }
 
-fn err_missing(permission: domain::shared::ApiPermission) -> ApiError {
-    ApiError::MissingPermission(permission)
-}
-
-fn err_text(err: &ApiError) -> String {
-    match err {
-        ApiError::MissingPermission(p) => format!(
-            "This API key lacks the `{p}` permission ({}). Give a key that permission on the API keys page.",
-            p.summary()
-        ),
-        other => other.to_string(),
-    }
-}
-
 impl IntoResponse for ApiProblem {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, Json(self.problem)).into_response();
+        let status = StatusCode::from_u16(self.0.problem.status)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let Parts {
+            problem,
+            www_authenticate,
+            retry_after,
+        } = *self.0;
+        let mut response = (status, Json(problem)).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Some(v) = self
-            .www_authenticate
-            .and_then(|v| HeaderValue::from_str(&v).ok())
-        {
+        if let Some(v) = www_authenticate.and_then(|v| HeaderValue::from_str(&v).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, v);
         }
-        if let Some(secs) = self.retry_after {
+        if let Some(secs) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
