@@ -349,6 +349,47 @@ async fn every_unusable_key_is_refused_with_401_and_says_why() {
         .is_err()
     );
 
+    // Every endpoint refuses every unusable key alike, and changes nothing.
+    let endpoints = [
+        (
+            reqwest::Method::POST,
+            "/v1/connect-sessions".to_owned(),
+            Some(json!({"end_user_id": "x"})),
+        ),
+        (reqwest::Method::GET, "/v1/connections".to_owned(), None),
+        (reqwest::Method::GET, path.clone(), None),
+        (reqwest::Method::POST, format!("{path}/access-token"), None),
+        (reqwest::Method::POST, format!("{path}/check"), None),
+        (reqwest::Method::DELETE, path.clone(), None),
+        (
+            reqwest::Method::GET,
+            format!("{path}/pinterest/user_account"),
+            None,
+        ),
+    ];
+    let unusable = [
+        None,
+        Some("sk_live_123".to_owned()),
+        Some(typo.clone()),
+        Some(unknown.expose().to_owned()),
+        Some(old.key.expose().to_owned()),
+        Some(doomed.key.expose().to_owned()),
+        Some(next.key.expose().to_owned()),
+    ];
+    clear_sim_requests(&w).await;
+    for (method, endpoint, body) in &endpoints {
+        for k in &unusable {
+            let got = call(&w.app, method.clone(), endpoint, k.as_deref(), body.clone()).await;
+            problem(&got, StatusCode::UNAUTHORIZED, "unauthorized");
+            assert!(got.headers.contains_key("www-authenticate"), "{endpoint}");
+        }
+    }
+    assert!(
+        sim_requests(&w).await.is_empty(),
+        "nothing reached Pinterest"
+    );
+    let still = call(&w.app, reqwest::Method::GET, &path, Some(&good), None).await;
+    assert_eq!(still.body["state"], "active");
     let audit = audit_details(&w).await;
     for action in [
         "api_key.created",
