@@ -4,6 +4,7 @@
 //! returns `AppError`.
 
 pub mod account;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod connections;

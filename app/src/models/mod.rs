@@ -2,6 +2,7 @@
 
 mod account;
 mod accounts;
+mod api_keys;
 mod connections;
 mod integrations;
 mod pinterest;
@@ -15,6 +16,10 @@ pub use accounts::{
     MemberView, MembersView, OperatorView, PendingInvitationView, Role, SetupLinkState, SignInView,
     WorkspaceSummary, WorkspaceView,
 };
+pub use api_keys::{
+    API_KEY_VARIABLE, ApiCallsView, ApiKeyView, ApiKeysPageView, IssuedApiKey, KeyState,
+    ReplacedKey, visible_key,
+};
 pub use connections::{
     CheckAllView, ConnectionCounts, ConnectionDetailView, ConnectionRowView, ConnectionsPageView,
     IssuedConnectLink, ProbeView, ScopeCompareView, state_class,
@@ -26,4 +31,4 @@ pub use pinterest::{
 };
 pub use portal::PortalInfo;
 pub use preferences::Theme;
-pub use time::format_utc;
+pub use time::{coarse_ago, format_utc};

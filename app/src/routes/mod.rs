@@ -1,6 +1,7 @@
 //! Pages, by area.
 
 mod account;
+mod api_keys;
 mod audit;
 mod connections;
 mod environments;
@@ -19,6 +20,7 @@ pub mod workspace_frame;
 mod workspaces;
 
 pub use account::AccountPage;
+pub use api_keys::ApiKeysPage;
 pub use audit::AuditPage;
 pub use connections::{ConnectionPage, ConnectionsPage};
 pub use environments::EnvironmentsPage;
