@@ -3,6 +3,7 @@
 mod account;
 mod accounts;
 mod api_keys;
+mod api_reference;
 mod connections;
 mod integrations;
 mod pinterest;
@@ -19,6 +20,10 @@ pub use accounts::{
 pub use api_keys::{
     API_KEY_VARIABLE, ApiCallsView, ApiKeyView, ApiKeysPageView, IssuedApiKey, KeyState,
     ReplacedKey, visible_key,
+};
+pub use api_reference::{
+    ApiDocumentView, ApiReferenceView, OperationView, ParameterView, ProblemTypeView,
+    RequestBodyView, ResponseView, SchemaNode, curl_command,
 };
 pub use connections::{
     CheckAllView, ConnectionCounts, ConnectionDetailView, ConnectionRowView, ConnectionsPageView,

@@ -2,6 +2,7 @@
 
 mod account;
 mod api_keys;
+mod api_reference;
 mod audit;
 mod connections;
 mod environments;
@@ -21,6 +22,7 @@ mod workspaces;
 
 pub use account::AccountPage;
 pub use api_keys::ApiKeysPage;
+pub use api_reference::ApiReferencePage;
 pub use audit::AuditPage;
 pub use connections::{ConnectionPage, ConnectionsPage};
 pub use environments::EnvironmentsPage;
