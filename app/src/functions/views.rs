@@ -2,7 +2,7 @@
 //! shared by every server function that sends it.
 
 use domain::accounts::environments::EnvironmentRow;
-use domain::api::keys::ApiKeyRow;
+use domain::api::keys::{ApiKeyRow, CallsRow};
 use domain::connections::portal::Counts;
 use domain::connections::portal::{ConnectionRow, ProbeRow};
 use domain::pinterest::settings::PinterestSettings;
@@ -10,8 +10,9 @@ use domain::pinterest::{Scope, ScopeGroup};
 use domain::shared::{ApiPermission, Health};
 
 use crate::models::{
-    ApiKeyView, ConnectionCounts, ConnectionRowView, CredentialCheckView, EnvironmentView,
-    IntegrationState, KeyState, PinterestSettingsView, ProbeView, ScopeGroupView, ScopeOptionView,
+    ApiCallsView, ApiKeyView, ConnectionCounts, ConnectionRowView, CredentialCheckView,
+    EnvironmentView, IntegrationState, KeyState, PinterestSettingsView, ProbeView, ScopeGroupView,
+    ScopeOptionView, visible_key,
 };
 
 pub fn environment_view(row: EnvironmentRow) -> EnvironmentView {
@@ -151,6 +152,17 @@ pub fn api_key_view(row: &ApiKeyRow, now: i64) -> ApiKeyView {
         request_count: row.request_count,
         state,
         rotated: row.replaced_by.is_some(),
+    }
+}
+
+pub fn api_calls_view(row: &CallsRow) -> ApiCallsView {
+    ApiCallsView {
+        key_id: row.key_id.to_string(),
+        name: row.name.clone(),
+        visible: visible_key(&row.prefix, &row.last_four),
+        token_calls: row.token_calls,
+        proxy_calls: row.proxy_calls,
+        last_at: row.last_at,
     }
 }
 
