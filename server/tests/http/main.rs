@@ -8,6 +8,7 @@ mod common;
 
 mod access;
 mod account;
+mod api_keys_portal;
 mod concurrent_starts;
 mod connect_security;
 mod connections;
