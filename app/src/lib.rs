@@ -16,10 +16,10 @@ use leptos_router::{SsrMode, path};
 
 use components::{Layout, PublicFrame};
 use routes::{
-    AccountPage, AuditPage, ConnectionPage, ConnectionsPage, EnvironmentIndex, EnvironmentsPage,
-    ErrorPage, InstallationPage, IntegrationsPage, InvitationPage, MembersPage, NotFound,
-    PinterestPage, PreferencesPage, SetupPage, SignInCodePage, SignInPage, WorkspaceFrame,
-    WorkspaceIndex, WorkspacesPage,
+    AccountPage, ApiKeysPage, ApiReferencePage, AuditPage, ConnectionPage, ConnectionsPage,
+    EnvironmentIndex, EnvironmentsPage, ErrorPage, InstallationPage, IntegrationsPage,
+    InvitationPage, MembersPage, NotFound, PinterestPage, PreferencesPage, SetupPage,
+    SignInCodePage, SignInPage, WorkspaceFrame, WorkspaceIndex, WorkspacesPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -76,6 +76,8 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("e/:env/integrations/pinterest") view=PinterestPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/connections") view=ConnectionsPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/connections/:id") view=ConnectionPage ssr=SsrMode::Async/>
+                            <Route path=path!("e/:env/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
+                            <Route path=path!("e/:env/api-reference") view=ApiReferencePage ssr=SsrMode::Async/>
                             <Route path=path!("environments") view=EnvironmentsPage ssr=SsrMode::Async/>
                             <Route path=path!("members") view=MembersPage ssr=SsrMode::Async/>
                             <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>

@@ -157,8 +157,9 @@ pub async fn load_connection(
     environment: String,
     connection: String,
 ) -> Result<ConnectionDetailView, AppError> {
-    use super::views::{environment_view, probe_view, row_view};
+    use super::views::{api_calls_view, environment_view, probe_view, row_view};
     use domain::accounts::{ConnectionId, environments};
+    use domain::api::keys;
     use domain::connections::portal;
     use domain::pinterest::{Scope, ScopeSet};
     let (app, actor) = super::context::actor(&workspace).await?;
@@ -169,6 +170,7 @@ pub async fn load_connection(
         probes,
         required,
     } = portal::detail(&app.db, &actor, &env.id, &id).await?;
+    let calls = keys::calls_on(&app.db, &actor, &id).await?;
     let granted = ScopeSet::from_stored(&row.scopes_granted);
     let scopes = Scope::ALL
         .into_iter()
@@ -195,6 +197,8 @@ pub async fn load_connection(
         last_refresh_error: row.last_refresh_error.clone(),
         next_probe_at: row.next_probe_at,
         probes: probes.iter().map(probe_view).collect(),
+        api_base: app.config.public_url.clone(),
+        api_calls: calls.iter().map(api_calls_view).collect(),
         notices: super::flash::notices(),
         environment: environment_view(env),
     })

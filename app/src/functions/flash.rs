@@ -28,6 +28,19 @@ pub struct Flash {
     /// A just-made connect link (shown once).
     #[serde(default)]
     pub connect_link: Option<crate::models::IssuedConnectLink>,
+    /// A just-made API key (shown once), its text sealed.
+    #[serde(default)]
+    pub api_key: Option<KeptApiKey>,
+}
+
+/// A just-made API key waiting for the page load after a plain post. The
+/// session store is a database table: the key's text waits there sealed with
+/// the server's key ring (`functions::api_keys`), never in the clear, and
+/// `issued.key` is empty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptApiKey {
+    pub issued: crate::models::IssuedApiKey,
+    pub sealed: String,
 }
 
 /// The fields of one refused form, by the path of the server function it was sent to.

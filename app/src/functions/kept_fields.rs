@@ -7,6 +7,7 @@
 
 use leptos::server_fn::ServerFn;
 
+use super::api_keys::{CreateApiKey, RotateApiKey, SetApiKeyRateLimit};
 use super::auth::{CompleteSetup, SignIn};
 use super::environments::{AddEnvironment, DeleteEnvironment, RenameEnvironment};
 use super::flash::KeptFields;
@@ -34,6 +35,13 @@ pub const KEPT_FIELDS: KeptFields = &[
     // The checkboxes of `routes::pinterest` are named `scopes[]`.
     (SavePinterest::PATH, &["client_id", "scopes[]", "api"]),
     (DeletePinterest::PATH, &[CONFIRM_FIELD]),
+    // Never the key itself: it is an answer, not a field.
+    (
+        CreateApiKey::PATH,
+        &["name", "permissions[]", "expires_in_days", "rate_limit"],
+    ),
+    (RotateApiKey::PATH, &["key_id", "grace_secs"]),
+    (SetApiKeyRateLimit::PATH, &["key_id", "rate_limit"]),
 ];
 
 #[cfg(test)]

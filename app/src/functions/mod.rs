@@ -4,6 +4,8 @@
 //! returns `AppError`.
 
 pub mod account;
+pub mod api_keys;
+pub mod api_reference;
 pub mod audit;
 pub mod auth;
 pub mod connections;
@@ -20,6 +22,8 @@ pub mod workspaces;
 pub(crate) mod context;
 #[cfg(feature = "ssr")]
 pub mod kept_fields;
+#[cfg(feature = "ssr")]
+pub(crate) mod openapi;
 #[cfg(feature = "ssr")]
 pub(crate) mod reauth;
 #[cfg(feature = "ssr")]

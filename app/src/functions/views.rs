@@ -2,15 +2,17 @@
 //! shared by every server function that sends it.
 
 use domain::accounts::environments::EnvironmentRow;
+use domain::api::keys::{ApiKeyRow, CallsRow};
 use domain::connections::portal::Counts;
 use domain::connections::portal::{ConnectionRow, ProbeRow};
 use domain::pinterest::settings::PinterestSettings;
 use domain::pinterest::{Scope, ScopeGroup};
-use domain::shared::Health;
+use domain::shared::{ApiPermission, Health};
 
 use crate::models::{
-    ConnectionCounts, ConnectionRowView, CredentialCheckView, EnvironmentView, IntegrationState,
-    PinterestSettingsView, ProbeView, ScopeGroupView, ScopeOptionView,
+    ApiCallsView, ApiKeyView, ConnectionCounts, ConnectionRowView, CredentialCheckView,
+    EnvironmentView, IntegrationState, KeyState, PinterestSettingsView, ProbeView, ScopeGroupView,
+    ScopeOptionView, visible_key,
 };
 
 pub fn environment_view(row: EnvironmentRow) -> EnvironmentView {
@@ -117,5 +119,138 @@ pub fn integration_state(stored: Option<&PinterestSettings>) -> IntegrationState
         Some(s) => IntegrationState::Configured {
             check: s.last_check.as_ref().map(|c| c.outcome),
         },
+    }
+}
+
+/// A key as listed, in its state at `now`.
+pub fn api_key_view(row: &ApiKeyRow, now: i64) -> ApiKeyView {
+    let state = match (row.revoked_at, row.expires_at) {
+        (Some(at), _) => KeyState::Revoked {
+            at,
+            by: row.revoked_by.clone().unwrap_or_default(),
+        },
+        (None, Some(at)) if at <= now => KeyState::Expired {
+            at,
+            rotated: row.replaced_by.is_some(),
+        },
+        (None, until) if row.replaced_by.is_some() => KeyState::Retiring {
+            until: until.unwrap_or(now),
+        },
+        _ => KeyState::Active,
+    };
+    ApiKeyView {
+        id: row.id.to_string(),
+        name: row.name.clone(),
+        prefix: row.prefix.clone(),
+        last_four: row.last_four.clone(),
+        permissions: ApiPermission::parse_list(&row.permissions).unwrap_or_default(),
+        rate_limit: row.rate_limit,
+        created_by: row.created_by.clone(),
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        last_used_at: row.last_used_at,
+        request_count: row.request_count,
+        state,
+        rotated: row.replaced_by.is_some(),
+    }
+}
+
+pub fn api_calls_view(row: &CallsRow) -> ApiCallsView {
+    ApiCallsView {
+        key_id: row.key_id.to_string(),
+        name: row.name.clone(),
+        visible: visible_key(&row.prefix, &row.last_four),
+        token_calls: row.token_calls,
+        proxy_calls: row.proxy_calls,
+        last_at: row.last_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::accounts::{ApiKeyId, EnvironmentId, WorkspaceId};
+
+    fn key() -> ApiKeyRow {
+        ApiKeyRow {
+            id: ApiKeyId::generate(),
+            workspace_id: WorkspaceId::generate(),
+            environment_id: EnvironmentId::generate(),
+            name: "Backend".into(),
+            prefix: "pinbridge_dev_".into(),
+            last_four: "a1B2".into(),
+            permissions: "connections:read tokens".into(),
+            rate_limit: 600,
+            created_by: "Ada".into(),
+            created_at: 1_000,
+            expires_at: None,
+            revoked_at: None,
+            revoked_by: None,
+            replaced_by: None,
+            last_used_at: None,
+            request_count: 0,
+        }
+    }
+
+    #[test]
+    fn a_keys_state_follows_revocation_expiry_and_rotation() {
+        let now = 10_000;
+        let active = api_key_view(&key(), now);
+        assert_eq!(active.state, KeyState::Active);
+        assert_eq!(
+            active.permissions,
+            [ApiPermission::ConnectionsRead, ApiPermission::Tokens]
+        );
+        assert_eq!(active.visible(), "pinbridge_dev_\u{2026}a1B2");
+        assert!(!active.rotated);
+
+        let later = ApiKeyRow {
+            expires_at: Some(now + 1),
+            ..key()
+        };
+        assert_eq!(api_key_view(&later, now).state, KeyState::Active);
+
+        let retiring = ApiKeyRow {
+            expires_at: Some(now + 3_600_000),
+            replaced_by: Some(ApiKeyId::generate()),
+            ..key()
+        };
+        let view = api_key_view(&retiring, now);
+        assert_eq!(
+            view.state,
+            KeyState::Retiring {
+                until: now + 3_600_000
+            }
+        );
+        assert!(view.state.usable() && view.rotated);
+
+        let rotated_out = ApiKeyRow {
+            expires_at: Some(now),
+            ..retiring.clone()
+        };
+        assert_eq!(
+            api_key_view(&rotated_out, now).state,
+            KeyState::Expired {
+                at: now,
+                rotated: true
+            }
+        );
+
+        let revoked = ApiKeyRow {
+            expires_at: Some(now - 5),
+            revoked_at: Some(now - 10),
+            revoked_by: Some("Grace".into()),
+            ..key()
+        };
+        let view = api_key_view(&revoked, now);
+        assert_eq!(
+            view.state,
+            KeyState::Revoked {
+                at: now - 10,
+                by: "Grace".into()
+            },
+            "revoked wins over expired"
+        );
+        assert!(!view.state.usable());
     }
 }

@@ -154,5 +154,9 @@ pub struct ConnectionDetailView {
     pub next_probe_at: Option<i64>,
     /// Newest first.
     pub probes: Vec<ProbeView>,
+    /// Where applications call pinbridge's API (`{public_url}`).
+    pub api_base: String,
+    /// What each API key did with this connection, latest first.
+    pub api_calls: Vec<super::ApiCallsView>,
     pub notices: Vec<String>,
 }

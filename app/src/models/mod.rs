@@ -2,6 +2,8 @@
 
 mod account;
 mod accounts;
+mod api_keys;
+mod api_reference;
 mod connections;
 mod integrations;
 mod pinterest;
@@ -15,6 +17,14 @@ pub use accounts::{
     MemberView, MembersView, OperatorView, PendingInvitationView, Role, SetupLinkState, SignInView,
     WorkspaceSummary, WorkspaceView,
 };
+pub use api_keys::{
+    API_KEY_VARIABLE, ApiCallsView, ApiKeyView, ApiKeysPageView, IssuedApiKey, KeyState,
+    ReplacedKey, visible_key,
+};
+pub use api_reference::{
+    ApiDocumentView, ApiReferenceView, OperationView, ParameterView, ProblemTypeView,
+    RequestBodyView, ResponseView, SchemaNode, curl_command,
+};
 pub use connections::{
     CheckAllView, ConnectionCounts, ConnectionDetailView, ConnectionRowView, ConnectionsPageView,
     IssuedConnectLink, ProbeView, ScopeCompareView, state_class,
@@ -26,4 +36,4 @@ pub use pinterest::{
 };
 pub use portal::PortalInfo;
 pub use preferences::Theme;
-pub use time::format_utc;
+pub use time::{coarse_ago, format_utc};

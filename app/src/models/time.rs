@@ -14,6 +14,21 @@ pub fn format_utc(ms: i64) -> String {
     )
 }
 
+/// How long before `now` the time `at` was, coarsely: "just now", "5 minutes
+/// ago", "3 hours ago", "12 days ago". For times written only now and then
+/// (a key's last use), where a minute means nothing.
+pub fn coarse_ago(now: i64, at: i64) -> String {
+    let minutes = (now - at).max(0) / 60_000;
+    let (n, unit) = match minutes {
+        0 => return "just now".to_owned(),
+        1..=59 => (minutes, "minute"),
+        60..=2_879 => (minutes / 60, "hour"),
+        _ => (minutes / 1_440, "day"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    format!("{n} {unit}{plural} ago")
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -30,7 +45,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::format_utc;
+    use super::{coarse_ago, format_utc};
 
     #[test]
     fn formats_known_instants() {
@@ -39,5 +54,22 @@ mod tests {
         assert_eq!(format_utc(1_795_885_379_999), "2026-11-28 17:02 UTC");
         // A leap day.
         assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn coarse_times_round_down() {
+        let now = 1_795_885_379_999;
+        assert_eq!(coarse_ago(now, now), "just now");
+        assert_eq!(
+            coarse_ago(now, now + 5_000),
+            "just now",
+            "a clock a little ahead"
+        );
+        assert_eq!(coarse_ago(now, now - 59_999), "just now");
+        assert_eq!(coarse_ago(now, now - 60_000), "1 minute ago");
+        assert_eq!(coarse_ago(now, now - 59 * 60_000), "59 minutes ago");
+        assert_eq!(coarse_ago(now, now - 61 * 60_000), "1 hour ago");
+        assert_eq!(coarse_ago(now, now - 47 * 3_600_000), "47 hours ago");
+        assert_eq!(coarse_ago(now, now - 49 * 3_600_000), "2 days ago");
     }
 }

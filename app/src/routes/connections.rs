@@ -14,7 +14,8 @@ use crate::functions::connections::{
     RefreshConnection, SaveReturnOrigins, load_connection, load_connections,
 };
 use crate::models::{
-    ConnectionDetailView, ConnectionsPageView, IssuedConnectLink, format_utc, state_class,
+    API_KEY_VARIABLE, ApiCallsView, ConnectionDetailView, ConnectionsPageView, IssuedConnectLink,
+    curl_command, format_utc, state_class,
 };
 use crate::routes::workspace_frame::{LoadError, WorkspaceCtx};
 use domain::shared::Health;
@@ -391,6 +392,7 @@ fn Connection(
     actions: DetailActions,
 ) -> impl IntoView {
     let list = format!("/w/{workspace}/e/{}/connections", view.environment.slug);
+    let keys = format!("/w/{workspace}/e/{}/api-keys", view.environment.slug);
     let r = view.row.clone();
     let revoked = r.state == Health::Revoked;
     let latest = move || {
@@ -547,6 +549,9 @@ fn Connection(
                     }.into_any()
                 }}
             </div>
+            <ApiUsage connection=view.row.id.clone() api_base=view.api_base.clone()
+                keys=keys
+                calls=view.api_calls.clone()/>
             {(view.can_configure && !revoked).then(|| view! {
                 <details class="danger-zone">
                     <summary>"Disconnect…"</summary>
@@ -558,5 +563,82 @@ fn Connection(
                 </details>
             })}
         </section>
+    }
+}
+
+/// "Use from your application": the connection's id and the API calls that
+/// use it, ready to copy, and what each API key did with it.
+#[component]
+fn ApiUsage(
+    connection: String,
+    api_base: String,
+    /// The environment's API keys page.
+    keys: String,
+    calls: Vec<ApiCallsView>,
+) -> impl IntoView {
+    let token = curl_command(
+        "POST",
+        &format!("{api_base}/v1/connections/{connection}/access-token"),
+        true,
+        None,
+    );
+    let proxy = curl_command(
+        "GET",
+        &format!("{api_base}/v1/connections/{connection}/pinterest/user_account"),
+        true,
+        None,
+    );
+    let table = if calls.is_empty() {
+        view! { <p class="muted" data-field="no-api-calls">"No API calls yet."</p> }.into_any()
+    } else {
+        let rows = calls
+            .into_iter()
+            .map(|c| {
+                view! {
+                    <tr data-key=c.key_id>
+                        <td>{c.name}</td>
+                        <td><code>{c.visible}</code></td>
+                        <td>{c.token_calls}</td>
+                        <td>{c.proxy_calls}</td>
+                        <td class="small">{format_utc(c.last_at)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="table-scroll">
+                <table class="table api-calls-table">
+                    <thead><tr><th>"API key"</th><th>"Key"</th><th>"Token calls"</th><th>"Proxy calls"</th><th>"Last call"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <div class="card card-wide api-usage" data-field="api-usage">
+            <h2>"Use from your application"</h2>
+            <dl class="facts">
+                <dt>"Connection id"</dt>
+                <dd>
+                    <div class="copy-field">
+                        <code data-field="connection-id">{connection.clone()}</code>
+                        <CopyButton text=connection label="Copy connection id"/>
+                    </div>
+                </dd>
+            </dl>
+            <p class="hint">
+                "With a key of this environment in " <code>{API_KEY_VARIABLE}</code>
+                " (from " <a href=keys>"API keys"</a> "):"
+            </p>
+            <h3>"Get its Pinterest access token"</h3>
+            <pre class="curl" data-field="curl-access-token"><code>{token.clone()}</code></pre>
+            <CopyButton text=token label="Copy the access token command"/>
+            <h3>"Call Pinterest through pinbridge"</h3>
+            <pre class="curl" data-field="curl-proxy"><code>{proxy.clone()}</code></pre>
+            <CopyButton text=proxy label="Copy the proxy command"/>
+            <h3>"Calls from API keys"</h3>
+            {table}
+        </div>
     }
 }

@@ -1,6 +1,8 @@
 //! Pages, by area.
 
 mod account;
+mod api_keys;
+mod api_reference;
 mod audit;
 mod connections;
 mod environments;
@@ -19,6 +21,8 @@ pub mod workspace_frame;
 mod workspaces;
 
 pub use account::AccountPage;
+pub use api_keys::ApiKeysPage;
+pub use api_reference::ApiReferencePage;
 pub use audit::AuditPage;
 pub use connections::{ConnectionPage, ConnectionsPage};
 pub use environments::EnvironmentsPage;

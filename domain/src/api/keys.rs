@@ -8,11 +8,14 @@ use crate::Services;
 use crate::accounts::audit::{self, AuditAction, AuditActor, NewAuditEvent, RequestMeta, detail};
 use crate::accounts::{Actor, ApiKeyId, ConnectionId, EnvironmentId};
 use crate::connections::ConnectionError;
-use crate::db::repo::api_keys::{self as rows, ApiKeyRow, CallsRow};
+use crate::db::repo::api_keys as rows;
 use crate::db::repo::{connections, environments};
 use crate::db::tx::Tx;
 use crate::db::{Db, now_ms};
 use crate::shared::ApiPermission;
+
+// What the portal's pages read (as `connections::portal` exports its rows).
+pub use crate::db::repo::api_keys::{ApiKeyRow, CallsRow};
 
 pub const NAME_FIELD: &str = "name";
 pub const PERMISSIONS_FIELD: &str = "permissions";

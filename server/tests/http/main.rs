@@ -10,6 +10,7 @@ mod access;
 mod account;
 mod api;
 mod api_fuzz;
+mod api_keys_portal;
 mod concurrent_starts;
 mod connect_security;
 mod connections;
