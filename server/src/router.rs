@@ -53,8 +53,10 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let routes = routes();
     let context = {
         let services = state.services.clone();
+        let api_document = app::functions::api_reference::ApiDocument(crate::api::document());
         move || {
             provide_context(services.clone());
+            provide_context(api_document.clone());
             headers::provide_request_nonce();
         }
     };

@@ -1582,3 +1582,59 @@ async fn no_token_key_or_secret_reaches_a_log_line() {
     }
     w.stop().await;
 }
+
+#[tokio::test]
+async fn the_connection_page_shows_how_to_call_it_and_the_calls_each_key_made() {
+    let w = world().await;
+    let user = EndUser::new();
+    let (id, _) = connect(&w, &user, "user-1").await;
+    let k = key(&w, &ALL).await;
+    for _ in 0..2 {
+        let t = call(
+            &w.app,
+            reqwest::Method::POST,
+            &format!("/v1/connections/{id}/access-token"),
+            Some(&k),
+            None,
+        )
+        .await;
+        assert_eq!(t.status, StatusCode::OK);
+    }
+    for _ in 0..3 {
+        let p = call(
+            &w.app,
+            reqwest::Method::GET,
+            &format!("/v1/connections/{id}/pinterest/user_account"),
+            Some(&k),
+            None,
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::OK);
+    }
+    domain::api::maintain(w.app.state(), false).await.unwrap();
+    let detail = w.detail(&id).await;
+    assert_eq!(detail.api_base, w.app.base);
+    assert_eq!(detail.api_calls.len(), 1);
+    let calls = &detail.api_calls[0];
+    assert_eq!((calls.token_calls, calls.proxy_calls), (2, 3));
+    assert_eq!(calls.name, "Backend");
+    assert!(calls.visible.starts_with("pinbridge_dev_"));
+    assert!(calls.visible.len() < 30, "only the visible part");
+    let page = w
+        .owner
+        .browser
+        .page(&format!("/w/{}/e/{}/connections/{id}", w.ws, w.env_slug))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Use from your application"));
+    assert!(
+        page.body
+            .contains(&format!("{}/v1/connections/{id}/access-token", w.app.base))
+    );
+    assert!(page.body.contains(&format!(
+        "{}/v1/connections/{id}/pinterest/user_account",
+        w.app.base
+    )));
+    assert!(!page.body.contains(&k), "never the key");
+    w.stop().await;
+}

@@ -514,13 +514,50 @@ async fn the_api_reference_and_the_navigation_are_there() {
         )
         .await
         .unwrap();
-    assert!(view.base_url.starts_with(&app.base), "{}", view.base_url);
+    assert_eq!(view.base_url, format!("{}/v1", app.base));
+    // The served document, every operation, with a curl line for this pinbridge.
+    let doc = view.document.expect("the server's OpenAPI document");
+    let served: serde_json::Value = reqwest::get(app.url("/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut documented = 0;
+    for (path, methods) in served["paths"].as_object().unwrap() {
+        for method in methods.as_object().unwrap().keys() {
+            documented += 1;
+            let op = doc
+                .operations
+                .iter()
+                .find(|o| o.path == *path && o.method.eq_ignore_ascii_case(method))
+                .unwrap_or_else(|| panic!("{method} {path} shown"));
+            assert!(op.curl.contains(&format!("{}/v1", app.base)), "{}", op.curl);
+            assert!(
+                op.curl.contains("Authorization: Bearer $PINBRIDGE_API_KEY"),
+                "{}",
+                op.curl
+            );
+            assert!(!op.responses.is_empty());
+        }
+    }
+    assert_eq!(doc.operations.len(), documented);
+    assert!(documented >= 10);
+    assert!(
+        doc.problem_types
+            .iter()
+            .any(|p| p.type_uri == "urn:pinbridge:problem:reconnect-required"),
+        "the errors table"
+    );
     let page = owner
         .browser
         .page(&format!("/w/{}/e/{}/api-reference", env.ws, env.slug))
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("API reference"));
+    assert!(page.body.contains("/connections/{id}/access-token"));
+    assert!(page.body.contains("urn:pinbridge:problem:rate-limited"));
+    assert!(!page.body.contains("https://cdn"), "nothing from a CDN");
     let keys = owner.browser.page(&env.page()).await;
     assert!(keys.body.contains(&format!(
         r#"href="/w/{}/e/{}/api-reference""#,
