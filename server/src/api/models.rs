@@ -58,7 +58,7 @@ impl From<ConnectionState> for Health {
     }
 }
 
-/// `POST /v1/connect-sessions`
+/// What a connect session is for: one end user, and where they go afterwards.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewConnectSession {
@@ -176,7 +176,7 @@ impl Connection {
     }
 }
 
-/// `GET /v1/connections` query.
+/// Filters and paging of the connection list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -200,7 +200,7 @@ pub struct ConnectionList {
     pub next_cursor: Option<String>,
 }
 
-/// `POST /v1/connections/{id}/access-token`
+/// How long the token must stay valid.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessTokenRequest {
