@@ -149,6 +149,39 @@ async fn audit_details(w: &World) -> String {
     format!("{rows:?}")
 }
 
+/// Gets the connection's token through the API, then has Pinterest expire it
+/// early (pinbridge still thinks it good): the next call is refused, code 2.
+async fn expire_at_pinterest(w: &World, id: &str, k: &str) -> String {
+    let token = call(
+        &w.app,
+        reqwest::Method::POST,
+        &format!("/v1/connections/{id}/access-token"),
+        Some(k),
+        None,
+    )
+    .await;
+    let access = token.body["access_token"].as_str().unwrap().to_owned();
+    sim_admin(
+        &w.sim,
+        reqwest::Method::POST,
+        "/_sim/tokens/expire",
+        json!({"token": access}),
+    )
+    .await;
+    access
+}
+
+/// The world's owner, acting in its workspace.
+async fn owner_actor(w: &World) -> domain::accounts::Actor {
+    actor_in(
+        &w.app.state().db,
+        &WorkspaceId::parse(&w.ws).unwrap(),
+        &OperatorId::parse(&w.owner.operator_id).unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn every_unusable_key_is_refused_with_401_and_says_why() {
     let w = world().await;
@@ -226,13 +259,7 @@ async fn every_unusable_key_is_refused_with_401_and_says_why() {
 
     // Revoked: at once on this instance.
     let state = w.app.state();
-    let actor = actor_in(
-        &state.db,
-        &WorkspaceId::parse(&w.ws).unwrap(),
-        &OperatorId::parse(&w.owner.operator_id).unwrap(),
-    )
-    .await
-    .unwrap();
+    let actor = owner_actor(&w).await;
     let env = EnvironmentId::parse(&w.env_id).unwrap();
     let doomed = new_key(&w.app, &w.ws, &w.owner.operator_id, &w.env_id, &ALL, 100).await;
     let works = call(
@@ -850,13 +877,7 @@ async fn revoking_is_seen_by_another_instance_within_two_seconds() {
     .await;
     assert_eq!(ok.status, StatusCode::OK);
     let state = w.app.state();
-    let actor = actor_in(
-        &state.db,
-        &WorkspaceId::parse(&w.ws).unwrap(),
-        &OperatorId::parse(&w.owner.operator_id).unwrap(),
-    )
-    .await
-    .unwrap();
+    let actor = owner_actor(&w).await;
     keys::revoke(
         state,
         &actor,
@@ -1090,23 +1111,8 @@ async fn a_401_from_pinterest_refreshes_once_and_retries() {
     let user = EndUser::new();
     let (id, _) = connect(&w, &user, "user-1").await;
     let k = key(&w, &ALL).await;
-    let token = call(
-        &w.app,
-        reqwest::Method::POST,
-        &format!("/v1/connections/{id}/access-token"),
-        Some(&k),
-        None,
-    )
-    .await;
-    let access = token.body["access_token"].as_str().unwrap().to_owned();
     // Pinterest expires the token early; pinbridge still thinks it is good.
-    sim_admin(
-        &w.sim,
-        reqwest::Method::POST,
-        "/_sim/tokens/expire",
-        json!({"token": access}),
-    )
-    .await;
+    expire_at_pinterest(&w, &id, &k).await;
     clear_sim_requests(&w).await;
     let me = call(
         &w.app,
@@ -1504,22 +1510,8 @@ async fn no_token_key_or_secret_reaches_a_log_line() {
     let user = EndUser::new();
     let (id, _) = connect(&w, &user, "user-1").await;
     let k = key(&w, &ALL).await;
-    let token = call(
-        &w.app,
-        reqwest::Method::POST,
-        &format!("/v1/connections/{id}/access-token"),
-        Some(&k),
-        None,
-    )
-    .await;
-    let access = token.body["access_token"].as_str().unwrap().to_owned();
-    sim_admin(
-        &w.sim,
-        reqwest::Method::POST,
-        "/_sim/tokens/expire",
-        json!({"token": access}),
-    )
-    .await;
+    // Pinterest expires the token early; pinbridge still thinks it is good.
+    let access = expire_at_pinterest(&w, &id, &k).await;
     let me = call(
         &w.app,
         reqwest::Method::GET,
