@@ -192,10 +192,11 @@ pub async fn authenticate(
     authorization: Option<&str>,
 ) -> Result<ApiCaller, ApiError> {
     let value = authorization.ok_or(ApiError::Unauthorized(AuthProblem::Missing))?;
+    // The scheme is case-insensitive (RFC 9110 §11.1).
     let text = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim())
         .ok_or(ApiError::Unauthorized(AuthProblem::Malformed))?;
     let (_, hash) = key::parse(text).map_err(|shape| {
         ApiError::Unauthorized(match shape {

@@ -248,6 +248,14 @@ async fn every_unusable_key_is_refused_with_401_and_says_why() {
             .unwrap()
             .contains("does not exist")
     );
+    // The scheme is case-insensitive.
+    let upper = reqwest::Client::new()
+        .get(w.app.url(&path))
+        .header("authorization", format!("BEARER {good}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upper.status(), StatusCode::OK);
     // A Basic header is no key either.
     let basic = reqwest::Client::new()
         .get(w.app.url(&path))
