@@ -14,9 +14,16 @@
 #   BENCH_CONCURRENCY     concurrent workers                  (default 32)
 #   BENCH_WARMUP          seconds of warm-up per phase        (default 1)
 #   BENCH_PROXY_REQUESTS  sequential proxy requests each way  (default 500)
-#   BENCH_PROXY_WARMUP    of which not counted, before them   (default 50)
+#   BENCH_PROXY_WARMUP    unmeasured ones before them         (default 50)
+#   BENCH_SIM_LATENCY_MS  latency the simulator adds to the proxied call (default 0)
 #   BENCH_SERVER_LOG      the server's log filter             (default info)
+#   BENCH_BREAKDOWN=1     also time the access-token operation's parts in process
 #   PINBRIDGE_TEST_POSTGRES_URL  the PostgreSQL server        (see scripts/postgres.sh)
+#   BENCH_TARGET_DIR      build here instead of CARGO_TARGET_DIR. Use it when that
+#                         directory is shared with other checkouts of pinbridge: cargo
+#                         names their artifacts alike, so whichever checkout built last
+#                         owns target/release/pinbridge, and a build here may be "fresh"
+#                         with the other checkout's code.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export LEPTOS_OUTPUT_NAME=pinbridge
@@ -25,7 +32,7 @@ mode="${1:-both}"
 case "$mode" in
   sqlite | postgres | both) ;;
   *)
-    sed -n '2,19p' "$0" >&2
+    sed -n '2,26p' "$0" >&2
     exit 2
     ;;
 esac
@@ -51,19 +58,38 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-TARGET_DIR="${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')}"
+if [[ -n "${BENCH_TARGET_DIR:-}" ]]; then
+  export CARGO_TARGET_DIR="$BENCH_TARGET_DIR"
+fi
+
+# Builds one target in release and copies the executable into $WORK at once:
+# a target directory shared with other checkouts may get another checkout's
+# binary at the same path while this script runs.
+build() {
+  local what="$1" name="$2" exe
+  exe="$(cargo build --release -p server "--$what" "$name" --message-format=json-render-diagnostics |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == sys.argv[1]:
+        print(m["executable"])' "$name")"
+  [[ -x "$exe" ]] || { echo "cargo built no $name" >&2; exit 1; }
+  cp "$exe" "$WORK/$name"
+}
 
 # The server exactly as shipped (cargo-leptos builds the same binary; the API
 # needs no site bundle), then the benchmark. Two invocations: the benchmark's
 # dev-dependencies switch on domain's `testing` feature, which must not reach
 # the server binary.
 echo "building pinbridge (release)..." >&2
-cargo build --release -p server --bin pinbridge >&2
+build bin pinbridge
 echo "building the benchmark (release)..." >&2
-cargo build --release -p server --example api_bench >&2
-export PINBRIDGE_BIN="$TARGET_DIR/release/pinbridge"
-BENCH="$TARGET_DIR/release/examples/api_bench"
+build example api_bench
+export PINBRIDGE_BIN="$WORK/pinbridge"
+BENCH="$WORK/api_bench"
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+git diff --quiet HEAD 2>/dev/null || commit="$commit+changes"
+echo "checkout $commit; pinbridge sha256 $(sha256sum "$PINBRIDGE_BIN" | cut -c1-16)"
 
 failed=0
 # Runs the benchmark on one database URL (empty: a temporary SQLite file).

@@ -40,6 +40,22 @@
 //! The server's CPU time per request (from `/proc/<pid>/stat`) is printed
 //! for each load phase, next to the load generator's own: on a small machine
 //! the three processes share the cores.
+//!
+//! With `BENCH_BREAKDOWN=1`, once the server has stopped, the parts of the
+//! access-token operation are timed in this process on the same database:
+//! opening a sealed token, one connection read, and the domain operation
+//! the handler calls, with pinbridge's pool and with sqlx's ping before each
+//! acquire switched off. Under load on a shared machine its concurrent rows
+//! move a lot from run to run; the one-task rows less.
+//!
+//! Environment: `PINBRIDGE_BENCH_DATABASE_URL` (default: a temporary SQLite
+//! file), `PINBRIDGE_BIN` (default `$CARGO_TARGET_DIR/release/pinbridge`),
+//! `BENCH_DURATION` (10 s), `BENCH_CONCURRENCY` (32), `BENCH_WARMUP` (1 s),
+//! `BENCH_PROXY_REQUESTS` (500), `BENCH_PROXY_WARMUP` (50),
+//! `BENCH_SIM_LATENCY_MS` (0: latency the simulator adds to
+//! `/v5/user_account` during the proxy comparison, as Pinterest would),
+//! `BENCH_SERVER_LOG` (the server's log filter, default `info` as shipped;
+//! each request then writes a log line), `BENCH_BREAKDOWN` (0).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -93,6 +109,9 @@ struct Settings {
     concurrency: usize,
     proxy_requests: usize,
     proxy_warmup: usize,
+    /// Latency the simulator adds to `/v5/user_account` during the proxy
+    /// comparison (0: none; Pinterest itself is tens of milliseconds away).
+    sim_latency_ms: u64,
     database_url: Option<String>,
     bin: PathBuf,
     server_log: String,
@@ -134,6 +153,7 @@ impl Settings {
             concurrency,
             proxy_requests: env_number("BENCH_PROXY_REQUESTS", 500)?.max(1) as usize,
             proxy_warmup: env_number("BENCH_PROXY_WARMUP", 50)? as usize,
+            sim_latency_ms: env_number("BENCH_SIM_LATENCY_MS", 0)?,
             database_url: std::env::var("PINBRIDGE_BENCH_DATABASE_URL")
                 .ok()
                 .filter(|u| !u.trim().is_empty()),
@@ -815,6 +835,14 @@ async fn bench(
         .to_owned();
     let proxied = format!("{base}/v1/connections/{id}/pinterest/user_account");
     let direct = format!("{sim}/v5/user_account");
+    if settings.sim_latency_ms > 0 {
+        client
+            .put(format!("{sim}/_sim/faults"))
+            .json(&json!({"latency_ms": settings.sim_latency_ms, "paths": ["/v5/user_account"]}))
+            .send()
+            .await?
+            .error_for_status()?;
+    }
     eprintln!(
         "api_bench: proxy: {} + {} sequential requests each way...",
         settings.proxy_warmup, settings.proxy_requests
@@ -902,8 +930,14 @@ async fn bench(
     }
     let _ = writeln!(
         t,
-        "(c): {} sequential requests each way, interleaved; µs/r: CPU time per request of the server and of this load generator.",
-        settings.proxy_requests
+        "(c): {} sequential requests each way, interleaved, the simulator adding {} ms; pinbridge adds {:.3} ms at p50.",
+        settings.proxy_requests,
+        settings.sim_latency_ms,
+        via.pct(50.0) - straight.pct(50.0)
+    );
+    let _ = writeln!(
+        t,
+        "µs/r: CPU time per request of the server and of this load generator."
     );
     let _ = writeln!(
         t,
@@ -972,6 +1006,8 @@ async fn bench(
             "direct_p50_ms": round(straight.pct(50.0), 3),
             "direct_p99_ms": round(straight.pct(99.0), 3),
             "p50_ratio": round(proxy_ratio, 3),
+            "p50_overhead_ms": round(via.pct(50.0) - straight.pct(50.0), 3),
+            "sim_latency_ms": settings.sim_latency_ms,
             "errors": via.errors + straight.errors,
         },
         "rss_mb": {
@@ -997,8 +1033,8 @@ async fn bench(
 /// The access-token operation's parts, timed in this process on the
 /// benchmark's database once the server has stopped: one connection read
 /// (`rows::find_by_id`), opening a sealed token, and the whole domain
-/// operation the handler calls (`calls::access_token`: two connection reads
-/// and an open), each by `concurrency` tasks for half the load duration, with
+/// operation the handler calls (`calls::access_token`: its connection
+/// reads and an open), each by `concurrency` tasks for half the load duration, with
 /// the pool as pinbridge makes it and with sqlx's ping before each acquire
 /// switched off (sqlx 0.8 pings a connection on every acquire from idle and
 /// on every release: round trips to SQLite's worker thread or to PostgreSQL).
@@ -1022,12 +1058,12 @@ async fn breakdown(
     let mut out = serde_json::Map::new();
     let _ = writeln!(
         t,
-        "breakdown, in process ({c} tasks × {:.0} s each; CPU µs/op is this process's, SQLite's threads included):",
+        "breakdown, in process ({c} tasks × {:.0} s each; CPU µs/op is this process's: SQLite's threads in, PostgreSQL's server out):",
         duration.as_secs_f64()
     );
     let _ = writeln!(
         t,
-        "  {:<58} {:>9} {:>9} {:>9}",
+        "    {:<48} {:>9} {:>9} {:>9}",
         "", "ops/s", "mean ms", "CPU µs/op"
     );
 
@@ -1056,8 +1092,8 @@ async fn breakdown(
         });
         let _ = writeln!(
             t,
-            "  {:<58} {:>9.0} {:>9.4} {:>9.1}",
-            "open a sealed token (AES-256-GCM), sequential",
+            "    {:<48} {:>9.0} {:>9.4} {:>9.1}",
+            "open a sealed token (AES-256-GCM), one task",
             n as f64 / took.as_secs_f64(),
             took.as_secs_f64() * 1000.0 / n as f64,
             cpu_us
@@ -1070,9 +1106,16 @@ async fn breakdown(
     }
 
     for (pool_name, ping) in [
-        ("pool as pinbridge makes it", true),
-        ("no ping before acquire", false),
+        (
+            "the pool as pinbridge makes it (sqlx pings on acquire and on release):",
+            true,
+        ),
+        (
+            "the same without the ping on acquire (test_before_acquire(false)):",
+            false,
+        ),
     ] {
+        let _ = writeln!(t, "  {pool_name}");
         let db = if ping {
             Db::connect(database_url).await?
         } else {
@@ -1141,6 +1184,11 @@ async fn breakdown(
         };
         for (what, key, result) in [
             (
+                "one connection read, one task",
+                "read_sequential",
+                spin(1, duration, read.clone()).await,
+            ),
+            (
                 "one connection read (rows::find_by_id)",
                 "read",
                 spin(c, duration, read).await,
@@ -1156,7 +1204,7 @@ async fn breakdown(
                 spin(c, duration, fresh).await,
             ),
             (
-                "calls::access_token (2 reads + open)",
+                "calls::access_token (what the handler calls)",
                 "access_token",
                 spin(c, duration, op).await,
             ),
@@ -1164,11 +1212,8 @@ async fn breakdown(
             let (ops, mean_ms, cpu_us) = result?;
             let _ = writeln!(
                 t,
-                "  {:<58} {:>9.0} {:>9.3} {:>9.1}",
-                format!("{what}, {pool_name}"),
-                ops,
-                mean_ms,
-                cpu_us
+                "    {what:<48} {:>9.0} {:>9.3} {:>9.1}",
+                ops, mean_ms, cpu_us
             );
             out.insert(
                 format!("{key}_{}", if ping { "default_pool" } else { "no_acquire_ping" }),
