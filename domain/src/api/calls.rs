@@ -29,7 +29,8 @@ pub async fn find(
     caller: &ApiCaller,
     id: &str,
 ) -> Result<ConnectionRow, ApiError> {
-    let id = ConnectionId::parse(id).ok_or(ApiError::NotFound)?;
+    let id =
+        ConnectionId::parse(id).ok_or_else(|| ApiError::NotAnId(id.chars().take(64).collect()))?;
     rows::find(&services.db, &caller.workspace_id, &id)
         .await?
         .filter(|row| row.environment_id == caller.environment_id)

@@ -132,11 +132,15 @@ pub fn parse_rate_limit(text: &str) -> Result<i64, ConnectionError> {
 pub fn parse_grace(text: &str) -> Result<i64, ConnectionError> {
     match text.trim().parse::<i64>() {
         Ok(n) if (0..=GRACE_MAX_SECS).contains(&n) => Ok(n),
-        _ => Err(ConnectionError::invalid(
-            GRACE_FIELD,
-            "The grace period must be from 0 seconds (the old key stops at once) to 7 days.",
-        )),
+        _ => Err(grace_refused()),
     }
+}
+
+fn grace_refused() -> ConnectionError {
+    ConnectionError::invalid(
+        GRACE_FIELD,
+        "The grace period must be from 0 seconds (the old key stops at once) to 7 days.",
+    )
 }
 
 /// A key just made: the only time its text exists outside the caller.
@@ -294,7 +298,7 @@ pub async fn rotate(
 ) -> Result<CreatedKey, ConnectionError> {
     actor.require_configure()?;
     if !(0..=GRACE_MAX_SECS).contains(&grace_secs) {
-        return Err(parse_grace("-1").unwrap_err());
+        return Err(grace_refused());
     }
     let now = now_ms();
     let mut tx = services.db.begin().await?;

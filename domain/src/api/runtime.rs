@@ -9,12 +9,12 @@
 //! when a process dies are lost (at most one flush interval's worth).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::caller::KnownKey;
 use super::key::KeyHash;
 use crate::accounts::{ApiKeyId, ConnectionId};
-use crate::db::repo::api_keys::ApiKeyRow;
 
 /// How long a key read from the database is trusted without reading it again.
 pub const KEY_CACHE_TTL: Duration = Duration::from_millis(1000);
@@ -25,9 +25,12 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 /// The last-used time is written at most this often per key.
 pub const LAST_USED_EVERY_MS: i64 = 60_000;
 
+/// A key read at an instant (`None`: no such key).
+type Remembered = (Instant, Option<Arc<KnownKey>>);
+
 #[derive(Default, Debug)]
 pub struct Runtime {
-    keys: Mutex<HashMap<KeyHash, (Instant, Option<ApiKeyRow>)>>,
+    keys: Mutex<HashMap<KeyHash, Remembered>>,
     usage: Mutex<Usage>,
 }
 
@@ -72,16 +75,16 @@ pub enum CallKind {
 }
 
 impl Runtime {
-    /// The cached row for a key hash, if read less than [`KEY_CACHE_TTL`] ago.
+    /// The key with this hash, if read less than [`KEY_CACHE_TTL`] ago.
     /// `Some(None)` means "known not to exist".
-    pub(crate) fn cached(&self, hash: &KeyHash) -> Option<Option<ApiKeyRow>> {
+    pub(crate) fn cached(&self, hash: &KeyHash) -> Option<Option<Arc<KnownKey>>> {
         let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         keys.get(hash)
             .filter(|(at, _)| at.elapsed() < KEY_CACHE_TTL)
             .map(|(_, row)| row.clone())
     }
 
-    pub(crate) fn remember(&self, hash: KeyHash, row: Option<ApiKeyRow>) {
+    pub(crate) fn remember(&self, hash: KeyHash, key: Option<Arc<KnownKey>>) {
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         if keys.len() >= KEY_CACHE_MAX {
             keys.retain(|_, (at, _)| at.elapsed() < KEY_CACHE_TTL);
@@ -89,13 +92,13 @@ impl Runtime {
                 keys.clear();
             }
         }
-        keys.insert(hash, (Instant::now(), row));
+        keys.insert(hash, (Instant::now(), key));
     }
 
     /// Forgets a key at once (this process revoked or rotated it).
     pub(crate) fn forget(&self, id: &ApiKeyId) {
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        keys.retain(|_, (_, row)| row.as_ref().is_none_or(|r| &r.id != id));
+        keys.retain(|_, (_, key)| key.as_ref().is_none_or(|k| &k.caller.key_id != id));
     }
 
     /// Counts a request of the key against its limit (`limit` per [`WINDOW`]).

@@ -18,20 +18,6 @@ use super::models::{
 use super::problem::{ApiProblem, Problem};
 use super::request_meta;
 
-/// The id in a path, refused as "not found" with why when it is not a UUID.
-fn connection_id(id: &str) -> Result<&str, ApiProblem> {
-    if domain::accounts::ConnectionId::parse(id).is_none() {
-        return Err(ApiProblem::new(
-            &super::problem::NOT_FOUND,
-            format!(
-                "`{}` is not a connection id: connection ids are UUIDs, as `id` in GET /v1/connections.",
-                id.chars().take(64).collect::<String>()
-            ),
-        ));
-    }
-    Ok(id)
-}
-
 /// Create a connect session
 ///
 /// A link for one end user to connect their Pinterest account. Hand them its
@@ -139,8 +125,7 @@ pub async fn get_connection(
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Connection>, ApiProblem> {
-    caller.require(domain::shared::ApiPermission::ConnectionsRead)?;
-    let detail = calls::detail(&services, &caller, connection_id(&id)?).await?;
+    let detail = calls::detail(&services, &caller, &id).await?;
     Ok(Json(Connection::of_detail(&detail)))
 }
 
@@ -175,9 +160,8 @@ pub async fn access_token(
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<AccessTokenRequest>,
 ) -> Result<Json<AccessToken>, ApiProblem> {
-    caller.require(domain::shared::ApiPermission::Tokens)?;
     let min = body.unwrap_or_default().min_valid_secs;
-    let fresh = calls::access_token(&services, &caller, connection_id(&id)?, min).await?;
+    let fresh = calls::access_token(&services, &caller, &id, min).await?;
     let expires = fresh.row.access_expires_at.unwrap_or_default();
     let scopes = domain::pinterest::ScopeSet::from_granted(&fresh.row.scopes_granted);
     Ok(Json(AccessToken {
@@ -217,8 +201,7 @@ pub async fn check(
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CheckResult>, ApiProblem> {
-    caller.require(domain::shared::ApiPermission::ConnectionsWrite)?;
-    let (report, detail) = calls::check(&services, &caller, connection_id(&id)?).await?;
+    let (report, detail) = calls::check(&services, &caller, &id).await?;
     Ok(Json(CheckResult {
         ran: report.is_some(),
         outcome: report.map(|r| r.outcome.as_str().to_owned()),
@@ -249,14 +232,7 @@ pub async fn disconnect(
     Path(id): Path<String>,
     parts: axum::http::request::Parts,
 ) -> Result<Json<Connection>, ApiProblem> {
-    caller.require(domain::shared::ApiPermission::ConnectionsWrite)?;
-    let row = calls::disconnect(
-        &services,
-        &caller,
-        connection_id(&id)?,
-        &request_meta(&parts),
-    )
-    .await?;
+    let row = calls::disconnect(&services, &caller, &id, &request_meta(&parts)).await?;
     let required = domain::pinterest::ScopeSet::from_stored(&row.scopes_required);
     Ok(Json(Connection::of(&row, &required, None)))
 }

@@ -21,7 +21,7 @@ pub struct ApiJson<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiProblem;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -34,7 +34,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "Send the body as JSON with `Content-Type: application/json`.",
             ));
         }
-        let bytes = read_body(req, state, JSON_MAX).await?;
+        let bytes = read_body(req, JSON_MAX).await?;
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -48,7 +48,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let has_type = req.headers().contains_key(header::CONTENT_TYPE);
         if !has_type {
-            let bytes = read_body(req, state, JSON_MAX).await?;
+            let bytes = read_body(req, JSON_MAX).await?;
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Self(None));
             }
@@ -62,11 +62,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
     }
 }
 
-pub async fn read_body<S: Send + Sync>(
-    req: Request,
-    state: &S,
-    max: usize,
-) -> Result<Bytes, ApiProblem> {
+pub async fn read_body(req: Request, max: usize) -> Result<Bytes, ApiProblem> {
     let too_large = || {
         ApiProblem::new(
             &problem::TOO_LARGE,
@@ -82,7 +78,6 @@ pub async fn read_body<S: Send + Sync>(
     {
         return Err(too_large());
     }
-    let _ = state;
     axum::body::to_bytes(req.into_body(), max)
         .await
         .map_err(|_| too_large())

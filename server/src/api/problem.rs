@@ -158,6 +158,7 @@ impl From<ApiError> for ApiProblem {
                 p.0.problem.permission = Some(permission.as_str().to_owned());
                 p
             }
+            ApiError::NotAnId(_) => Self::new(&NOT_FOUND, err.to_string()),
             ApiError::NotFound => Self::new(
                 &NOT_FOUND,
                 "No connection with this id in this API key's environment.",

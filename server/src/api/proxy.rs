@@ -75,6 +75,8 @@ pub async fn forward(
     Path(params): Path<(String, String)>,
     request: Request,
 ) -> Result<Response, ApiProblem> {
+    // Refused before the body is read (the domain checks both again, for
+    // every other entry point).
     caller.require(domain::shared::ApiPermission::Proxy)?;
     let path = raw_path(&request);
     let query = request.uri().query().map(str::to_owned);
@@ -87,7 +89,7 @@ pub async fn forward(
         .collect();
     // Checked before the body is read and before anything else is done.
     proxy::check_path(&path)?;
-    let body = read_body(request, &(), BODY_MAX).await?;
+    let body = read_body(request, BODY_MAX).await?;
     let answer = proxy::forward(
         &services,
         &caller,
