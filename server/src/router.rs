@@ -141,11 +141,13 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                 headers::end_user_headers,
             )),
         )
-        // The application API: API keys, not sessions; none of the portal's layers.
-        .nest("/v1", crate::api::router(state.services.clone()))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .merge(portal)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // The application API: API keys, not sessions; none of the portal's
+        // layers. Its handlers limit the bodies they read themselves and
+        // answer a refusal as a problem (413 `payload-too-large`).
+        .nest("/v1", crate::api::router(state.services.clone()))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http()

@@ -1376,7 +1376,7 @@ async fn bad_input_gets_a_precise_problem_and_changes_nothing() {
             .body(huge),
     )
     .await;
-    assert_eq!(got.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", got.text);
+    problem(&got, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
     for (query, kind, status) in [
         (
             "cursor=bm90LWEtY3Vyc29y",
@@ -1470,6 +1470,18 @@ async fn bad_input_gets_a_precise_problem_and_changes_nothing() {
     )
     .await;
     assert!(got.status.is_client_error(), "{}", got.text);
+    // The proxy takes at most 1 MiB, refused before Pinterest is called.
+    clear_sim_requests(&w).await;
+    let big = send(
+        client
+            .post(w.app.url(&format!("/v1/connections/{id}/pinterest/boards")))
+            .bearer_auth(&k)
+            .header("content-type", "application/json")
+            .body(vec![b' '; 1024 * 1024 + 1]),
+    )
+    .await;
+    problem(&big, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
+    assert!(sim_requests(&w).await.is_empty());
     // Nothing changed: no new audit record, the connection as it was.
     assert_eq!(audit_details(&w).await, before);
     let still = call(
