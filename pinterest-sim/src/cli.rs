@@ -12,8 +12,8 @@ const ABOUT: &str = "An offline Pinterest API v5 for tests and demos: OAuth cons
 const LONG_ABOUT: &str = "\
 An offline Pinterest API v5 for tests and demos. One origin serves the OAuth \
 consent page (GET /oauth/), the token endpoint (POST /v5/oauth/token) and the REST \
-API (/v5/user_account, /v5/boards, /v5/pins), in Pinterest's wire format, with \
-state in memory. Point pinbridge's Pinterest OAuth base and API base at it.
+API (/v5/user_account, /v5/boards, /v5/pins, /v5/search/pins), in Pinterest's \
+wire format, with state in memory. Point pinbridge's Pinterest OAuth base and API base at it.
 
 Unless --no-demo: app 1234567 (Standard access, secret sim-demo-secret, redirect \
 URI http://127.0.0.1:3000/integration-callback) and user demo_pinner with 3 boards \

@@ -21,6 +21,9 @@ pub mod needs {
     pub const BOARDS_WRITE: &[super::Scope] = &[BoardsRead, BoardsWrite];
     pub const PINS_READ: &[super::Scope] = &[BoardsRead, PinsRead];
     pub const PINS_WRITE: &[super::Scope] = &[BoardsRead, BoardsWrite, PinsRead, PinsWrite];
+    /// `search_user_pins/list` lists the secret scopes too, so tokens without them get 401.
+    pub const SEARCH_PINS: &[super::Scope] =
+        &[BoardsRead, BoardsReadSecret, PinsRead, PinsReadSecret];
 
     pub fn set(scopes: &[super::Scope]) -> ScopeSet {
         ScopeSet::of(scopes)

@@ -1,9 +1,10 @@
-//! The Pinterest REST API under `/v5`: user account, boards, Pins.
+//! The Pinterest REST API under `/v5`: user account, boards, Pins, Pin search.
 
 mod auth;
 mod boards;
 pub(crate) mod input;
 mod pins;
+mod search;
 mod user_account;
 
 use axum::Router;
@@ -23,5 +24,9 @@ pub fn routes() -> Router<SimState> {
         )
         .route("/v5/boards/{board_id}/pins", get(boards::list_pins))
         .route("/v5/pins", get(pins::list).post(pins::create))
-        .route("/v5/pins/{pin_id}", get(pins::get).delete(pins::delete))
+        .route(
+            "/v5/pins/{pin_id}",
+            get(pins::get).patch(pins::update).delete(pins::delete),
+        )
+        .route("/v5/search/pins", get(search::pins))
 }

@@ -1,4 +1,4 @@
-//! `/v5/pins`: list, create, get, delete.
+//! `/v5/pins`: list, create, get, update, delete.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -12,14 +12,14 @@ use time::OffsetDateTime;
 
 use super::auth::{Caller, needs};
 use super::boards::own_board;
-use super::input::{json_body, max_len, path_id, web_url};
+use super::input::{json_body, max_len, nullable, path_id, web_url};
 use crate::errors::ApiError;
 use crate::model::{AccessTier, Environment, Pin, Privacy};
 use crate::pagination::{bookmark, page_request};
 use crate::query::QueryParams;
 use crate::scope::Scope;
 use crate::state::SimState;
-use crate::store::{NewPin, Store};
+use crate::store::{NewPin, PinPatch, Store};
 use crate::wire::{self, List, PinJson};
 
 /// `PinCreate` in the spec: every field it declares is accepted, nothing else.
@@ -46,6 +46,27 @@ struct PinCreate {
     parent_pin_id: Option<String>,
     #[serde(default)]
     sponsor_id: Option<String>,
+}
+
+/// `PinUpdate` in the spec: every field it declares is accepted, nothing else.
+/// `null` clears a text field; `board_id` (not nullable) moves the Pin.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinUpdate {
+    #[serde(default, deserialize_with = "nullable")]
+    title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    link: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    alt_text: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    board_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    board_section_id: Option<Option<String>>,
+    #[serde(default)]
+    carousel_slots: Option<Value>,
 }
 
 /// `PinMediaSourceImageURL`, the one media source the simulator takes.
@@ -86,6 +107,34 @@ fn check_media_source(source: Option<Value>) -> Result<(), ApiError> {
             "media_source.source_type: {other:?} is not a valid media source type"
         ))),
     }
+}
+
+/// A `board_id` body field: `^\d+$`, else 400 code 1.
+fn board_id_field(raw: &str) -> Result<u64, ApiError> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::invalid_parameters(format!(
+            "board_id: {raw:?} does not match '^\\d+$'"
+        )));
+    }
+    // Too long for any board: one that cannot exist, so 404 like any unknown id.
+    Ok(raw.parse().unwrap_or(0))
+}
+
+/// The text fields a Pin shares between create and update, with the spec's limits.
+fn check_texts(
+    title: Option<&str>,
+    description: Option<&str>,
+    link: Option<&str>,
+    alt_text: Option<&str>,
+) -> Result<(), ApiError> {
+    max_len("title", title, 100)?;
+    max_len("description", description, 800)?;
+    max_len("alt_text", alt_text, 500)?;
+    max_len("link", link, 2048)?;
+    if let Some(link) = link {
+        web_url("link", link)?;
+    }
+    Ok(())
 }
 
 /// The caller's own Pin `id`, if they may see it; 404 code 50 otherwise.
@@ -139,12 +188,7 @@ pub async fn create(
         .board_id
         .as_deref()
         .ok_or_else(|| ApiError::invalid_parameters("board_id: is required"))?;
-    if board_id.is_empty() || !board_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::invalid_parameters(format!(
-            "board_id: {board_id:?} does not match '^\\d+$'"
-        )));
-    }
-    let board_id: u64 = board_id.parse().unwrap_or(0);
+    let board_id = board_id_field(board_id)?;
     for (field, value) in [
         ("board_section_id", &input.board_section_id),
         ("parent_pin_id", &input.parent_pin_id),
@@ -156,13 +200,12 @@ pub async fn create(
             )));
         }
     }
-    max_len("title", input.title.as_deref(), 100)?;
-    max_len("description", input.description.as_deref(), 800)?;
-    max_len("alt_text", input.alt_text.as_deref(), 500)?;
-    max_len("link", input.link.as_deref(), 2048)?;
-    if let Some(link) = &input.link {
-        web_url("link", link)?;
-    }
+    check_texts(
+        input.title.as_deref(),
+        input.description.as_deref(),
+        input.link.as_deref(),
+        input.alt_text.as_deref(),
+    )?;
     if let Some(color) = &input.dominant_color {
         let ok = color.len() == 7
             && color.starts_with('#')
@@ -205,6 +248,70 @@ pub async fn get(
     let id = path_id(path, "pin_id")?;
     let store = state.store();
     let pin = own_pin(&store, &caller, id)?;
+    Ok(Json(wire::pin(&store, pin, state.public_url())))
+}
+
+/// `PATCH /v5/pins/{pin_id}` (`pins/update`, a beta endpoint on real Pinterest):
+/// changes the given fields of the caller's own Pin and answers 200 with it.
+pub async fn update(
+    caller: Caller,
+    State(state): State<SimState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<PinJson>, ApiError> {
+    caller.require(needs::PINS_WRITE)?;
+    let id = path_id(path, "pin_id")?;
+    let input: PinUpdate = json_body(&headers, &body)?;
+    let target = match input.board_id.as_ref() {
+        None => None,
+        Some(None) => {
+            return Err(ApiError::invalid_parameters(
+                "board_id: must be a board id, not null",
+            ));
+        }
+        Some(Some(raw)) => Some(board_id_field(raw)?),
+    };
+    // No simulated Pin is in a section, so `null` (take it out of its section) is a no-op.
+    if matches!(input.board_section_id, Some(Some(_))) {
+        return Err(ApiError::invalid_parameters(
+            "board_section_id: not simulated by pinterest-sim",
+        ));
+    }
+    if input.carousel_slots.is_some() {
+        return Err(ApiError::invalid_parameters(
+            "carousel_slots: not simulated by pinterest-sim",
+        ));
+    }
+    check_texts(
+        input.title.as_ref().and_then(Option::as_deref),
+        input.description.as_ref().and_then(Option::as_deref),
+        input.link.as_ref().and_then(Option::as_deref),
+        input.alt_text.as_ref().and_then(Option::as_deref),
+    )?;
+
+    let mut store = state.store_mut();
+    let pin = own_pin(&store, &caller, id)?;
+    let mut secret = store
+        .board(pin.board_id)
+        .is_some_and(|b| b.privacy == Privacy::Secret);
+    if let Some(target) = target {
+        secret |= own_board(&store, &caller, target)?.privacy == Privacy::Secret;
+    }
+    if secret && !caller.has(Scope::PinsWriteSecret) {
+        return Err(ApiError::insufficient_scope());
+    }
+    let patch = PinPatch {
+        title: input.title,
+        description: input.description,
+        link: input.link,
+        alt_text: input.alt_text,
+        board_id: target,
+    };
+    store
+        .update_pin(id, patch, OffsetDateTime::now_utc())
+        .ok_or_else(ApiError::pin_not_found)?;
+    let pin = store.pin(id).ok_or_else(ApiError::pin_not_found)?;
     Ok(Json(wire::pin(&store, pin, state.public_url())))
 }
 

@@ -35,6 +35,17 @@ impl From<PinSpec> for NewPin {
     }
 }
 
+/// A change to a Pin once validated; `None` leaves a field alone, `Some(None)`
+/// clears it, and `board_id` moves the Pin to another board of its owner.
+#[derive(Debug, Clone, Default)]
+pub struct PinPatch {
+    pub title: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub link: Option<Option<String>>,
+    pub alt_text: Option<Option<String>>,
+    pub board_id: Option<u64>,
+}
+
 /// A change to a board; `None` leaves a field alone, `Some(None)` clears the description.
 #[derive(Debug, Clone, Default)]
 pub struct BoardPatch {
@@ -251,6 +262,50 @@ impl Store {
         true
     }
 
+    /// Changes a Pin; a move takes it off its board and onto `patch.board_id`
+    /// (which the caller has checked belongs to the Pin's owner). Unless the
+    /// patch is empty, `board_pins_modified_at` of the board(s) involved becomes
+    /// `now`. A Pin keeps its id, so on the new board it sits by creation time,
+    /// not by when it moved (ids are what keyset paging runs on).
+    pub fn update_pin(&mut self, id: u64, patch: PinPatch, now: OffsetDateTime) -> Option<&Pin> {
+        let pin = self.pins.get_mut(&id)?;
+        let touched = patch.title.is_some()
+            || patch.description.is_some()
+            || patch.link.is_some()
+            || patch.alt_text.is_some()
+            || patch.board_id.is_some();
+        if !touched {
+            return self.pins.get(&id);
+        }
+        if let Some(title) = patch.title {
+            pin.title = title;
+        }
+        if let Some(description) = patch.description {
+            pin.description = description;
+        }
+        if let Some(link) = patch.link {
+            pin.link = link;
+        }
+        if let Some(alt_text) = patch.alt_text {
+            pin.alt_text = alt_text;
+        }
+        let from = pin.board_id;
+        let to = patch.board_id.unwrap_or(from);
+        pin.board_id = to;
+        if to != from {
+            if let Some(set) = self.pins_by_board.get_mut(&from) {
+                set.remove(&id);
+            }
+            self.pins_by_board.entry(to).or_default().insert(id);
+        }
+        for board in [from, to] {
+            if let Some(board) = self.boards.get_mut(&board) {
+                board.pins_modified_at = now;
+            }
+        }
+        self.pins.get(&id)
+    }
+
     /// A user's boards, newest first, that pass `keep`.
     pub fn boards_page(
         &self,
@@ -336,6 +391,61 @@ mod tests {
         let mut sorted = seen.clone();
         sorted.sort_unstable_by(|a, b| b.cmp(a));
         assert_eq!(seen, sorted, "newest first, no repeats");
+    }
+
+    #[test]
+    fn moving_a_pin_changes_both_boards() {
+        let mut store = Store::new(TokenLifetimes::default());
+        let now = OffsetDateTime::now_utc();
+        let user = store
+            .create_user(
+                UserSpec {
+                    username: "mover".into(),
+                    boards: vec![
+                        BoardSpec {
+                            name: "From".into(),
+                            pins: PinsSpec::Count(3),
+                            ..BoardSpec::default()
+                        },
+                        BoardSpec {
+                            name: "To".into(),
+                            pins: PinsSpec::Count(1),
+                            ..BoardSpec::default()
+                        },
+                    ],
+                    ..UserSpec::default()
+                },
+                now - Duration::hours(1),
+            )
+            .unwrap();
+        let boards: Vec<u64> = store.boards_by_user[&user].iter().copied().collect();
+        let (from, to) = (boards[0], boards[1]);
+        let pin = store.pins_page(user, Some(from), None, 1, |_| true).items[0].id;
+        let patch = PinPatch {
+            title: Some(Some("Moved".into())),
+            description: Some(None),
+            board_id: Some(to),
+            ..PinPatch::default()
+        };
+        let moved = store.update_pin(pin, patch, now).unwrap();
+        assert_eq!(
+            (
+                moved.board_id,
+                moved.title.as_deref(),
+                moved.description.as_deref()
+            ),
+            (to, Some("Moved"), None)
+        );
+        assert!(moved.link.is_some(), "untouched fields stay");
+        assert_eq!(
+            (store.pin_count_of_board(from), store.pin_count_of_board(to)),
+            (2, 2)
+        );
+        assert_eq!(store.pin_count_of_user(user), 4);
+        for board in [from, to] {
+            assert_eq!(store.board(board).unwrap().pins_modified_at, now);
+        }
+        assert!(store.update_pin(1, PinPatch::default(), now).is_none());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use http::StatusCode;
 
-pub use catalog::{BoardPatch, NewPin};
+pub use catalog::{BoardPatch, NewPin, PinPatch};
 pub use credentials::{IssuedTokens, TokenKind, after};
 
 use super::config::TokenLifetimes;

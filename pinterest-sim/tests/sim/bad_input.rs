@@ -142,10 +142,13 @@ async fn json_bodies_that_are_not_json_or_not_the_right_json_are_400_code_1() {
     let boards: Value = get(&sim, &token, "/v5/boards").await.json().await.unwrap();
     let board = boards["items"][0]["id"].as_str().unwrap().to_owned();
     let board_path = format!("/v5/boards/{board}");
+    let pins: Value = get(&sim, &token, "/v5/pins").await.json().await.unwrap();
+    let pin_path = format!("/v5/pins/{}", pins["items"][0]["id"].as_str().unwrap());
     let targets = [
         (Method::POST, "/v5/boards".to_owned()),
         (Method::PATCH, board_path.clone()),
         (Method::POST, "/v5/pins".to_owned()),
+        (Method::PATCH, pin_path),
         (Method::POST, "/_sim/apps".to_owned()),
         (Method::POST, "/_sim/users".to_owned()),
         (Method::PUT, "/_sim/faults".to_owned()),
@@ -296,6 +299,54 @@ async fn unknown_fields_and_wrong_types_are_refused() {
             "{path} {body}: message {message:?} should mention {mention}"
         );
     }
+    let pins: Value = get(&sim, &token, "/v5/pins").await.json().await.unwrap();
+    let pin = pins["items"][0].clone();
+    let pin_path = format!("/v5/pins/{}", pin["id"].as_str().unwrap());
+    let pin_cases = [
+        (json!({"title": "t".repeat(101)}), "title"),
+        (json!({"description": "d".repeat(801)}), "description"),
+        (json!({"alt_text": "a".repeat(501)}), "alt_text"),
+        (
+            json!({"link": format!("https://example.com/{}", "l".repeat(2048))}),
+            "link",
+        ),
+        (json!({"link": "javascript:alert(1)"}), "link"),
+        (json!({"title": 5}), "invalid type"),
+        (json!({"board_id": "12a"}), "board_id"),
+        (json!({"board_id": ""}), "board_id"),
+        (json!({"board_id": 42}), "invalid type"),
+        (json!({"board_id": null}), "board_id"),
+        (json!({"board_section_id": "1"}), "board_section_id"),
+        (json!({"carousel_slots": []}), "carousel_slots"),
+        (json!({"note": "x"}), "note"),
+        (
+            json!({"media_source": {"source_type": "image_url"}}),
+            "media_source",
+        ),
+        (json!({"dominant_color": "#000000"}), "dominant_color"),
+    ];
+    for (body, mention) in pin_cases {
+        let err = expect_error(
+            send_json(&sim, Method::PATCH, &token, &pin_path, &body).await,
+            400,
+            1,
+        )
+        .await;
+        let message = err["message"].as_str().unwrap();
+        assert!(
+            message.contains(mention),
+            "PATCH {pin_path} {body}: message {message:?} should mention {mention}"
+        );
+    }
+    expect_error(
+        send_json(&sim, Method::PATCH, &token, "/v5/pins/x1", &json!({})).await,
+        400,
+        1,
+    )
+    .await;
+    let after: Value = get(&sim, &token, &pin_path).await.json().await.unwrap();
+    assert_eq!(after, pin, "refused updates change nothing");
+
     let patch = format!("/v5/boards/{board}");
     expect_error(
         send_json(
@@ -476,6 +527,7 @@ async fn random_bytes_to_every_endpoint_never_cause_a_5xx() {
         (Method::POST, "/v5/boards"),
         (Method::PATCH, "/v5/boards/549755885001"),
         (Method::POST, "/v5/pins"),
+        (Method::PATCH, "/v5/pins/813744226000000001"),
         (Method::POST, "/oauth/"),
         (Method::POST, "/_sim/apps"),
         (Method::POST, "/_sim/users"),

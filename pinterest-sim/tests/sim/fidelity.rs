@@ -16,7 +16,7 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 
 /// The operations the simulator implements, as (method, spec path template).
-const OPERATIONS: [(&str, &str); 12] = [
+const OPERATIONS: [(&str, &str); 14] = [
     ("POST", "/oauth/token"),
     ("GET", "/user_account"),
     ("GET", "/boards"),
@@ -28,7 +28,9 @@ const OPERATIONS: [(&str, &str); 12] = [
     ("GET", "/pins"),
     ("POST", "/pins"),
     ("GET", "/pins/{pin_id}"),
+    ("PATCH", "/pins/{pin_id}"),
     ("DELETE", "/pins/{pin_id}"),
+    ("GET", "/search/pins"),
 ];
 
 struct Checker {
@@ -186,7 +188,14 @@ fn sample(f: &Fixture, method: &str, template: &str, token: &str, refresh: &str)
         ("GET", "/pins/{pin_id}") => c
             .get(url(sim, &format!("/pins/{}", f.pin)))
             .bearer_auth(token),
+        ("PATCH", "/pins/{pin_id}") => c
+            .patch(url(sim, &format!("/pins/{}", f.pin)))
+            .bearer_auth(token)
+            .json(&json!({"title": "Patched"})),
         ("DELETE", "/pins/{pin_id}") => c.delete(url(sim, "/pins/1")).bearer_auth(token),
+        ("GET", "/search/pins") => c
+            .get(url(sim, "/search/pins?query=photo"))
+            .bearer_auth(token),
         other => panic!("no sample for {other:?}"),
     }
 }
@@ -693,6 +702,160 @@ async fn every_success_and_error_response_matches_the_spec() {
             get(sim, full, &pin_path).await,
             200,
             None,
+        )
+        .await;
+
+    let patched_pin = checker
+        .check(
+            "PATCH",
+            "/pins/{pin_id}",
+            send_json(
+                sim,
+                Method::PATCH,
+                full,
+                &pin_path,
+                &json!({"title": "Edited", "description": null, "alt_text": "new alt"}),
+            )
+            .await,
+            200,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            patched_pin["title"].as_str(),
+            patched_pin["description"].is_null(),
+            patched_pin["link"].as_str()
+        ),
+        (Some("Edited"), true, Some("https://example.com/x"))
+    );
+    checker
+        .check(
+            "PATCH",
+            "/pins/{pin_id}",
+            send_json(
+                sim,
+                Method::PATCH,
+                full,
+                &pin_path,
+                &json!({"title": "t".repeat(101)}),
+            )
+            .await,
+            400,
+            Some(1),
+        )
+        .await;
+    checker
+        .check(
+            "PATCH",
+            "/pins/{pin_id}",
+            send_json(
+                sim,
+                Method::PATCH,
+                full,
+                &pin_path,
+                &json!({"board_id": "1"}),
+            )
+            .await,
+            404,
+            Some(404),
+        )
+        .await;
+    checker
+        .check(
+            "PATCH",
+            "/pins/{pin_id}",
+            send_json(
+                sim,
+                Method::PATCH,
+                full,
+                "/v5/pins/1",
+                &json!({"title": "x"}),
+            )
+            .await,
+            404,
+            Some(50),
+        )
+        .await;
+    checker
+        .check(
+            "PATCH",
+            "/pins/{pin_id}",
+            send_json(
+                sim,
+                Method::PATCH,
+                &read_only,
+                &pin_path,
+                &json!({"title": "x"}),
+            )
+            .await,
+            401,
+            Some(3),
+        )
+        .await;
+
+    // ----- search
+    let searcher = mint_demo(sim, SEARCH);
+    let hits = checker
+        .check(
+            "GET",
+            "/search/pins",
+            get(sim, &searcher, "/v5/search/pins?query=edited").await,
+            200,
+            None,
+        )
+        .await;
+    assert_eq!(hits["items"][0]["id"], new_pin.as_str());
+    assert!(hits["bookmark"].is_null());
+    let first_hits = checker
+        .check(
+            "GET",
+            "/search/pins",
+            get(sim, &searcher, "/v5/search/pins?query=photo&page_size=4").await,
+            200,
+            None,
+        )
+        .await;
+    let hits_mark = first_hits["bookmark"].as_str().expect("more hits");
+    checker
+        .check(
+            "GET",
+            "/search/pins",
+            get(
+                sim,
+                &searcher,
+                &format!("/v5/search/pins?query=photo&bookmark={hits_mark}"),
+            )
+            .await,
+            200,
+            None,
+        )
+        .await;
+    checker
+        .check(
+            "GET",
+            "/search/pins",
+            get(sim, &searcher, "/v5/search/pins").await,
+            400,
+            Some(1),
+        )
+        .await;
+    checker
+        .check(
+            "GET",
+            "/search/pins",
+            get(sim, full, "/v5/search/pins?query=photo").await,
+            401,
+            Some(3),
+        )
+        .await;
+    checker
+        .check(
+            "GET",
+            "/search/pins",
+            get(sim, bad, "/v5/search/pins?query=photo").await,
+            401,
+            Some(2),
         )
         .await;
     checker

@@ -12,6 +12,8 @@ use serde_json::Value;
 
 pub const ALL_READ: &str = "boards:read,pins:read,user_accounts:read";
 pub const READ_WRITE: &str = "boards:read,boards:write,pins:read,pins:write,user_accounts:read";
+/// What `GET /v5/search/pins` needs: its spec lists the secret read scopes too.
+pub const SEARCH: &str = "boards:read,boards:read_secret,pins:read,pins:read_secret";
 
 pub async fn start() -> RunningSim {
     start_with(|_| {}).await
