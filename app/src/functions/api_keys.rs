@@ -42,12 +42,19 @@ pub async fn create_api_key(
     #[server(default)] permissions: Vec<String>,
     #[server(default)] expires_in_days: String,
     #[server(default)] rate_limit: String,
+    #[server(default)] end_user_id: String,
 ) -> Result<IssuedApiKey, AppError> {
     use domain::accounts::EnvironmentId;
     use domain::api::keys::{self, KeyInput};
     let (app, actor) = super::context::actor(&workspace).await?;
     let environment_id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
-    let input = KeyInput::parse(&name, &permissions, &expires_in_days, &rate_limit)?;
+    let input = KeyInput::parse(
+        &name,
+        &permissions,
+        &expires_in_days,
+        &rate_limit,
+        &end_user_id,
+    )?;
     let created = keys::create(
         &app,
         &actor,

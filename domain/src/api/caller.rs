@@ -17,6 +17,8 @@ pub struct ApiCaller {
     pub permissions: Vec<ApiPermission>,
     /// Requests per minute.
     pub rate_limit: u64,
+    /// The one end user the key may act for; `None`: any of the environment's.
+    pub end_user_id: Option<String>,
 }
 
 impl ApiCaller {
@@ -31,7 +33,18 @@ impl ApiCaller {
             ),
             permissions: ApiPermission::parse_list(&row.permissions).unwrap_or_default(),
             rate_limit: u64::try_from(row.rate_limit).unwrap_or(1),
+            end_user_id: row.end_user_id.clone(),
         }
+    }
+
+    /// Whether this key may act on the connection: any of its environment's,
+    /// or only its end user's for a key bound to one.
+    pub fn may_reach(&self, row: &crate::db::repo::connections::ConnectionRow) -> bool {
+        row.environment_id == self.environment_id
+            && self
+                .end_user_id
+                .as_ref()
+                .is_none_or(|bound| *bound == row.end_user_id)
     }
 
     pub fn audit_actor(&self) -> AuditActor {

@@ -23,7 +23,8 @@ pub const LIMIT_DEFAULT: i64 = 25;
 /// The longest validity a caller may ask an access token to have left.
 pub const MIN_VALID_MAX_SECS: i64 = 24 * 3600;
 
-/// The connection of the caller's environment with this id.
+/// The connection of the caller's environment with this id (of the key's end
+/// user only, for a key bound to one: another's is simply not found).
 pub async fn find(
     services: &Services,
     caller: &ApiCaller,
@@ -33,7 +34,7 @@ pub async fn find(
         ConnectionId::parse(id).ok_or_else(|| ApiError::NotAnId(id.chars().take(64).collect()))?;
     rows::find(&services.db, &caller.workspace_id, &id)
         .await?
-        .filter(|row| row.environment_id == caller.environment_id)
+        .filter(|row| row.environment_id == caller.environment_id && caller.may_reach(row))
         .ok_or(ApiError::NotFound)
 }
 
@@ -44,6 +45,14 @@ pub async fn create_connect_session(
     meta: &RequestMeta,
 ) -> Result<CreatedLink, ApiError> {
     caller.require(ApiPermission::Connect)?;
+    if let Some(bound) = &caller.end_user_id
+        && bound != &input.end_user_id
+    {
+        return Err(ApiError::invalid(
+            "end_user_id",
+            "This API key acts for one end user only: end_user_id must be that end user's id.",
+        ));
+    }
     Ok(links::create_as(
         &services.db,
         &caller.workspace_id,
@@ -99,6 +108,16 @@ pub async fn list(
     filter: ListFilter,
 ) -> Result<Page, ApiError> {
     caller.require(ApiPermission::ConnectionsRead)?;
+    page_for(services, caller, filter).await
+}
+
+/// One page of the connections the key may reach, whatever its permissions
+/// (the caller checked them).
+pub(crate) async fn page_for(
+    services: &Services,
+    caller: &ApiCaller,
+    filter: ListFilter,
+) -> Result<Page, ApiError> {
     let limit = filter.limit.unwrap_or(LIMIT_DEFAULT);
     if !(1..=LIMIT_MAX).contains(&limit) {
         return Err(ApiError::invalid(
@@ -117,13 +136,26 @@ pub async fn list(
             ),
         ));
     }
+    let end_user_id = match (&caller.end_user_id, filter.end_user_id) {
+        (None, asked) => asked,
+        (Some(bound), None) => Some(bound.clone()),
+        (Some(bound), Some(asked)) if *bound == asked => Some(asked),
+        // Another end user's connections: none this key can see.
+        (Some(_), Some(_)) => {
+            return Ok(Page {
+                rows: Vec::new(),
+                next_cursor: None,
+                required: ScopeSet::from_stored(""),
+            });
+        }
+    };
     let after = filter.cursor.as_deref().map(decode_cursor).transpose()?;
     let mut rows = rows::page(
         &services.db,
         &caller.workspace_id,
         &caller.environment_id,
         &PageQuery {
-            end_user_id: filter.end_user_id,
+            end_user_id,
             health: filter.state,
             after,
             limit: limit + 1,

@@ -22,6 +22,7 @@ pub const PERMISSIONS_FIELD: &str = "permissions";
 pub const EXPIRES_FIELD: &str = "expires_in_days";
 pub const RATE_LIMIT_FIELD: &str = "rate_limit";
 pub const GRACE_FIELD: &str = "grace_secs";
+pub const END_USER_FIELD: &str = "end_user_id";
 
 pub const NAME_MAX: usize = 100;
 /// Requests per minute a new key may make unless the operator says otherwise.
@@ -40,6 +41,8 @@ pub struct KeyInput {
     pub permissions: Vec<ApiPermission>,
     pub expires_in_days: Option<i64>,
     pub rate_limit: i64,
+    /// The one end user the key may act for (empty in the form: any).
+    pub end_user_id: Option<String>,
 }
 
 impl KeyInput {
@@ -48,6 +51,7 @@ impl KeyInput {
         permissions: &[String],
         expires_in_days: &str,
         rate_limit: &str,
+        end_user_id: &str,
     ) -> Result<Self, ConnectionError> {
         let name = name.trim();
         let count = name.chars().count();
@@ -103,11 +107,18 @@ impl KeyInput {
             },
         };
         let rate_limit = parse_rate_limit(rate_limit)?;
+        let end_user_id = crate::connections::links::plain_text(
+            END_USER_FIELD,
+            "End user id",
+            end_user_id,
+            crate::connections::links::END_USER_MAX,
+        )?;
         Ok(Self {
             name: name.to_owned(),
             permissions: set,
             expires_in_days,
             rate_limit,
+            end_user_id: Some(end_user_id).filter(|e| !e.is_empty()),
         })
     }
 }
@@ -196,6 +207,7 @@ async fn insert_key(
         replaced_by: None,
         last_used_at: None,
         request_count: 0,
+        end_user_id: input.end_user_id.clone(),
     };
     rows::insert(tx, &row, key.hash.as_str()).await?;
     Ok(CreatedKey { row, key })
@@ -211,6 +223,7 @@ fn key_detail(row: &ApiKeyRow) -> serde_json::Map<String, serde_json::Value> {
         ("permissions", row.permissions.clone().into()),
         ("rate_limit", row.rate_limit.into()),
         ("expires_at", row.expires_at.into()),
+        ("end_user_id", row.end_user_id.clone().into()),
     ])
 }
 
@@ -313,6 +326,7 @@ pub async fn rotate(
         permissions: ApiPermission::parse_list(&old.permissions).unwrap_or_default(),
         expires_in_days: None,
         rate_limit: old.rate_limit,
+        end_user_id: old.end_user_id.clone(),
     };
     let lifetime = old.expires_at.map(|at| at - old.created_at);
     let created = insert_key(

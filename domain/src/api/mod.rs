@@ -21,7 +21,7 @@ use crate::db::{DbError, now_ms};
 
 pub use caller::ApiCaller;
 pub use error::{ApiError, AuthProblem};
-pub use runtime::{Admission, CallKind, Runtime};
+pub use runtime::{Admission, CallCounts, CallKind, Runtime};
 
 /// The caller behind an `Authorization` header value, if its key is usable now.
 ///
@@ -78,14 +78,21 @@ pub async fn maintain(services: &Services, stopping: bool) -> Result<(), DbError
             error = Some(e);
         }
     }
-    for (conn, key, token, proxy) in flush.calls {
-        if let Err(e) = rows::add_calls(&services.db, &conn, &key, token, proxy, now).await {
-            failed.calls.push((conn, key, token, proxy));
+    for (conn, key, counts) in flush.calls {
+        if let Err(e) = rows::add_calls(&services.db, &conn, &key, counts, now).await {
+            failed.calls.push((conn, key, counts));
             error = Some(e);
         }
     }
+    if !flush.tool_calls.is_empty()
+        && let Err(e) = crate::db::repo::agent::insert_calls(&services.db, &flush.tool_calls).await
+    {
+        failed.tool_calls = flush.tool_calls;
+        error = Some(e);
+    }
     services.api.put_back(failed);
     keys::audit_expired(services).await?;
+    crate::agent::prune(services, now).await?;
     error.map_or(Ok(()), Err)
 }
 

@@ -12,6 +12,7 @@
 use super::{ApiCaller, ApiError, CallKind};
 use crate::Services;
 use crate::connections::tokens::{self, TokenProblem};
+use crate::db::repo::connections::ConnectionRow;
 use crate::db::repo::pinterest_settings;
 use crate::shared::ApiPermission;
 
@@ -143,26 +144,43 @@ pub async fn forward(
         ));
     }
     let row = super::calls::find(services, caller, id).await?;
+    let url = url_for(services, &row, &request.path, request.query.as_deref()).await?;
+    services
+        .api
+        .count_call(&row.id, &caller.key_id, CallKind::Proxy);
+    send_as(services, row, &request, &url).await
+}
+
+/// The URL of `path` on the Pinterest API of the connection's environment.
+pub(crate) async fn url_for(
+    services: &Services,
+    row: &ConnectionRow,
+    path: &str,
+    query: Option<&str>,
+) -> Result<url::Url, ApiError> {
     let settings = pinterest_settings::find(&services.db, &row.workspace_id, &row.environment_id)
         .await?
         .ok_or_else(|| {
             ApiError::Refused("Pinterest is not configured in this environment.".into())
         })?;
-    let url = target(
-        services.config.api_base(settings.api),
-        &request.path,
-        request.query.as_deref(),
-    )?;
-    services
-        .api
-        .count_call(&row.id, &caller.key_id, CallKind::Proxy);
+    target(services.config.api_base(settings.api), path, query)
+}
+
+/// Sends the request with the connection's token, fresh; a 401 with
+/// Pinterest's code 2 refreshes it once and retries.
+pub(crate) async fn send_as(
+    services: &Services,
+    row: ConnectionRow,
+    request: &ProxyRequest,
+    url: &url::Url,
+) -> Result<Answer, ApiError> {
     let id = row.id.clone();
     let mut read = Some(row);
     let mut retried = false;
     loop {
         let fresh =
             tokens::fresh_token_of(services, &id, tokens::MIN_VALIDITY_MS, read.take()).await??;
-        let response = send(services, &request, &url, fresh.token.expose()).await?;
+        let response = send(services, request, url, fresh.token.expose()).await?;
         if response.status() != reqwest::StatusCode::UNAUTHORIZED {
             return Ok(Answer::Streaming(response));
         }
@@ -219,7 +237,7 @@ async fn send(
     builder.send().await.map_err(|e| upstream_error(&e))
 }
 
-fn upstream_error(e: &reqwest::Error) -> ApiError {
+pub(crate) fn upstream_error(e: &reqwest::Error) -> ApiError {
     if e.is_timeout() {
         ApiError::UpstreamTimeout
     } else {

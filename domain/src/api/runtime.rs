@@ -6,7 +6,8 @@
 //! for at most [`KEY_CACHE_TTL`], so a key revoked by another process stops
 //! working here within that time (this process forgets it at once when it
 //! revokes it itself). Rate limits are per process. Counts not yet flushed
-//! when a process dies are lost (at most one flush interval's worth).
+//! when a process dies are lost (at most one flush interval's worth), as are
+//! agent tool calls not yet written.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use super::caller::KnownKey;
 use super::key::KeyHash;
 use crate::accounts::{ApiKeyId, ConnectionId};
+use crate::agent::ToolCallRecord;
 
 /// How long a key read from the database is trusted without reading it again.
 pub const KEY_CACHE_TTL: Duration = Duration::from_millis(1000);
@@ -24,6 +26,9 @@ const KEY_CACHE_MAX: usize = 10_000;
 pub const WINDOW: Duration = Duration::from_secs(60);
 /// The last-used time is written at most this often per key.
 pub const LAST_USED_EVERY_MS: i64 = 60_000;
+/// Tool calls kept for writing at most; past that the oldest are dropped
+/// (the database is down or far behind).
+const TOOL_CALLS_MAX: usize = 10_000;
 
 /// A key read at an instant (`None`: no such key).
 type Remembered = (Instant, Option<Arc<KnownKey>>);
@@ -37,7 +42,18 @@ pub struct Runtime {
 #[derive(Default, Debug)]
 struct Usage {
     keys: HashMap<ApiKeyId, KeyUsage>,
-    calls: HashMap<(ConnectionId, ApiKeyId), (i64, i64)>,
+    calls: HashMap<(ConnectionId, ApiKeyId), CallCounts>,
+    tool_calls: Vec<ToolCallRecord>,
+    /// Tool calls dropped since the last flush (see [`TOOL_CALLS_MAX`]).
+    dropped: u64,
+}
+
+/// Calls one key made on one connection, by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    pub token: i64,
+    pub proxy: i64,
+    pub tool: i64,
 }
 
 #[derive(Debug)]
@@ -64,7 +80,8 @@ pub struct Admission {
 #[derive(Debug, Default)]
 pub struct Flush {
     pub keys: Vec<(ApiKeyId, i64, Option<i64>)>,
-    pub calls: Vec<(ConnectionId, ApiKeyId, i64, i64)>,
+    pub calls: Vec<(ConnectionId, ApiKeyId, CallCounts)>,
+    pub tool_calls: Vec<ToolCallRecord>,
 }
 
 /// Which call on a connection to count.
@@ -72,6 +89,7 @@ pub struct Flush {
 pub enum CallKind {
     Token,
     Proxy,
+    Tool,
 }
 
 impl Runtime {
@@ -148,9 +166,20 @@ impl Runtime {
             .entry((connection.clone(), key.clone()))
             .or_default();
         match kind {
-            CallKind::Token => entry.0 += 1,
-            CallKind::Proxy => entry.1 += 1,
+            CallKind::Token => entry.token += 1,
+            CallKind::Proxy => entry.proxy += 1,
+            CallKind::Tool => entry.tool += 1,
         }
+    }
+
+    /// Keeps a tool call for the next flush.
+    pub fn record_tool_call(&self, record: ToolCallRecord) {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        if usage.tool_calls.len() >= TOOL_CALLS_MAX {
+            usage.tool_calls.remove(0);
+            usage.dropped += 1;
+        }
+        usage.tool_calls.push(record);
     }
 
     /// Takes what is due for writing: every key's unflushed requests, its
@@ -175,8 +204,16 @@ impl Runtime {
                 }
             }
         }
-        for ((conn, key), (token, proxy)) in usage.calls.drain() {
-            out.calls.push((conn, key, token, proxy));
+        for ((conn, key), counts) in usage.calls.drain() {
+            out.calls.push((conn, key, counts));
+        }
+        out.tool_calls = std::mem::take(&mut usage.tool_calls);
+        if usage.dropped > 0 {
+            tracing::warn!(
+                dropped = usage.dropped,
+                "agent tool calls were not recorded: too many waited to be written"
+            );
+            usage.dropped = 0;
         }
         out
     }
@@ -189,11 +226,18 @@ impl Runtime {
                 u.unflushed += n;
             }
         }
-        for (conn, key, token, proxy) in flush.calls {
+        for (conn, key, counts) in flush.calls {
             let e = usage.calls.entry((conn, key)).or_default();
-            e.0 += token;
-            e.1 += proxy;
+            e.token += counts.token;
+            e.proxy += counts.proxy;
+            e.tool += counts.tool;
         }
+        let mut kept = flush.tool_calls;
+        kept.append(&mut usage.tool_calls);
+        let over = kept.len().saturating_sub(TOOL_CALLS_MAX);
+        kept.drain(..over);
+        usage.dropped += over as u64;
+        usage.tool_calls = kept;
     }
 }
 
@@ -247,8 +291,13 @@ mod tests {
         rt.count_call(&c, &k, CallKind::Proxy);
         rt.count_call(&c, &k, CallKind::Proxy);
         let flush = rt.take(false);
-        assert_eq!(flush.calls, vec![(c.clone(), k.clone(), 1, 2)]);
+        let counts = CallCounts {
+            token: 1,
+            proxy: 2,
+            tool: 0,
+        };
+        assert_eq!(flush.calls, vec![(c.clone(), k.clone(), counts)]);
         rt.put_back(flush);
-        assert_eq!(rt.take(false).calls, vec![(c, k, 1, 2)]);
+        assert_eq!(rt.take(false).calls, vec![(c, k, counts)]);
     }
 }

@@ -33,7 +33,7 @@ pub struct LinkInput {
     pub return_url: Option<url::Url>,
 }
 
-fn plain_text(
+pub(crate) fn plain_text(
     field: &'static str,
     label: &str,
     raw: &str,

@@ -13,6 +13,8 @@ closed_set! {
         Tokens = "tokens",
         /// Call Pinterest through pinbridge with a connection's token.
         Proxy = "proxy",
+        /// Use Pinterest as MCP tools at /mcp (AI agents).
+        Agent = "agent",
     }
 }
 
@@ -25,6 +27,7 @@ impl ApiPermission {
             Self::ConnectionsWrite => "check and disconnect connections",
             Self::Tokens => "get a connection's Pinterest access token",
             Self::Proxy => "call Pinterest through pinbridge as a connection",
+            Self::Agent => "use Pinterest as MCP tools at /mcp (AI agents)",
         }
     }
 

@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod closed_set;
+mod agent;
 mod api;
 mod audit;
 mod health;
@@ -11,6 +12,7 @@ mod pinterest;
 mod probe;
 mod role;
 
+pub use agent::ToolOutcome;
 pub use api::ApiPermission;
 pub use audit::AuditAction;
 pub use health::Health;
@@ -52,7 +54,8 @@ mod tests {
             PinterestApi,
             CheckOutcome,
             ProbeOutcome,
-            Trigger
+            Trigger,
+            ToolOutcome
         );
     }
 

@@ -24,18 +24,20 @@ pub struct ApiKeyRow {
     pub replaced_by: Option<ApiKeyId>,
     pub last_used_at: Option<i64>,
     pub request_count: i64,
+    /// The one end user the key may act for; `None`: any of the environment's.
+    pub end_user_id: Option<String>,
 }
 
 const COLUMNS: &str = "id, workspace_id, environment_id, name, prefix, last_four, permissions, \
      rate_limit, created_by, created_at, expires_at, revoked_at, revoked_by, replaced_by, \
-     last_used_at, request_count";
+     last_used_at, request_count, end_user_id";
 
 pub async fn insert(tx: &mut Tx, row: &ApiKeyRow, key_hash: &str) -> Result<(), DbError> {
     on_tx!(tx, conn => {
         sqlx::query(
             "insert into api_keys (id, workspace_id, environment_id, name, prefix, last_four, \
-             key_hash, permissions, rate_limit, created_by, created_at, expires_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             key_hash, permissions, rate_limit, created_by, created_at, expires_at, end_user_id) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&row.id)
         .bind(&row.workspace_id)
@@ -49,6 +51,7 @@ pub async fn insert(tx: &mut Tx, row: &ApiKeyRow, key_hash: &str) -> Result<(), 
         .bind(&row.created_by)
         .bind(row.created_at)
         .bind(row.expires_at)
+        .bind(&row.end_user_id)
         .execute(conn)
         .await
         .map(|_| ())
@@ -220,23 +223,25 @@ pub async fn add_calls(
     db: &Db,
     connection_id: &ConnectionId,
     key_id: &ApiKeyId,
-    token_calls: i64,
-    proxy_calls: i64,
+    counts: crate::api::CallCounts,
     now: i64,
 ) -> Result<(), DbError> {
     on_pool!(db, pool => {
         sqlx::query(
-            "insert into connection_api_calls (connection_id, key_id, token_calls, proxy_calls, last_at) \
-             values ($1, $2, $3, $4, $5) \
+            "insert into connection_api_calls (connection_id, key_id, token_calls, proxy_calls, \
+               tool_calls, last_at) \
+             values ($1, $2, $3, $4, $5, $6) \
              on conflict (connection_id, key_id) do update set \
                token_calls = connection_api_calls.token_calls + $3, \
                proxy_calls = connection_api_calls.proxy_calls + $4, \
-               last_at = $5",
+               tool_calls = connection_api_calls.tool_calls + $5, \
+               last_at = $6",
         )
         .bind(connection_id)
         .bind(key_id)
-        .bind(token_calls)
-        .bind(proxy_calls)
+        .bind(counts.token)
+        .bind(counts.proxy)
+        .bind(counts.tool)
         .bind(now)
         .execute(pool)
         .await
@@ -254,6 +259,7 @@ pub struct CallsRow {
     pub last_four: String,
     pub token_calls: i64,
     pub proxy_calls: i64,
+    pub tool_calls: i64,
     pub last_at: i64,
 }
 
@@ -264,7 +270,7 @@ pub async fn calls_on(
 ) -> Result<Vec<CallsRow>, DbError> {
     let rows = on_pool!(db, pool => {
         sqlx::query_as::<_, CallsRow>(
-            "select k.id as key_id, k.name, k.prefix, k.last_four, c.token_calls, c.proxy_calls, c.last_at \
+            "select k.id as key_id, k.name, k.prefix, k.last_four, c.token_calls, c.proxy_calls, c.tool_calls, c.last_at \
              from connection_api_calls c join api_keys k on k.id = c.key_id \
              where k.workspace_id = $1 and c.connection_id = $2 order by c.last_at desc",
         )

@@ -1,5 +1,6 @@
 //! Repository functions: every SQL statement pinbridge runs, grouped by table.
 
+pub mod agent;
 pub mod api_keys;
 pub mod audit_events;
 pub mod connections;

@@ -1,0 +1,227 @@
+//! The agent gateway's domain: Pinterest as tools an AI agent calls through
+//! MCP (`/mcp`). The MCP layer (`server::mcp`) only speaks the protocol: it
+//! lists [`Tool::ALL`] with their schemas and hands each call to [`call`].
+//!
+//! A call acts for one connection, chosen by `connection_id` or
+//! `end_user_id` ([`target`]), found by the key's workspace and environment
+//! only, and for a key bound to one end user, that end user's only. Tokens
+//! come from `tokens::fresh_token_of` (one refresh however many agents ask);
+//! a 401 from Pinterest refreshes once and retries (the proxy's client).
+//! Pinterest's errors become [`ToolError`]s that say what to do next.
+//!
+//! Every call is counted per key and connection and recorded
+//! ([`ToolCallRecord`]: tool, connection, outcome, latency; never arguments
+//! or tokens), in memory first and written with the API's usage.
+
+mod catalogue;
+pub mod input;
+pub mod output;
+mod pinterest;
+mod target;
+
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+
+use crate::Services;
+use crate::accounts::{ApiKeyId, ConnectionId, EnvironmentId, RequestMeta, WorkspaceId};
+use crate::api::{ApiCaller, ApiError, CallKind};
+use crate::db::repo::agent as rows;
+use crate::db::{DbError, now_ms};
+use crate::shared::{ApiPermission, ToolOutcome};
+
+pub use catalogue::{Hints, Tool};
+pub use rows::ToolCallRow;
+
+/// Tool calls are kept this long.
+pub const CALLS_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
+/// An MCP session unused this long is forgotten.
+pub const SESSION_IDLE_MS: i64 = 24 * 3600 * 1000;
+/// Tool calls the Agents page shows.
+pub const RECENT_CALLS: i64 = 50;
+
+/// Why a tool call did not do what was asked, in words an agent can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolError {
+    pub outcome: ToolOutcome,
+    pub message: String,
+}
+
+impl ToolError {
+    pub fn new(outcome: ToolOutcome, message: impl Into<String>) -> Self {
+        Self {
+            outcome,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ToolOutcome::Invalid, message)
+    }
+
+    fn internal(detail: &str) -> Self {
+        tracing::error!(error = detail, "an agent tool call failed inside pinbridge");
+        Self::new(
+            ToolOutcome::Internal,
+            "pinbridge could not complete this call because of an internal error; nothing was changed at Pinterest unless the tool reported success. Try again later.",
+        )
+    }
+}
+
+impl From<DbError> for ToolError {
+    fn from(e: DbError) -> Self {
+        Self::internal(&e.to_string())
+    }
+}
+
+/// One tool call, as recorded.
+#[derive(Clone, Debug)]
+pub struct ToolCallRecord {
+    pub id: String,
+    pub workspace_id: WorkspaceId,
+    pub environment_id: EnvironmentId,
+    pub key_id: ApiKeyId,
+    pub connection_id: Option<ConnectionId>,
+    pub tool: &'static str,
+    pub outcome: ToolOutcome,
+    pub latency_ms: i64,
+    pub at: i64,
+}
+
+/// Runs one tool for the caller: its `structuredContent`, or why not.
+/// Counted and recorded whatever the outcome.
+pub async fn call(
+    services: &Services,
+    caller: &ApiCaller,
+    tool: Tool,
+    arguments: Map<String, Value>,
+    meta: &RequestMeta,
+) -> Result<Value, ToolError> {
+    let started = Instant::now();
+    let mut connection = None;
+    let result = run(services, caller, tool, arguments, meta, &mut connection).await;
+    if let Some(id) = &connection {
+        services.api.count_call(id, &caller.key_id, CallKind::Tool);
+    }
+    services.api.record_tool_call(ToolCallRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        workspace_id: caller.workspace_id.clone(),
+        environment_id: caller.environment_id.clone(),
+        key_id: caller.key_id.clone(),
+        connection_id: connection,
+        tool: tool.name(),
+        outcome: result
+            .as_ref()
+            .map_or_else(|e| e.outcome, |_| ToolOutcome::Ok),
+        latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        at: now_ms(),
+    });
+    result
+}
+
+async fn run(
+    services: &Services,
+    caller: &ApiCaller,
+    tool: Tool,
+    mut arguments: Map<String, Value>,
+    meta: &RequestMeta,
+    connection: &mut Option<ConnectionId>,
+) -> Result<Value, ToolError> {
+    if !caller.permissions.contains(&ApiPermission::Agent) {
+        // The MCP layer refuses such keys before any call; kept for callers
+        // of this function that do not.
+        return Err(ToolError::new(
+            ToolOutcome::Invalid,
+            ApiError::MissingPermission(ApiPermission::Agent).to_string(),
+        ));
+    }
+    if tool == Tool::ListConnections {
+        return target::list_connections(services, caller, arguments).await;
+    }
+    let which = target::take(&mut arguments)?;
+    let row = target::resolve(services, caller, which, meta).await?;
+    *connection = Some(row.id.clone());
+    pinterest::run(services, caller, tool, row, arguments, meta).await
+}
+
+/// Deserialises a tool's arguments, saying which one is wrong and how.
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+    tool: Tool,
+    arguments: Map<String, Value>,
+) -> Result<T, ToolError> {
+    serde_json::from_value(Value::Object(arguments)).map_err(|e| {
+        ToolError::invalid(format!(
+            "The arguments of {} are wrong: {e}. See the tool's input schema.",
+            tool.name()
+        ))
+    })
+}
+
+/// The environment's most recent tool calls (the Agents page).
+pub async fn recent_calls(
+    services: &Services,
+    workspace_id: &WorkspaceId,
+    environment_id: &EnvironmentId,
+) -> Result<Vec<ToolCallRow>, DbError> {
+    rows::recent(&services.db, workspace_id, environment_id, RECENT_CALLS).await
+}
+
+/// One connection's most recent tool calls (its page).
+pub async fn recent_calls_on(
+    services: &Services,
+    workspace_id: &WorkspaceId,
+    connection_id: &ConnectionId,
+) -> Result<Vec<ToolCallRow>, DbError> {
+    rows::recent_on(&services.db, workspace_id, connection_id, RECENT_CALLS).await
+}
+
+/// Forgets old tool calls and idle sessions.
+pub(crate) async fn prune(services: &Services, now: i64) -> Result<(), DbError> {
+    rows::prune(&services.db, now - CALLS_KEPT_MS, now - SESSION_IDLE_MS).await
+}
+
+/// MCP sessions, stored so that any instance can continue one another began.
+pub mod sessions {
+    use super::*;
+
+    /// Records that the caller's key opened session `id`.
+    pub async fn open(services: &Services, id: &str, caller: &ApiCaller) -> Result<(), DbError> {
+        rows::open_session(&services.db, id, &caller.key_id, now_ms()).await
+    }
+
+    /// Whether the caller's key may use session `id`: `None` when no such
+    /// session is stored, `Some(false)` when another key opened it.
+    pub async fn owned_by(
+        services: &Services,
+        id: &str,
+        caller: &ApiCaller,
+    ) -> Result<Option<bool>, DbError> {
+        let Some(row) = rows::find_session(&services.db, id).await? else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        if now - row.last_seen_at > SESSION_IDLE_MS {
+            return Ok(None);
+        }
+        // Seen at most once a minute: not a write per request.
+        if now - row.last_seen_at > 60_000 {
+            rows::touch_session(&services.db, id, now).await?;
+        }
+        Ok(Some(row.key_id == caller.key_id))
+    }
+
+    pub async fn load(services: &Services, id: &str) -> Result<Option<String>, DbError> {
+        Ok(rows::find_session(&services.db, id)
+            .await?
+            .filter(|row| now_ms() - row.last_seen_at <= SESSION_IDLE_MS)
+            .and_then(|row| row.state))
+    }
+
+    pub async fn store(services: &Services, id: &str, state: &str) -> Result<bool, DbError> {
+        rows::store_session_state(&services.db, id, state, now_ms()).await
+    }
+
+    pub async fn delete(services: &Services, id: &str) -> Result<(), DbError> {
+        rows::delete_session(&services.db, id).await
+    }
+}
