@@ -225,3 +225,30 @@ pub mod sessions {
         rows::delete_session(&services.db, id).await
     }
 }
+
+/// The MCP endpoint's URL for this deployment.
+pub fn mcp_url(public_url: &str) -> String {
+    format!("{}/mcp", public_url.trim_end_matches('/'))
+}
+
+/// A generic `mcpServers` entry, as most MCP clients read it.
+pub fn client_config(public_url: &str) -> String {
+    let config = serde_json::json!({
+        "mcpServers": {
+            "pinterest": {
+                "type": "http",
+                "url": mcp_url(public_url),
+                "headers": { "Authorization": "Bearer YOUR_AGENT_KEY" }
+            }
+        }
+    });
+    serde_json::to_string_pretty(&config).unwrap_or_default()
+}
+
+/// A curl command that lists the tools (one stateless request).
+pub fn curl_list_tools(public_url: &str) -> String {
+    format!(
+        "curl -s {url} \\\n  -H 'Authorization: Bearer YOUR_AGENT_KEY' \\\n  -H 'Content-Type: application/json' \\\n  -H 'Accept: application/json, text/event-stream' \\\n  -H 'MCP-Protocol-Version: 2025-06-18' \\\n  -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}}'",
+        url = mcp_url(public_url)
+    )
+}
