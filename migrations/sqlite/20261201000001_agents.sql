@@ -27,10 +27,11 @@ create index agent_tool_calls_at on agent_tool_calls (at);
 -- MCP sessions (protocol versions before 2026-07-28), so that any instance
 -- behind a load balancer can continue a session another one started. The
 -- state is the client's initialize parameters; a session belongs to the key
--- that opened it.
+-- that opened it (written as the session's first answer leaves, so null only
+-- for that moment, or if that write failed: then no key may use it).
 create table mcp_sessions (
     id            text    primary key not null,
-    key_id        text    not null references api_keys (id) on delete cascade,
+    key_id        text    references api_keys (id) on delete cascade,
     state         text,
     created_at    integer not null,
     last_seen_at  integer not null

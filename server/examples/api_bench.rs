@@ -437,6 +437,7 @@ async fn provision(services: &Services, client: &reqwest::Client, sim: &str) -> 
             ],
             expires_in_days: None,
             rate_limit: RATE_LIMIT_MAX,
+            end_user_id: None,
         },
         &meta,
     )

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod mcp;
 pub mod client_ip;
 pub mod config;
 pub mod connect;
@@ -69,11 +70,13 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
         addr: config.listen_addr.to_string(),
         message: e.to_string(),
     })?;
+    let mcp_shutdown = tokio_util::sync::CancellationToken::new();
     let app = router::router(
         state::AppState {
             services: services.clone(),
             leptos_options: leptos_options(config),
             trusted_proxies: std::sync::Arc::new(config.trusted_proxies.clone()),
+            mcp_shutdown: mcp_shutdown.clone(),
         },
         config.secure_cookies(),
     );
@@ -93,8 +96,9 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             let _ = stopped.await;
+            mcp_shutdown.cancel();
         })
         .await;
         cleanup.abort();

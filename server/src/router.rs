@@ -148,6 +148,11 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         // layers. Its handlers limit the bodies they read themselves and
         // answer a refusal as a problem (413 `payload-too-large`).
         .nest("/v1", crate::api::router(state.services.clone()))
+        // The agent gateway: API keys with `agent`; it limits its bodies itself.
+        .merge(crate::mcp::router(
+            state.services.clone(),
+            state.mcp_shutdown.clone(),
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http()

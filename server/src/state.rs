@@ -14,6 +14,9 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Whose forwarding headers are believed (`PINBRIDGE_TRUSTED_PROXIES`).
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// Cancelled when the server stops: ends MCP sessions and their streams,
+    /// which would otherwise hold the graceful shutdown open.
+    pub mcp_shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl FromRef<AppState> for Services {

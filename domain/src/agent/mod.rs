@@ -207,7 +207,7 @@ pub mod sessions {
         if now - row.last_seen_at > 60_000 {
             rows::touch_session(&services.db, id, now).await?;
         }
-        Ok(Some(row.key_id == caller.key_id))
+        Ok(Some(row.key_id.as_ref() == Some(&caller.key_id)))
     }
 
     pub async fn load(services: &Services, id: &str) -> Result<Option<String>, DbError> {
@@ -217,7 +217,7 @@ pub mod sessions {
             .and_then(|row| row.state))
     }
 
-    pub async fn store(services: &Services, id: &str, state: &str) -> Result<bool, DbError> {
+    pub async fn store(services: &Services, id: &str, state: &str) -> Result<(), DbError> {
         rows::store_session_state(&services.db, id, state, now_ms()).await
     }
 

@@ -4,11 +4,13 @@
 //! headers (draft-ietf-httpapi-ratelimit-headers), and never a cached copy.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::Services;
+use domain::api::{Admission, ApiCaller};
 use domain::db::now_ms;
+use domain::shared::ApiPermission;
 
 use super::problem::{self, ApiProblem};
 
@@ -17,28 +19,47 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let authorization = match request.headers().get(header::AUTHORIZATION) {
+    match gate(&services, request.headers(), None).await {
+        Ok((caller, admission)) => {
+            request.extensions_mut().insert(caller);
+            with_rate_headers(next.run(request).await, &admission)
+        }
+        Err(refused) => refused,
+    }
+}
+
+/// The caller behind a request's API key, admitted under its rate limit (and
+/// holding `permission`, when one is asked for), or the answer refusing it:
+/// 401 with `WWW-Authenticate`, 403, or 429 with `Retry-After`.
+pub async fn gate(
+    services: &Services,
+    headers: &HeaderMap,
+    permission: Option<ApiPermission>,
+) -> Result<(ApiCaller, Admission), Response> {
+    let authorization = match headers.get(header::AUTHORIZATION) {
         None => None,
         Some(v) => match v.to_str() {
             Ok(v) => Some(v.to_owned()),
             Err(_) => {
-                return ApiProblem::unauthorized(domain::api::AuthProblem::Malformed)
-                    .into_response();
+                return Err(
+                    ApiProblem::unauthorized(domain::api::AuthProblem::Malformed).into_response()
+                );
             }
         },
     };
-    let caller = match domain::api::authenticate(&services, authorization.as_deref()).await {
-        Ok(caller) => caller,
-        Err(e) => return ApiProblem::from(e).into_response(),
-    };
+    let caller = domain::api::authenticate(services, authorization.as_deref())
+        .await
+        .map_err(|e| ApiProblem::from(e).into_response())?;
+    if let Some(permission) = permission {
+        caller
+            .require(permission)
+            .map_err(|e| ApiProblem::from(e).into_response())?;
+    }
     let admission = services
         .api
         .admit(&caller.key_id, caller.rate_limit, now_ms());
-    let mut response = if admission.allowed {
-        request.extensions_mut().insert(caller);
-        next.run(request).await
-    } else {
-        ApiProblem::new(
+    if !admission.allowed {
+        let refused = ApiProblem::new(
             &problem::RATE_LIMITED,
             format!(
                 "This API key may make {} requests a minute; try again in {} seconds.",
@@ -46,8 +67,14 @@ pub async fn authenticate(
             ),
         )
         .retry_after(admission.reset_secs)
-        .into_response()
-    };
+        .into_response();
+        return Err(with_rate_headers(refused, &admission));
+    }
+    Ok((caller, admission))
+}
+
+/// The IETF rate-limit headers of the key's window.
+pub fn with_rate_headers(mut response: Response, admission: &Admission) -> Response {
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "\"per-key\";q={};w={}",

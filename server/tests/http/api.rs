@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::connections::{EndUser, World, connect, query_param, sim_admin, world};
 use crate::common::TestApp;
 
-const ALL: [ApiPermission; 5] = ApiPermission::ALL;
+const ALL: [ApiPermission; 6] = ApiPermission::ALL;
 
 async fn new_key(
     app: &TestApp,
@@ -43,6 +43,7 @@ async fn new_key(
             permissions: permissions.to_vec(),
             expires_in_days: None,
             rate_limit,
+            end_user_id: None,
         },
         &RequestMeta::default(),
     )

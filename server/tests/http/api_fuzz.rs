@@ -44,6 +44,7 @@ async fn the_openapi_document_validates_and_the_live_api_survives_a_fuzzer() {
             permissions: ApiPermission::ALL.to_vec(),
             expires_in_days: None,
             rate_limit: keys::RATE_LIMIT_MAX,
+            end_user_id: None,
         },
         &RequestMeta::default(),
     )

@@ -16,6 +16,8 @@ mod connect_security;
 mod connections;
 mod headers;
 mod load;
+mod mcp;
+mod mcp_sdk;
 mod pinterest;
 mod portal;
 mod sign_in_flood;

@@ -124,7 +124,7 @@ pub async fn prune(db: &Db, calls_before: i64, sessions_before: i64) -> Result<(
 /// parameters (JSON), once the handshake is done.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct SessionRow {
-    pub key_id: ApiKeyId,
+    pub key_id: Option<ApiKeyId>,
     pub state: Option<String>,
     pub last_seen_at: i64,
 }
@@ -135,7 +135,9 @@ pub async fn open_session(db: &Db, id: &str, key_id: &ApiKeyId, now: i64) -> Res
     on_pool!(db, pool => {
         sqlx::query(
             "insert into mcp_sessions (id, key_id, created_at, last_seen_at) \
-             values ($1, $2, $3, $3) on conflict (id) do nothing",
+             values ($1, $2, $3, $3) \
+             on conflict (id) do update set key_id = excluded.key_id \
+             where mcp_sessions.key_id is null",
         )
         .bind(id)
         .bind(key_id)
@@ -147,23 +149,21 @@ pub async fn open_session(db: &Db, id: &str, key_id: &ApiKeyId, now: i64) -> Res
     Ok(())
 }
 
-/// Stores the session's state; false when the session is not open.
-pub async fn store_session_state(
-    db: &Db,
-    id: &str,
-    state: &str,
-    now: i64,
-) -> Result<bool, DbError> {
-    let done = on_pool!(db, pool => {
-        sqlx::query("update mcp_sessions set state = $2, last_seen_at = $3 where id = $1")
-            .bind(id)
-            .bind(state)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
+/// Stores the session's state (before or after its key is recorded).
+pub async fn store_session_state(db: &Db, id: &str, state: &str, now: i64) -> Result<(), DbError> {
+    on_pool!(db, pool => {
+        sqlx::query(
+            "insert into mcp_sessions (id, state, created_at, last_seen_at) values ($1, $2, $3, $3) \
+             on conflict (id) do update set state = excluded.state, last_seen_at = excluded.last_seen_at",
+        )
+        .bind(id)
+        .bind(state)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ())
     })?;
-    Ok(done == 1)
+    Ok(())
 }
 
 pub async fn find_session(db: &Db, id: &str) -> Result<Option<SessionRow>, DbError> {

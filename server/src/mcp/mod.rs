@@ -1,0 +1,168 @@
+//! The agent gateway: Pinterest as Model Context Protocol tools at `/mcp`,
+//! over the Streamable HTTP transport of the official Rust SDK (`rmcp`).
+//!
+//! - Every request shows an environment API key with the `agent` permission
+//!   (`Authorization: Bearer`), counted against the key's rate limit like
+//!   `/v1`: 401 with `WWW-Authenticate`, 403, or 429 before the SDK sees it.
+//! - Protocol versions with a handshake (up to 2025-11-25) get sessions
+//!   (`Mcp-Session-Id`, GET for the server's SSE stream, DELETE to end one);
+//!   2026-07-28 is served statelessly, as that revision asks.
+//! - Sessions are stored in the database ([`store::DbSessionStore`]), so an
+//!   instance that did not begin a session continues it: any instance behind
+//!   a load balancer answers any request. A session belongs to the key that
+//!   opened it: another key's request on it is answered 404 (unknown session).
+//! - The tools themselves are `domain::agent`; [`tools::PinterestTools`] only
+//!   lists them and hands calls over.
+
+pub mod store;
+pub mod tools;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use domain::Services;
+use domain::accounts::ApiKeyId;
+use domain::shared::ApiPermission;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::auth;
+
+/// The largest request body `/mcp` reads: tool arguments are small (a pin's
+/// texts are a few KiB at most).
+pub const BODY_LIMIT: usize = 64 * 1024;
+const SESSION_HEADER: &str = "mcp-session-id";
+/// Sessions this process remembers the owner of; past that it starts over
+/// (and reads owners from the database again).
+const OWNERS_MAX: usize = 10_000;
+
+/// Which key opened each session this process has seen, so a request on a
+/// session needs no database read to know it is the same key's.
+#[derive(Clone, Default)]
+struct Owners(Arc<Mutex<HashMap<String, ApiKeyId>>>);
+
+impl Owners {
+    fn get(&self, id: &str) -> Option<ApiKeyId> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
+    }
+
+    fn put(&self, id: &str, key: &ApiKeyId) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= OWNERS_MAX {
+            map.clear();
+        }
+        map.insert(id.to_owned(), key.clone());
+    }
+
+    fn forget(&self, id: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+}
+
+#[derive(Clone)]
+struct Gate {
+    services: Services,
+    owners: Owners,
+}
+
+/// The `/mcp` router. `shutdown` ends every session when cancelled.
+pub fn router<S: Clone + Send + Sync + 'static>(
+    services: Services,
+    shutdown: CancellationToken,
+) -> Router<S> {
+    let public = url::Url::parse(&services.config.public_url).ok();
+    let mut hosts: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
+    if let Some(host) = public.as_ref().and_then(|u| u.host_str()) {
+        hosts.push(host.trim_matches(['[', ']']).to_owned());
+    }
+    let mut config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_max_request_body_bytes(BODY_LIMIT)
+        .with_sse_keep_alive(Some(Duration::from_secs(15)))
+        .with_cancellation_token(shutdown);
+    config.session_store = Some(Arc::new(store::DbSessionStore::new(services.clone())));
+    let handler = {
+        let services = services.clone();
+        move || Ok(tools::PinterestTools::new(services.clone()))
+    };
+    let service =
+        StreamableHttpService::new(handler, Arc::new(LocalSessionManager::default()), config);
+    let gate = Gate {
+        services,
+        owners: Owners::default(),
+    };
+    Router::new()
+        .route_service("/mcp", service)
+        .layer(middleware::from_fn_with_state(gate, authenticate))
+        .layer(middleware::from_fn(auth::api_headers))
+}
+
+/// The key (with `agent`) and its rate limit; a request on a session must be
+/// the session's key's.
+async fn authenticate(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
+    let (caller, admission) =
+        match auth::gate(&gate.services, request.headers(), Some(ApiPermission::Agent)).await {
+            Ok(admitted) => admitted,
+            Err(refused) => return refused,
+        };
+    let session = request
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(id) = &session {
+        let owned = match gate.owners.get(id) {
+            Some(key) => Some(key == caller.key_id),
+            None => match domain::agent::sessions::owned_by(&gate.services, id, &caller).await {
+                Ok(owned) => owned,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not read an MCP session");
+                    return (StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment.")
+                        .into_response();
+                }
+            },
+        };
+        match owned {
+            Some(true) => gate.owners.put(id, &caller.key_id),
+            // Another key's session is, for this key, no session at all.
+            Some(false) => return session_not_found(),
+            None => {}
+        }
+    }
+    let deleting = request.method() == axum::http::Method::DELETE;
+    request.extensions_mut().insert(caller.clone());
+    let response = next.run(request).await;
+    if let (Some(id), true) = (&session, deleting) {
+        gate.owners.forget(id);
+    }
+    // A new session: recorded as this key's before its id reaches the client.
+    if session.is_none()
+        && let Some(id) = response
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+    {
+        if let Err(e) = domain::agent::sessions::open(&gate.services, id, &caller).await {
+            tracing::error!(error = %e, "could not record an MCP session");
+        }
+        gate.owners.put(id, &caller.key_id);
+    }
+    auth::with_rate_headers(response, &admission)
+}
+
+/// As the SDK answers an unknown session (the client starts a new one).
+fn session_not_found() -> Response {
+    let mut response = (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

@@ -1,0 +1,1 @@
+//! The MCP gateway checked with the official Python MCP SDK (being written).
