@@ -2,12 +2,12 @@
 
 pub mod admin;
 pub mod api;
-pub mod mcp;
 pub mod client_ip;
 pub mod config;
 pub mod connect;
 pub mod headers;
 pub mod keys;
+pub mod mcp;
 pub mod ops;
 pub mod router;
 pub mod start_error;

@@ -149,9 +149,16 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     tool: Tool,
     arguments: Map<String, Value>,
 ) -> Result<T, ToolError> {
-    serde_json::from_value(Value::Object(arguments)).map_err(|e| {
+    serde_path_to_error::deserialize(Value::Object(arguments)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let at = if path == "." {
+            String::new()
+        } else {
+            format!("{path}: ")
+        };
         ToolError::invalid(format!(
-            "The arguments of {} are wrong: {e}. See the tool's input schema.",
+            "The arguments of {} are wrong: {at}{inner}. See the tool's input schema.",
             tool.name()
         ))
     })

@@ -42,7 +42,7 @@ pub async fn gate(
             Ok(v) => Some(v.to_owned()),
             Err(_) => {
                 return Err(
-                    ApiProblem::unauthorized(domain::api::AuthProblem::Malformed).into_response()
+                    ApiProblem::unauthorized(domain::api::AuthProblem::Malformed).into_response(),
                 );
             }
         },

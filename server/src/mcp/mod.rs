@@ -50,7 +50,11 @@ struct Owners(Arc<Mutex<HashMap<String, ApiKeyId>>>);
 
 impl Owners {
     fn get(&self, id: &str) -> Option<ApiKeyId> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
     }
 
     fn put(&self, id: &str, key: &ApiKeyId) {
@@ -107,11 +111,16 @@ pub fn router<S: Clone + Send + Sync + 'static>(
 /// The key (with `agent`) and its rate limit; a request on a session must be
 /// the session's key's.
 async fn authenticate(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
-    let (caller, admission) =
-        match auth::gate(&gate.services, request.headers(), Some(ApiPermission::Agent)).await {
-            Ok(admitted) => admitted,
-            Err(refused) => return refused,
-        };
+    let (caller, admission) = match auth::gate(
+        &gate.services,
+        request.headers(),
+        Some(ApiPermission::Agent),
+    )
+    .await
+    {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
+    };
     let session = request
         .headers()
         .get(SESSION_HEADER)
@@ -137,8 +146,12 @@ async fn authenticate(State(gate): State<Gate>, mut request: Request, next: Next
         }
     }
     let deleting = request.method() == axum::http::Method::DELETE;
+    let posting = request.method() == axum::http::Method::POST;
     request.extensions_mut().insert(caller.clone());
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    if posting {
+        response = as_json_rpc_error(response).await;
+    }
     if let (Some(id), true) = (&session, deleting) {
         gate.owners.forget(id);
     }
@@ -155,6 +168,53 @@ async fn authenticate(State(gate): State<Gate>, mut request: Request, next: Next
         gate.owners.put(id, &caller.key_id);
     }
     auth::with_rate_headers(response, &admission)
+}
+
+/// The SDK refuses a POST it cannot read (not JSON, not one JSON-RPC message,
+/// too large, wrong content type) with a plain-text 4xx: the same status with
+/// a JSON-RPC error as its body, which a client can parse and show.
+async fn as_json_rpc_error(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|t| t.starts_with("text/plain"));
+    let rewritten = [
+        StatusCode::BAD_REQUEST,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        StatusCode::NOT_ACCEPTABLE,
+    ];
+    if !plain || !rewritten.contains(&status) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let said = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let (code, message) = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        (
+            -32600,
+            format!("Invalid Request: the body is larger than {BODY_LIMIT} bytes."),
+        )
+    } else if said.contains("deserialize") || said.contains("parse") {
+        (-32700, format!("Parse error: {said}"))
+    } else {
+        (-32600, format!("Invalid Request: {said}"))
+    };
+    let body = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": null,
+        "error": {"code": code, "message": message},
+    });
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body.to_string()))
 }
 
 /// As the SDK answers an unknown session (the client starts a new one).
