@@ -252,10 +252,12 @@ pub fn client_config(public_url: &str) -> String {
     serde_json::to_string_pretty(&config).unwrap_or_default()
 }
 
-/// A curl command that lists the tools (one stateless request).
+/// A curl command that lists the tools: one stateless request of protocol
+/// 2026-07-28 (no handshake, no session).
 pub fn curl_list_tools(public_url: &str) -> String {
     format!(
-        "curl -s {url} \\\n  -H 'Authorization: Bearer YOUR_AGENT_KEY' \\\n  -H 'Content-Type: application/json' \\\n  -H 'Accept: application/json, text/event-stream' \\\n  -H 'MCP-Protocol-Version: 2025-06-18' \\\n  -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}}'",
-        url = mcp_url(public_url)
+        "curl -s {url} \\\n  -H 'Authorization: Bearer YOUR_AGENT_KEY' \\\n  -H 'Content-Type: application/json' \\\n  -H 'Accept: application/json, text/event-stream' \\\n  -H 'MCP-Protocol-Version: 2026-07-28' \\\n  -H 'Mcp-Method: tools/list' \\\n  -d '{body}'",
+        url = mcp_url(public_url),
+        body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#
     )
 }

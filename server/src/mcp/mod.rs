@@ -39,6 +39,9 @@ use crate::api::auth;
 /// texts are a few KiB at most).
 pub const BODY_LIMIT: usize = 64 * 1024;
 const SESSION_HEADER: &str = "mcp-session-id";
+/// Sessions one process holds at most; a new one past that is refused with
+/// 503 until idle ones close (the SDK closes a session idle for 5 minutes).
+pub const SESSIONS_MAX: usize = 10_000;
 /// Sessions this process remembers the owner of; past that it starts over
 /// (and reads owners from the database again).
 const OWNERS_MAX: usize = 10_000;
@@ -74,6 +77,7 @@ impl Owners {
 struct Gate {
     services: Services,
     owners: Owners,
+    sessions: Arc<LocalSessionManager>,
 }
 
 /// The `/mcp` router. `shutdown` ends every session when cancelled.
@@ -96,11 +100,12 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         let services = services.clone();
         move || Ok(tools::PinterestTools::new(services.clone()))
     };
-    let service =
-        StreamableHttpService::new(handler, Arc::new(LocalSessionManager::default()), config);
+    let sessions = Arc::new(LocalSessionManager::default());
+    let service = StreamableHttpService::new(handler, sessions.clone(), config);
     let gate = Gate {
         services,
         owners: Owners::default(),
+        sessions,
     };
     Router::new()
         .route_service("/mcp", service)
@@ -144,6 +149,20 @@ async fn authenticate(State(gate): State<Gate>, mut request: Request, next: Next
             Some(false) => return session_not_found(),
             None => {}
         }
+    }
+    if session.is_none()
+        && request.method() == axum::http::Method::POST
+        && gate.sessions.sessions.read().await.len() >= SESSIONS_MAX
+    {
+        tracing::warn!("MCP sessions at their limit: a new one was refused");
+        let mut busy = (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "This pinbridge instance holds as many MCP sessions as it may; try again in a minute.",
+        )
+            .into_response();
+        busy.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return auth::with_rate_headers(busy, &admission);
     }
     let deleting = request.method() == axum::http::Method::DELETE;
     let posting = request.method() == axum::http::Method::POST;

@@ -851,3 +851,37 @@ async fn twenty_agents_on_one_expiring_connection_make_one_refresh_and_are_recor
     second.stop().await;
     w.stop().await;
 }
+
+#[tokio::test]
+async fn the_curl_the_agents_page_shows_lists_the_tools_statelessly() {
+    let w = world().await;
+    let k = agent_key(&w, &AGENT, None, 10_000).await;
+    let command = domain::agent::curl_list_tools(&w.app.state().config.public_url)
+        .replace("YOUR_AGENT_KEY", &k);
+    let out = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(&command)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{command}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let message: Value = serde_json::from_str(&text).unwrap_or_else(|_| {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .find_map(|d| serde_json::from_str(d.trim()).ok())
+            .unwrap_or_else(|| panic!("{text}"))
+    });
+    assert_eq!(
+        message["result"]["tools"].as_array().map(Vec::len),
+        Some(13),
+        "{text}"
+    );
+    // The client configuration is JSON naming the same URL.
+    let config: Value = serde_json::from_str(&domain::agent::client_config(
+        &w.app.state().config.public_url,
+    ))
+    .unwrap();
+    assert_eq!(config["mcpServers"]["pinterest"]["url"], w.app.url("/mcp"));
+    w.stop().await;
+}
