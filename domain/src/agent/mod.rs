@@ -182,8 +182,18 @@ pub async fn recent_calls_on(
     rows::recent_on(&services.db, workspace_id, connection_id, RECENT_CALLS).await
 }
 
-/// Forgets old tool calls and idle sessions.
+/// How often a process forgets old tool calls and idle sessions.
+const PRUNE_EVERY_MS: i64 = 5 * 60 * 1000;
+
+/// Forgets old tool calls and idle sessions, at most every
+/// [`PRUNE_EVERY_MS`] per process (a delete is a write, even of nothing).
 pub(crate) async fn prune(services: &Services, now: i64) -> Result<(), DbError> {
+    static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let last = LAST.load(std::sync::atomic::Ordering::Relaxed);
+    if now - last < PRUNE_EVERY_MS {
+        return Ok(());
+    }
+    LAST.store(now, std::sync::atomic::Ordering::Relaxed);
     rows::prune(&services.db, now - CALLS_KEPT_MS, now - SESSION_IDLE_MS).await
 }
 

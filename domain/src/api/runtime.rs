@@ -300,4 +300,47 @@ mod tests {
         rt.put_back(flush);
         assert_eq!(rt.take(false).calls, vec![(c, k, counts)]);
     }
+
+    fn record(n: i64) -> ToolCallRecord {
+        ToolCallRecord {
+            id: n.to_string(),
+            workspace_id: crate::accounts::WorkspaceId::generate(),
+            environment_id: crate::accounts::EnvironmentId::generate(),
+            key_id: ApiKeyId::generate(),
+            connection_id: None,
+            tool: "get_pin",
+            outcome: crate::shared::ToolOutcome::Ok,
+            latency_ms: n,
+            at: n,
+        }
+    }
+
+    #[test]
+    fn tool_calls_wait_for_the_flush_in_order_and_are_bounded() {
+        let rt = Runtime::default();
+        for n in 0..3 {
+            rt.record_tool_call(record(n));
+        }
+        let flush = rt.take(false);
+        let ids: Vec<&str> = flush.tool_calls.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["0", "1", "2"]);
+        assert!(rt.take(false).tool_calls.is_empty(), "taken once");
+        // A failed write puts them back before the ones recorded since.
+        rt.record_tool_call(record(3));
+        rt.put_back(flush);
+        let again: Vec<String> = rt
+            .take(false)
+            .tool_calls
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(again, ["0", "1", "2", "3"]);
+        // Past the bound the oldest go.
+        for n in 0..(TOOL_CALLS_MAX as i64 + 5) {
+            rt.record_tool_call(record(n));
+        }
+        let kept = rt.take(false).tool_calls;
+        assert_eq!(kept.len(), TOOL_CALLS_MAX);
+        assert_eq!(kept[0].id, "5");
+    }
 }

@@ -885,3 +885,70 @@ async fn the_curl_the_agents_page_shows_lists_the_tools_statelessly() {
     assert_eq!(config["mcpServers"]["pinterest"]["url"], w.app.url("/mcp"));
     w.stop().await;
 }
+
+#[tokio::test]
+async fn a_key_bound_to_one_end_user_reaches_no_other_through_v1_either() {
+    let w = world().await;
+    let (ann, _) = connect(&w, &EndUser::new(), "ann").await;
+    let (bob, _) = connect(&w, &EndUser::new(), "bob").await;
+    let all: Vec<ApiPermission> = ApiPermission::ALL.to_vec();
+    let bound = agent_key(&w, &all, Some("ann"), 10_000).await;
+    let get = |path: String| {
+        let k = bound.clone();
+        let url = w.app.url(&path);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(k)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let list: Value = get("/v1/connections".into()).await.json().await.unwrap();
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [ann.as_str()]);
+    assert_eq!(
+        get(format!("/v1/connections/{ann}")).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(format!("/v1/connections/{bob}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(format!("/v1/connections/{bob}/pinterest/user_account"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let token = reqwest::Client::new()
+        .post(w.app.url(&format!("/v1/connections/{bob}/access-token")))
+        .bearer_auth(&bound)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), StatusCode::NOT_FOUND);
+    let session = reqwest::Client::new()
+        .post(w.app.url("/v1/connect-sessions"))
+        .bearer_auth(&bound)
+        .json(&json!({"end_user_id": "bob"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let own = reqwest::Client::new()
+        .post(w.app.url("/v1/connect-sessions"))
+        .bearer_auth(&bound)
+        .json(&json!({"end_user_id": "ann"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::CREATED);
+    w.stop().await;
+}
