@@ -14,6 +14,7 @@
 //! or tokens), in memory first and written with the API's usage.
 
 mod catalogue;
+mod error;
 pub mod input;
 pub mod output;
 mod pinterest;
@@ -24,14 +25,15 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use crate::Services;
-use crate::accounts::{ApiKeyId, ConnectionId, EnvironmentId, RequestMeta, WorkspaceId};
+use crate::accounts::{ConnectionId, EnvironmentId, RequestMeta, WorkspaceId};
 use crate::api::{ApiCaller, ApiError, CallKind};
 use crate::db::repo::agent as rows;
 use crate::db::{DbError, now_ms};
 use crate::shared::{ApiPermission, ToolOutcome};
 
 pub use catalogue::{Hints, Tool};
-pub use rows::ToolCallRow;
+pub use error::ToolError;
+pub use rows::{ToolCallRecord, ToolCallRow};
 
 /// Tool calls are kept this long.
 pub const CALLS_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -39,54 +41,6 @@ pub const CALLS_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
 pub const SESSION_IDLE_MS: i64 = 24 * 3600 * 1000;
 /// Tool calls the Agents page shows.
 pub const RECENT_CALLS: i64 = 50;
-
-/// Why a tool call did not do what was asked, in words an agent can act on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ToolError {
-    pub outcome: ToolOutcome,
-    pub message: String,
-}
-
-impl ToolError {
-    pub fn new(outcome: ToolOutcome, message: impl Into<String>) -> Self {
-        Self {
-            outcome,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Self::new(ToolOutcome::Invalid, message)
-    }
-
-    fn internal(detail: &str) -> Self {
-        tracing::error!(error = detail, "an agent tool call failed inside pinbridge");
-        Self::new(
-            ToolOutcome::Internal,
-            "pinbridge could not complete this call because of an internal error; nothing was changed at Pinterest unless the tool reported success. Try again later.",
-        )
-    }
-}
-
-impl From<DbError> for ToolError {
-    fn from(e: DbError) -> Self {
-        Self::internal(&e.to_string())
-    }
-}
-
-/// One tool call, as recorded.
-#[derive(Clone, Debug)]
-pub struct ToolCallRecord {
-    pub id: String,
-    pub workspace_id: WorkspaceId,
-    pub environment_id: EnvironmentId,
-    pub key_id: ApiKeyId,
-    pub connection_id: Option<ConnectionId>,
-    pub tool: &'static str,
-    pub outcome: ToolOutcome,
-    pub latency_ms: i64,
-    pub at: i64,
-}
 
 /// Runs one tool for the caller: its `structuredContent`, or why not.
 /// Counted and recorded whatever the outcome.

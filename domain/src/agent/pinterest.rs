@@ -5,9 +5,9 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
+use super::error::{connect_offer, from_api};
 use super::input::*;
 use super::output::{self, Account, Board, BoardPage, Deleted, Pin, PinPage};
-use super::target::connect_offer;
 use super::{Tool, ToolError, parse};
 use crate::Services;
 use crate::accounts::RequestMeta;
@@ -497,32 +497,4 @@ async fn missing_scope(
     }
     message.push_str(&connect_offer(services, caller, end_user, meta).await);
     ToolError::new(ToolOutcome::MissingScope, message)
-}
-
-/// An API error on the way to Pinterest, as a tool error.
-pub(super) fn from_api(e: ApiError) -> ToolError {
-    match e {
-        ApiError::Reconnect { reason, .. } => ToolError::new(
-            ToolOutcome::Reconnect,
-            format!("The end user must reconnect Pinterest: {reason}"),
-        ),
-        ApiError::Invalid { message, .. } => ToolError::invalid(message),
-        ApiError::NotFound | ApiError::NotAnId(_) => {
-            ToolError::new(ToolOutcome::NotFound, "Not found.")
-        }
-        ApiError::Refused(m) => ToolError::new(ToolOutcome::Refused, m),
-        ApiError::Unavailable(m) => ToolError::new(ToolOutcome::Unavailable, m),
-        ApiError::UpstreamTimeout => ToolError::new(
-            ToolOutcome::Unavailable,
-            "Pinterest did not answer in time; try again in a moment.",
-        ),
-        ApiError::Busy => ToolError::new(
-            ToolOutcome::Unavailable,
-            "The connection is busy (its token is being refreshed); try again in a moment.",
-        ),
-        e @ (ApiError::Unauthorized(_) | ApiError::MissingPermission(_)) => {
-            ToolError::invalid(e.to_string())
-        }
-        ApiError::Internal(detail) => ToolError::internal(&detail),
-    }
 }

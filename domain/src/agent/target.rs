@@ -2,16 +2,17 @@
 
 use serde_json::{Map, Value};
 
+use super::Tool;
+use super::error::{ToolError, connect_offer, from_api};
 use super::input::{ConnectionState, ListConnectionsArgs, TargetArgs};
 use super::output::{Connection, ConnectionList};
-use super::{Tool, ToolError};
 use crate::Services;
 use crate::accounts::RequestMeta;
 use crate::api::calls::{self, ListFilter};
 use crate::api::{ApiCaller, ApiError};
-use crate::connections::links::{self, LinkInput};
+use crate::connections::links;
 use crate::db::repo::connections::ConnectionRow;
-use crate::shared::{ApiPermission, Health, ToolOutcome};
+use crate::shared::{Health, ToolOutcome};
 
 const LIST_DEFAULT: i64 = 50;
 
@@ -63,7 +64,7 @@ pub(super) async fn resolve(
                     not_bound_to(caller)
                 ),
             )),
-            Err(e) => Err(super::pinterest::from_api(e)),
+            Err(e) => Err(from_api(e)),
         },
         (None, asked) => {
             let end_user = match (&caller.end_user_id, asked) {
@@ -112,7 +113,7 @@ async fn by_end_user(
         },
     )
     .await
-    .map_err(super::pinterest::from_api)?;
+    .map_err(from_api)?;
     if let Some(row) = page.rows.into_iter().next() {
         return Ok(row);
     }
@@ -121,42 +122,6 @@ async fn by_end_user(
     );
     message.push_str(&connect_offer(services, caller, end_user, meta).await);
     Err(ToolError::new(ToolOutcome::NotFound, message))
-}
-
-/// " Send the end user this link …" when the key may make connect links
-/// (it has `connect`); otherwise how to get one.
-pub(super) async fn connect_offer(
-    services: &Services,
-    caller: &ApiCaller,
-    end_user: &str,
-    meta: &RequestMeta,
-) -> String {
-    if !caller.permissions.contains(&ApiPermission::Connect) {
-        return " Your application can make a connect link for them (POST /v1/connect-sessions, or an API key with the connect permission).".into();
-    }
-    let input = LinkInput {
-        end_user_id: end_user.to_owned(),
-        display_name: None,
-        return_url: None,
-    };
-    match links::create_as(
-        &services.db,
-        &caller.workspace_id,
-        &caller.environment_id,
-        input,
-        &services.config.public_url,
-        caller.audit_actor(),
-        meta,
-    )
-    .await
-    {
-        Ok(link) => format!(
-            " Send the end user this link to connect Pinterest (it works once, for {} minutes): {}",
-            links::LINK_TTL_MS / 60_000,
-            link.url
-        ),
-        Err(e) => format!(" A connect link could not be made: {e}"),
-    }
 }
 
 pub(super) async fn list_connections(
@@ -185,7 +150,7 @@ pub(super) async fn list_connections(
     .await
     .map_err(|e| match e {
         ApiError::Invalid { message, .. } => ToolError::invalid(message),
-        e => super::pinterest::from_api(e),
+        e => from_api(e),
     })?;
     let list = ConnectionList {
         connections: page

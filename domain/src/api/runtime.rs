@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use super::caller::KnownKey;
 use super::key::KeyHash;
 use crate::accounts::{ApiKeyId, ConnectionId};
-use crate::agent::ToolCallRecord;
+use crate::db::repo::agent::ToolCallRecord;
+pub use crate::db::repo::api_keys::CallCounts;
 
 /// How long a key read from the database is trusted without reading it again.
 pub const KEY_CACHE_TTL: Duration = Duration::from_millis(1000);
@@ -46,14 +47,6 @@ struct Usage {
     tool_calls: Vec<ToolCallRecord>,
     /// Tool calls dropped since the last flush (see [`TOOL_CALLS_MAX`]).
     dropped: u64,
-}
-
-/// Calls one key made on one connection, by kind.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CallCounts {
-    pub token: i64,
-    pub proxy: i64,
-    pub tool: i64,
 }
 
 #[derive(Debug)]

@@ -3,10 +3,23 @@
 //! workspace id.
 
 use crate::accounts::{ApiKeyId, ConnectionId, EnvironmentId, WorkspaceId};
-use crate::agent::ToolCallRecord;
 use crate::db::tx::on_tx;
 use crate::db::{Db, DbError, on_pool};
 use crate::shared::ToolOutcome;
+
+/// One tool call, as recorded.
+#[derive(Clone, Debug)]
+pub struct ToolCallRecord {
+    pub id: String,
+    pub workspace_id: WorkspaceId,
+    pub environment_id: EnvironmentId,
+    pub key_id: ApiKeyId,
+    pub connection_id: Option<ConnectionId>,
+    pub tool: &'static str,
+    pub outcome: ToolOutcome,
+    pub latency_ms: i64,
+    pub at: i64,
+}
 
 /// Writes tool calls counted in memory, in one transaction.
 pub async fn insert_calls(db: &Db, calls: &[ToolCallRecord]) -> Result<(), DbError> {

@@ -218,12 +218,20 @@ pub async fn add_usage(
     Ok(())
 }
 
+/// Calls one key made on one connection, by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    pub token: i64,
+    pub proxy: i64,
+    pub tool: i64,
+}
+
 /// Adds calls a key made on a connection since the last flush.
 pub async fn add_calls(
     db: &Db,
     connection_id: &ConnectionId,
     key_id: &ApiKeyId,
-    counts: crate::api::CallCounts,
+    counts: CallCounts,
     now: i64,
 ) -> Result<(), DbError> {
     on_pool!(db, pool => {
