@@ -31,6 +31,7 @@ setup:
 setup-test:
 	@scripts/setup.sh --test
 	@scripts/api-tools.sh
+	@scripts/mcp-tools.sh
 
 # The server binary and hydrating site (release, wasm size-optimised), and the simulator.
 build: setup
@@ -65,7 +66,7 @@ test-sqlite:
 	cargo test -p pinterest-sim
 	cargo test -p app --features ssr
 	PINBRIDGE_TEST_BACKEND=sqlite cargo test -p domain
-	PINBRIDGE_TEST_BACKEND=sqlite PINBRIDGE_API_CHECK=1 cargo test -p server
+	PINBRIDGE_TEST_BACKEND=sqlite PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 cargo test -p server
 
 # postgres.sh available: 0 run it, 1 skip it (said loudly; never under CI), anything else fail.
 test-postgres:
@@ -75,7 +76,7 @@ test-postgres:
 	  echo "== Rust tests on PostgreSQL ($$(scripts/postgres.sh url)) =="; \
 	  scripts/postgres.sh sweep; \
 	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p domain; \
-	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_API_CHECK=1 PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p server; \
+	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p server; \
 	fi
 
 e2e: build

@@ -134,7 +134,7 @@ impl Tool {
                 "Creates a board. `privacy` is PUBLIC (default), PROTECTED or SECRET. Answers the new board with its id."
             }
             Tool::UpdateBoard => {
-                "Changes a board's name, description or privacy. Fields left out stay as they are. Answers the board as it is now."
+                "Changes a board's name, description or privacy (PUBLIC or SECRET). Fields left out stay as they are. Answers the board as it is now."
             }
             Tool::DeleteBoard => {
                 "Deletes a board and every pin on it. This cannot be undone: ask the person first."

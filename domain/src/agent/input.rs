@@ -90,6 +90,16 @@ pub struct CreateBoardArgs {
     pub privacy: Option<Privacy>,
 }
 
+/// Who can see a board, as Pinterest lets an existing board change it.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NewPrivacy {
+    /// Everyone.
+    Public,
+    /// Only the owner and collaborators.
+    Secret,
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBoardArgs {
@@ -102,8 +112,8 @@ pub struct UpdateBoardArgs {
     /// A new description.
     #[schemars(length(max = 500))]
     pub description: Option<String>,
-    /// New privacy: PUBLIC, PROTECTED or SECRET.
-    pub privacy: Option<Privacy>,
+    /// New privacy: PUBLIC or SECRET (Pinterest does not let a board become PROTECTED).
+    pub privacy: Option<NewPrivacy>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -463,14 +463,26 @@ async fn missing_scope(
 ) -> ToolError {
     let granted = ScopeSet::from_stored(granted);
     let granted: Vec<&str> = granted.names().collect();
-    let mut missing: Vec<&str> = tool
+    let mut missing: Vec<String> = tool
         .scopes()
         .iter()
-        .copied()
         .filter(|s| !granted.contains(s))
+        .map(|s| (*s).to_owned())
         .collect();
+    let mut secret = false;
     if missing.is_empty() {
-        missing = tool.scopes().to_vec();
+        // Every scope the tool always needs is granted: what is missing is
+        // the secret variant (a SECRET board, or a pin on one).
+        missing = tool
+            .scopes()
+            .iter()
+            .map(|s| format!("{s}_secret"))
+            .filter(|s| !granted.contains(&s.as_str()))
+            .collect();
+        secret = !missing.is_empty();
+    }
+    if missing.is_empty() {
+        missing = tool.scopes().iter().map(|s| (*s).to_owned()).collect();
     }
     let list = missing.join(", ");
     let asked = pinterest_settings::find(&services.db, workspace, environment)
@@ -480,11 +492,16 @@ async fn missing_scope(
         .map(|s| ScopeSet::from_stored(&s.scopes));
     let environment_asks = asked.is_some_and(|asked| {
         let names: Vec<&str> = asked.names().collect();
-        missing.iter().all(|m| names.contains(m))
+        missing.iter().all(|m| names.contains(&m.as_str()))
     });
     let mut message = format!(
-        "This connection's Pinterest authorization lacks the scope {list}, which {} needs. ",
-        tool.name()
+        "This connection's Pinterest authorization lacks the scope {list}, which {} needs{}. ",
+        tool.name(),
+        if secret {
+            " for secret boards and their pins"
+        } else {
+            ""
+        }
     );
     if environment_asks {
         message.push_str(&format!(

@@ -173,6 +173,11 @@ async fn authenticate(State(gate): State<Gate>, mut request: Request, next: Next
     }
     if let (Some(id), true) = (&session, deleting) {
         gate.owners.forget(id);
+        // The SDK answers an ended session 202; clients expect 200 or 204
+        // (the Python SDK warns on anything else). Nothing follows: 204.
+        if response.status() == StatusCode::ACCEPTED {
+            *response.status_mut() = StatusCode::NO_CONTENT;
+        }
     }
     // A new session: recorded as this key's before its id reaches the client.
     if session.is_none()
