@@ -58,17 +58,8 @@ pub(super) async fn connect_offer(
         display_name: None,
         return_url: None,
     };
-    match links::create_as(
-        &services.db,
-        &caller.workspace_id,
-        &caller.environment_id,
-        input,
-        &services.config.public_url,
-        caller.audit_actor(),
-        meta,
-    )
-    .await
-    {
+    // As the application's POST /v1/connect-sessions: audited, for this key.
+    match crate::api::calls::create_connect_session(services, caller, input, meta).await {
         Ok(link) => format!(
             " Send the end user this link to connect Pinterest (it works once, for {} minutes): {}",
             links::LINK_TTL_MS / 60_000,

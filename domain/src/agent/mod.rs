@@ -124,7 +124,13 @@ pub async fn recent_calls(
     workspace_id: &WorkspaceId,
     environment_id: &EnvironmentId,
 ) -> Result<Vec<ToolCallRow>, DbError> {
-    rows::recent(&services.db, workspace_id, environment_id, RECENT_CALLS).await
+    rows::recent(
+        &services.db,
+        workspace_id,
+        rows::CallsOf::Environment(environment_id),
+        RECENT_CALLS,
+    )
+    .await
 }
 
 /// One connection's most recent tool calls (its page).
@@ -133,7 +139,13 @@ pub async fn recent_calls_on(
     workspace_id: &WorkspaceId,
     connection_id: &ConnectionId,
 ) -> Result<Vec<ToolCallRow>, DbError> {
-    rows::recent_on(&services.db, workspace_id, connection_id, RECENT_CALLS).await
+    rows::recent(
+        &services.db,
+        workspace_id,
+        rows::CallsOf::Connection(connection_id),
+        RECENT_CALLS,
+    )
+    .await
 }
 
 /// How often a process forgets old tool calls and idle sessions.

@@ -66,47 +66,33 @@ pub struct ToolCallRow {
 const CALL_COLUMNS: &str = "t.tool, t.outcome, t.latency_ms, t.at, t.key_id, k.name as key_name, \
      k.prefix as key_prefix, k.last_four as key_last_four, t.connection_id, c.end_user_id";
 
-/// The environment's most recent tool calls, newest first.
+/// Whose tool calls to read.
+pub enum CallsOf<'a> {
+    Environment(&'a EnvironmentId),
+    Connection(&'a ConnectionId),
+}
+
+/// The most recent tool calls of an environment or a connection, newest first.
 pub async fn recent(
     db: &Db,
     workspace_id: &WorkspaceId,
-    environment_id: &EnvironmentId,
+    of: CallsOf<'_>,
     limit: i64,
 ) -> Result<Vec<ToolCallRow>, DbError> {
+    let (column, id) = match of {
+        CallsOf::Environment(id) => ("environment_id", id.as_str()),
+        CallsOf::Connection(id) => ("connection_id", id.as_str()),
+    };
     let sql = format!(
         "select {CALL_COLUMNS} from agent_tool_calls t join api_keys k on k.id = t.key_id \
          left join connections c on c.id = t.connection_id \
-         where t.workspace_id = $1 and t.environment_id = $2 \
+         where t.workspace_id = $1 and t.{column} = $2 \
          order by t.at desc, t.id desc limit $3"
     );
     let rows = on_pool!(db, pool => {
         sqlx::query_as::<_, ToolCallRow>(&sql)
             .bind(workspace_id)
-            .bind(environment_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-    })?;
-    Ok(rows)
-}
-
-/// One connection's most recent tool calls, newest first.
-pub async fn recent_on(
-    db: &Db,
-    workspace_id: &WorkspaceId,
-    connection_id: &ConnectionId,
-    limit: i64,
-) -> Result<Vec<ToolCallRow>, DbError> {
-    let sql = format!(
-        "select {CALL_COLUMNS} from agent_tool_calls t join api_keys k on k.id = t.key_id \
-         left join connections c on c.id = t.connection_id \
-         where t.workspace_id = $1 and t.connection_id = $2 \
-         order by t.at desc, t.id desc limit $3"
-    );
-    let rows = on_pool!(db, pool => {
-        sqlx::query_as::<_, ToolCallRow>(&sql)
-            .bind(workspace_id)
-            .bind(connection_id)
+            .bind(id)
             .bind(limit)
             .fetch_all(pool)
             .await
