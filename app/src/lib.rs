@@ -16,10 +16,10 @@ use leptos_router::{SsrMode, path};
 
 use components::{Layout, PublicFrame};
 use routes::{
-    AccountPage, ApiKeysPage, ApiReferencePage, AuditPage, ConnectionPage, ConnectionsPage,
-    EnvironmentIndex, EnvironmentsPage, ErrorPage, InstallationPage, IntegrationsPage,
-    InvitationPage, MembersPage, NotFound, PinterestPage, PreferencesPage, SetupPage,
-    SignInCodePage, SignInPage, WorkspaceFrame, WorkspaceIndex, WorkspacesPage,
+    AccountPage, AgentsPage, ApiKeysPage, ApiReferencePage, AuditPage, ConnectionPage,
+    ConnectionsPage, EnvironmentIndex, EnvironmentsPage, ErrorPage, InstallationPage,
+    IntegrationsPage, InvitationPage, MembersPage, NotFound, PinterestPage, PreferencesPage,
+    SetupPage, SignInCodePage, SignInPage, WorkspaceFrame, WorkspaceIndex, WorkspacesPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("e/:env/connections") view=ConnectionsPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/connections/:id") view=ConnectionPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
+                            <Route path=path!("e/:env/agents") view=AgentsPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/api-reference") view=ApiReferencePage ssr=SsrMode::Async/>
                             <Route path=path!("environments") view=EnvironmentsPage ssr=SsrMode::Async/>
                             <Route path=path!("members") view=MembersPage ssr=SsrMode::Async/>

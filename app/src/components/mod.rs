@@ -5,9 +5,11 @@ mod form;
 mod layout;
 mod probe_chart;
 mod reauth;
+mod tool_calls;
 
 pub use copy_button::CopyButton;
 pub use form::{FormError, RowError, TextField, bump_on_success, last_error, reset_on_success};
 pub use layout::{Brand, Layout, PublicFrame, ThemeSignal};
 pub use probe_chart::ProbeChart;
 pub use reauth::ReauthField;
+pub use tool_calls::ToolCallsTable;

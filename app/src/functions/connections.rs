@@ -157,8 +157,9 @@ pub async fn load_connection(
     environment: String,
     connection: String,
 ) -> Result<ConnectionDetailView, AppError> {
-    use super::views::{api_calls_view, environment_view, probe_view, row_view};
+    use super::views::{api_calls_view, environment_view, probe_view, row_view, tool_call_view};
     use domain::accounts::{ConnectionId, environments};
+    use domain::agent;
     use domain::api::keys;
     use domain::connections::portal;
     use domain::pinterest::{Scope, ScopeSet};
@@ -171,6 +172,7 @@ pub async fn load_connection(
         required,
     } = portal::detail(&app.db, &actor, &env.id, &id).await?;
     let calls = keys::calls_on(&app.db, &actor, &id).await?;
+    let tool_calls = agent::recent_calls_on(&app, actor.workspace_id(), &id).await?;
     let granted = ScopeSet::from_stored(&row.scopes_granted);
     let scopes = Scope::ALL
         .into_iter()
@@ -199,6 +201,7 @@ pub async fn load_connection(
         probes: probes.iter().map(probe_view).collect(),
         api_base: app.config.public_url.clone(),
         api_calls: calls.iter().map(api_calls_view).collect(),
+        tool_calls: tool_calls.iter().map(tool_call_view).collect(),
         notices: super::flash::notices(),
         environment: environment_view(env),
     })

@@ -38,7 +38,13 @@ pub const KEPT_FIELDS: KeptFields = &[
     // Never the key itself: it is an answer, not a field.
     (
         CreateApiKey::PATH,
-        &["name", "permissions[]", "expires_in_days", "rate_limit"],
+        &[
+            "name",
+            "permissions[]",
+            "expires_in_days",
+            "rate_limit",
+            "end_user_id",
+        ],
     ),
     (RotateApiKey::PATH, &["key_id", "grace_secs"]),
     (SetApiKeyRateLimit::PATH, &["key_id", "rate_limit"]),

@@ -4,6 +4,7 @@
 //! returns `AppError`.
 
 pub mod account;
+pub mod agents;
 pub mod api_keys;
 pub mod api_reference;
 pub mod audit;

@@ -2,6 +2,7 @@
 //! shared by every server function that sends it.
 
 use domain::accounts::environments::EnvironmentRow;
+use domain::agent::{Tool, ToolCallRow};
 use domain::api::keys::{ApiKeyRow, CallsRow};
 use domain::connections::portal::Counts;
 use domain::connections::portal::{ConnectionRow, ProbeRow};
@@ -12,7 +13,7 @@ use domain::shared::{ApiPermission, Health};
 use crate::models::{
     ApiCallsView, ApiKeyView, ConnectionCounts, ConnectionRowView, CredentialCheckView,
     EnvironmentView, IntegrationState, KeyState, PinterestSettingsView, ProbeView, ScopeGroupView,
-    ScopeOptionView, visible_key,
+    ScopeOptionView, ToolAccess, ToolCallView, ToolView, visible_key,
 };
 
 pub fn environment_view(row: EnvironmentRow) -> EnvironmentView {
@@ -152,6 +153,7 @@ pub fn api_key_view(row: &ApiKeyRow, now: i64) -> ApiKeyView {
         request_count: row.request_count,
         state,
         rotated: row.replaced_by.is_some(),
+        end_user_id: row.end_user_id.clone(),
     }
 }
 
@@ -162,7 +164,39 @@ pub fn api_calls_view(row: &CallsRow) -> ApiCallsView {
         visible: visible_key(&row.prefix, &row.last_four),
         token_calls: row.token_calls,
         proxy_calls: row.proxy_calls,
+        tool_calls: row.tool_calls,
         last_at: row.last_at,
+    }
+}
+
+/// A tool of the catalogue, with what its hints say it may do.
+pub fn tool_view(tool: Tool) -> ToolView {
+    let hints = tool.hints();
+    let access = if hints.read_only {
+        ToolAccess::Reads
+    } else if hints.destructive {
+        ToolAccess::Destructive
+    } else {
+        ToolAccess::Changes
+    };
+    ToolView {
+        name: tool.name().to_owned(),
+        title: tool.title().to_owned(),
+        access,
+    }
+}
+
+pub fn tool_call_view(row: &ToolCallRow) -> ToolCallView {
+    ToolCallView {
+        tool: row.tool.clone(),
+        outcome: row.outcome,
+        latency_ms: row.latency_ms,
+        at: row.at,
+        key_id: row.key_id.to_string(),
+        key_name: row.key_name.clone(),
+        key_visible: visible_key(&row.key_prefix, &row.key_last_four),
+        connection_id: row.connection_id.as_ref().map(ToString::to_string),
+        end_user_id: row.end_user_id.clone(),
     }
 }
 
@@ -189,6 +223,7 @@ mod tests {
             replaced_by: None,
             last_used_at: None,
             request_count: 0,
+            end_user_id: None,
         }
     }
 
@@ -203,6 +238,15 @@ mod tests {
         );
         assert_eq!(active.visible(), "pinbridge_dev_\u{2026}a1B2");
         assert!(!active.rotated);
+        assert_eq!(active.end_user_id, None);
+        let bound = ApiKeyRow {
+            end_user_id: Some("alice".into()),
+            ..key()
+        };
+        assert_eq!(
+            api_key_view(&bound, now).end_user_id.as_deref(),
+            Some("alice")
+        );
 
         let later = ApiKeyRow {
             expires_at: Some(now + 1),
@@ -252,5 +296,22 @@ mod tests {
             "revoked wins over expired"
         );
         assert!(!view.state.usable());
+    }
+
+    #[test]
+    fn tools_are_read_only_changing_or_destructive_by_their_hints() {
+        let access = |name: &str| {
+            let tool = Tool::ALL.into_iter().find(|t| t.name() == name).unwrap();
+            tool_view(tool).access
+        };
+        assert_eq!(access("list_connections"), ToolAccess::Reads);
+        assert_eq!(access("search_pins"), ToolAccess::Reads);
+        assert_eq!(access("create_pin"), ToolAccess::Changes);
+        assert_eq!(access("delete_board"), ToolAccess::Destructive);
+        assert!(
+            Tool::ALL
+                .into_iter()
+                .all(|t| !tool_view(t).title.is_empty())
+        );
     }
 }

@@ -85,6 +85,8 @@ pub struct ApiKeyView {
     pub state: KeyState,
     /// Rotated keys and those already rotated out are not rotated again.
     pub rotated: bool,
+    /// The one end user the key acts for; `None`: any of the environment's.
+    pub end_user_id: Option<String>,
 }
 
 impl ApiKeyView {
@@ -162,6 +164,8 @@ pub struct ApiCallsView {
     pub visible: String,
     pub token_calls: i64,
     pub proxy_calls: i64,
+    /// MCP tool calls (the agent gateway).
+    pub tool_calls: i64,
     pub last_at: i64,
 }
 

@@ -158,5 +158,7 @@ pub struct ConnectionDetailView {
     pub api_base: String,
     /// What each API key did with this connection, latest first.
     pub api_calls: Vec<super::ApiCallsView>,
+    /// Agents' latest tool calls acting for this connection, newest first.
+    pub tool_calls: Vec<super::ToolCallView>,
     pub notices: Vec<String>,
 }

@@ -2,6 +2,7 @@
 
 mod account;
 mod accounts;
+mod agents;
 mod api_keys;
 mod api_reference;
 mod connections;
@@ -17,6 +18,7 @@ pub use accounts::{
     MemberView, MembersView, OperatorView, PendingInvitationView, Role, SetupLinkState, SignInView,
     WorkspaceSummary, WorkspaceView,
 };
+pub use agents::{AgentsPageView, ToolAccess, ToolCallView, ToolView, outcome_class};
 pub use api_keys::{
     API_KEY_VARIABLE, ApiCallsView, ApiKeyView, ApiKeysPageView, IssuedApiKey, KeyState,
     ReplacedKey, visible_key,

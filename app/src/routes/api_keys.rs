@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::{
     CopyButton, FormError, RowError, TextField, bump_on_success, last_error, reset_on_success,
@@ -25,7 +25,15 @@ use domain::shared::ApiPermission;
 const PERMISSIONS_INPUT: &str = "permissions[]";
 /// The error of the permission checkboxes (`domain::api::keys::PERMISSIONS_FIELD`).
 const PERMISSIONS_FIELD: &str = "permissions";
-const NEW_KEY_FIELDS: &[&str] = &["name", PERMISSIONS_FIELD, "expires_in_days", "rate_limit"];
+/// The end user a key is bound to (`domain::api::keys::END_USER_FIELD`).
+const END_USER_FIELD: &str = "end_user_id";
+const NEW_KEY_FIELDS: &[&str] = &[
+    "name",
+    PERMISSIONS_FIELD,
+    END_USER_FIELD,
+    "expires_in_days",
+    "rate_limit",
+];
 /// What "Expires" offers: days, or never.
 const EXPIRY_CHOICES: [(&str, &str); 5] = [
     ("", "Never"),
@@ -54,7 +62,15 @@ struct KeyActions {
 pub fn ApiKeysPage() -> impl IntoView {
     let ctx = WorkspaceCtx::get();
     let params = use_params_map();
+    let query = use_query_map();
     let environment = Memo::new(move |_| params.read().get("env").unwrap_or_default());
+    // `?new=agent` (from the Agents page): the form comes with that permission chosen.
+    let preset = Memo::new(move |_| {
+        query
+            .read()
+            .get("new")
+            .and_then(|name| ApiPermission::parse(&name))
+    });
     let actions = KeyActions {
         create: ServerAction::new(),
         rotate: ServerAction::new(),
@@ -96,7 +112,9 @@ pub fn ApiKeysPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view) => view! { <ApiKeys view workspace=ctx.workspace.get_untracked() actions shown/> }.into_any(),
+                    Ok(view) => view! {
+                        <ApiKeys view workspace=ctx.workspace.get_untracked() actions shown preset=preset.get_untracked()/>
+                    }.into_any(),
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }
             })}
@@ -110,6 +128,8 @@ fn ApiKeys(
     workspace: String,
     actions: KeyActions,
     shown: RwSignal<Option<IssuedApiKey>>,
+    /// A permission the form comes with already chosen.
+    preset: Option<ApiPermission>,
 ) -> impl IntoView {
     let reference = format!("/w/{workspace}/e/{}/api-reference", view.environment.slug);
     let flashed = view.issued.clone();
@@ -168,7 +188,7 @@ fn ApiKeys(
                 view! {
                     <NewKey workspace=workspace.clone() environment_id=view.environment.id.clone()
                         action=actions.create default_rate_limit=view.default_rate_limit
-                        rate_limit_max=view.rate_limit_max/>
+                        rate_limit_max=view.rate_limit_max preset/>
                 }.into_any()
             } else {
                 view! { <p class="notice" role="note">"You can see the keys; admins and owners create and change them."</p> }.into_any()
@@ -227,13 +247,14 @@ fn NewKey(
     action: ServerAction<CreateApiKey>,
     default_rate_limit: i64,
     rate_limit_max: i64,
+    preset: Option<ApiPermission>,
 ) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(action, form);
     let error = last_error(action);
     let path = CreateApiKey::PATH;
     // After a refused plain post, what was chosen then.
-    let typed_permissions = typed_values(path, PERMISSIONS_INPUT).unwrap_or_default();
+    let typed_permissions = typed_values(path, PERMISSIONS_INPUT);
     let typed_expiry = typed_value(path, "expires_in_days").unwrap_or_default();
     let permissions_error =
         Signal::derive(move || error.get().and_then(|e| e.for_field(PERMISSIONS_FIELD)));
@@ -246,7 +267,7 @@ fn NewKey(
             view! {
                 <li class="permission">
                     <input type="checkbox" id=id.clone() name=PERMISSIONS_INPUT value=p.as_str()
-                        checked=typed_permissions.iter().any(|t| t == p.as_str())/>
+                        checked=typed_permissions.as_ref().map_or(preset == Some(p), |typed| typed.iter().any(|t| t == p.as_str()))/>
                     <label for=id>
                         <code>{p.as_str()}</code>
                         <span class="scope-description">{p.summary()}</span>
@@ -276,6 +297,10 @@ fn NewKey(
                     <ul>{permissions}</ul>
                     {move || permissions_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
                 </fieldset>
+                <TextField label="Acts for one end user (optional)" name=END_USER_FIELD id="key-end-user" maxlength=200
+                    value=typed_value(path, END_USER_FIELD)
+                    hint="Leave empty to let the key act for any end user of this environment. A bound key reaches that end user's connection only — for an agent acting for one person."
+                    error/>
                 <div class="field" class:field-invalid=move || expiry_error.read().is_some()>
                     <label for="key-expires">"Expires"</label>
                     <select id="key-expires" name="expires_in_days">{expiry_options}</select>
@@ -362,6 +387,9 @@ fn KeyRow(
             {state_detail(&key.state).map(|d| view! { <p class="small muted" data-field="key-state-detail">{d}</p> })}
             <dl class="facts key-facts">
                 <dt>"Permissions"</dt><dd data-field="key-permissions">{permissions}</dd>
+                {key.end_user_id.clone().map(|id| view! {
+                    <dt>"End user"</dt><dd data-field="key-end-user"><code>{id}</code></dd>
+                })}
                 <dt>"Rate limit"</dt><dd data-field="key-rate-limit">{key.rate_limit} " requests per minute"</dd>
                 <dt>"Created"</dt><dd>{format_utc(key.created_at)} " by " {key.created_by.clone()}</dd>
                 <dt>"Expires"</dt><dd>{expires}</dd>

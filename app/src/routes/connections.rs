@@ -7,7 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::{
-    CopyButton, FormError, ProbeChart, TextField, bump_on_success, last_error, reset_on_success,
+    CopyButton, FormError, ProbeChart, TextField, ToolCallsTable, bump_on_success, last_error,
+    reset_on_success,
 };
 use crate::functions::connections::{
     CheckAllConnections, CheckConnection, CreateConnectLink, DisconnectConnection,
@@ -552,6 +553,10 @@ fn Connection(
             <ApiUsage connection=view.row.id.clone() api_base=view.api_base.clone()
                 keys=keys
                 calls=view.api_calls.clone()/>
+            <div class="card card-wide" data-field="tool-calls">
+                <h2>"Recent agent tool calls"</h2>
+                <ToolCallsTable calls=view.tool_calls.clone()/>
+            </div>
             {(view.can_configure && !revoked).then(|| view! {
                 <details class="danger-zone">
                     <summary>"Disconnect…"</summary>
@@ -600,6 +605,7 @@ fn ApiUsage(
                         <td><code>{c.visible}</code></td>
                         <td>{c.token_calls}</td>
                         <td>{c.proxy_calls}</td>
+                        <td data-field="tool-call-count">{c.tool_calls}</td>
                         <td class="small">{format_utc(c.last_at)}</td>
                     </tr>
                 }
@@ -608,7 +614,7 @@ fn ApiUsage(
         view! {
             <div class="table-scroll">
                 <table class="table api-calls-table">
-                    <thead><tr><th>"API key"</th><th>"Key"</th><th>"Token calls"</th><th>"Proxy calls"</th><th>"Last call"</th></tr></thead>
+                    <thead><tr><th>"API key"</th><th>"Key"</th><th>"Token calls"</th><th>"Proxy calls"</th><th>"Tool calls"</th><th>"Last call"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </div>

@@ -1,6 +1,7 @@
 //! Pages, by area.
 
 mod account;
+mod agents;
 mod api_keys;
 mod api_reference;
 mod audit;
@@ -21,6 +22,7 @@ pub mod workspace_frame;
 mod workspaces;
 
 pub use account::AccountPage;
+pub use agents::AgentsPage;
 pub use api_keys::ApiKeysPage;
 pub use api_reference::ApiReferencePage;
 pub use audit::AuditPage;

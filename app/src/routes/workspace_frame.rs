@@ -256,6 +256,7 @@ fn SideNav(w: WorkspaceView) -> impl IntoView {
                         <li><A href=format!("/w/{ws}/e/{}/integrations", e.slug)>"Integrations"</A></li>
                         <li><A href=format!("/w/{ws}/e/{}/connections", e.slug)>"Connections"</A></li>
                         <li><A href=format!("/w/{ws}/e/{}/api-keys", e.slug)>"API keys"</A></li>
+                        <li><A href=format!("/w/{ws}/e/{}/agents", e.slug)>"Agents"</A></li>
                         <li><A href=format!("/w/{ws}/e/{}/api-reference", e.slug)>"API reference"</A></li>
                     </ul>
                 }

@@ -8,6 +8,7 @@ mod common;
 
 mod access;
 mod account;
+mod agents_portal;
 mod api;
 mod api_fuzz;
 mod api_keys_portal;
