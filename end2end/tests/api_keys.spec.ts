@@ -76,10 +76,12 @@ test.describe("without JavaScript", () => {
     expect(listed.status()).toBe(200);
     await page.reload();
     expect(await page.content()).not.toContain(key);
-    // A refused form says why at its field.
+    // A refused form says why at its field, and keeps what was typed.
     await page.getByLabel("Name").fill("No permissions");
+    await page.getByLabel("Acts for one end user").fill("customer-9");
     await page.getByRole("button", { name: "Create key" }).click();
     await expect(page.locator("body")).toContainText("Choose at least one permission");
+    await expect(page.getByLabel("Acts for one end user")).toHaveValue("customer-9");
   });
 });
 
