@@ -1,10 +1,11 @@
 import { test, expect } from "./fixtures";
 import { createOperator } from "./installation";
-import type { APIRequestContext, Page } from "@playwright/test";
+import type { APIRequestContext, Browser, Page } from "@playwright/test";
 
 // The Agents page: where AI agents reach pinbridge's MCP endpoint, and the
 // keys they use. An agent key bound to one end user is made from it through
-// the API keys page, with and without JavaScript, and listed with its end user.
+// the API keys page, with and without JavaScript, and listed with its end user;
+// an agent's calls with it show there and on the end user's connection page.
 test.describe.configure({ mode: "serial" });
 
 const admin = { email: "agents@studio.test", password: "silver kettle harbour 91" };
@@ -25,7 +26,7 @@ async function openAgents(page: Page) {
 }
 
 /** One stateless MCP tool call (protocol 2026-07-28, as the page's curl command sends). */
-async function callTool(request: APIRequestContext, key: string, tool: string) {
+async function callTool(request: APIRequestContext, key: string, tool: string, args: object = {}) {
   const meta = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
     "io.modelcontextprotocol/clientCapabilities": {},
@@ -39,7 +40,7 @@ async function callTool(request: APIRequestContext, key: string, tool: string) {
       "Mcp-Method": "tools/call",
       "Mcp-Name": tool,
     },
-    data: { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: tool, arguments: {}, _meta: meta } },
+    data: { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: tool, arguments: args, _meta: meta } },
   });
   expect(answer.status()).toBe(200);
 }
@@ -59,14 +60,36 @@ async function createAgentKey(page: Page, name: string, endUser: string) {
   return text;
 }
 
-test("an agent key bound to an end user is made from the Agents page and listed there", async ({
+/** Pinterest configured with the simulator's app, and `endUser` connected through a connect link. */
+async function connectEndUser(page: Page, browser: Browser, endUser: string) {
+  await page.locator('[data-integration="pinterest"]').getByRole("link", { name: "Pinterest", exact: true }).click();
+  await page.getByLabel("App id").fill("7654321");
+  await page.getByLabel("App secret key").fill("e2e-sim-secret-01");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator('[data-field="client_id"]')).toHaveText("7654321");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Connections" }).click();
+  await page.getByLabel("End user id").fill(endUser);
+  await page.getByRole("button", { name: "Create link" }).click();
+  const link = (await page.locator('[data-field="connect-link-url"]').textContent())!.trim();
+  const theirs = await browser.newContext();
+  const them = await theirs.newPage();
+  await them.goto(link);
+  await them.getByRole("button", { name: "Continue to Pinterest" }).click();
+  await them.getByRole("button", { name: "Allow" }).click();
+  await expect(them.getByRole("heading", { level: 1 })).toHaveText("Connected as @demo_pinner");
+  await theirs.close();
+}
+
+test("an agent key bound to an end user is made from the Agents page, listed there, and its calls shown", async ({
   page,
   context,
+  browser,
   request,
   baseURL,
 }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseURL });
   await signIn(page);
+  await connectEndUser(page, browser, "customer-1001");
   await openAgents(page);
   const mcp = `${baseURL}/mcp`;
   await expect(page.locator('[data-field="mcp-url"]')).toHaveText(mcp);
@@ -97,19 +120,22 @@ test("an agent key bound to an end user is made from the Agents page and listed 
   // An agent uses the key: its calls show, with how they ended (written every 2 s).
   await callTool(request, key, "list_connections");
   await callTool(request, key, "get_user_account");
+  // The key is bound to customer-1001: another end user is out of its reach.
+  await callTool(request, key, "list_boards", { end_user_id: "customer-2002" });
   const calls = page.locator(".tool-calls-table tbody tr");
   await expect(async () => {
     await page.reload();
-    await expect(calls).toHaveCount(2, { timeout: 500 });
+    await expect(calls).toHaveCount(3, { timeout: 500 });
   }).toPass({ timeout: 15_000 });
   const listed = page.locator('tr[data-tool="list_connections"]');
   await expect(listed).toHaveAttribute("data-outcome", "ok");
   await expect(listed.locator('[data-field="call-outcome"]')).toHaveText("OK");
   await expect(listed).toContainText("Support bot");
-  // customer-1001 has not connected Pinterest: the call names no connection.
-  const refused = page.locator('tr[data-tool="get_user_account"]');
+  const refused = page.locator('tr[data-tool="list_boards"]');
   await expect(refused).toHaveAttribute("data-outcome", "not_found");
   await expect(refused.locator('[data-field="call-outcome"]')).toHaveClass(/status-bad/);
+  const account = page.locator('tr[data-tool="get_user_account"]');
+  await expect(account).toHaveAttribute("data-outcome", "ok");
   await page.screenshot({ path: "test-results/agents.png", fullPage: true });
 
   await page.emulateMedia({ colorScheme: "dark" });
@@ -119,6 +145,17 @@ test("an agent key bound to an end user is made from the Agents page and listed 
   // Nothing wider than the screen: tables and commands scroll inside their cards.
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   await page.screenshot({ path: "test-results/agents-narrow.png", fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 720 });
+
+  // The end user leads to their connection, which counts and lists the agent's calls.
+  await account.locator('[data-field="call-end-user"]').getByRole("link", { name: "customer-1001" }).click();
+  await expect(page.getByRole("heading", { name: "customer-1001", level: 1 })).toBeVisible();
+  const usage = page.locator(".api-calls-table tbody tr", { hasText: "Support bot" });
+  await expect(usage.locator('[data-field="tool-call-count"]')).toHaveText("1");
+  const recent = page.locator('[data-field="tool-calls"] tbody tr');
+  await expect(recent).toHaveCount(1);
+  await expect(recent).toHaveAttribute("data-tool", "get_user_account");
+  await page.locator('[data-field="tool-calls"]').screenshot({ path: "test-results/connection-agent-calls.png" });
 });
 
 test.describe("without JavaScript", () => {

@@ -4,7 +4,7 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
-use crate::models::{ToolCallView, format_utc, outcome_class};
+use crate::models::{ToolCallView, format_latency, format_utc, outcome_class};
 
 /// Newest first. `connections`: the environment's Connections page
 /// (`/w/{ws}/e/{env}/connections`), to add the End user column linking to
@@ -33,16 +33,20 @@ pub fn ToolCallsTable(
                     .connection_id
                     .is_none()
                     .then(|| view! { <span class="muted">"–"</span> });
-                view! { <td data-field="call-end-user">{link}{none}</td> }
+                view! { <td data-label="End user" data-field="call-end-user">{link}{none}</td> }
             });
             let tool = c.tool;
             view! {
                 <tr data-tool=tool.clone() data-outcome=c.outcome.as_str()>
-                    <td class="small nowrap">{format_utc(c.at)}</td>
-                    <td><code>{tool.clone()}</code></td>
-                    <td><span class=outcome_class(c.outcome) data-field="call-outcome">{c.outcome.label()}</span></td>
-                    <td class="small nowrap">{c.latency_ms} " ms"</td>
-                    <td data-key=c.key_id>{c.key_name}<br/><code class="small">{c.key_visible}</code></td>
+                    <td data-label="When" class="small nowrap">{format_utc(c.at)}</td>
+                    <td data-label="Tool"><code>{tool.clone()}</code></td>
+                    <td data-label="Outcome">
+                        <span class=outcome_class(c.outcome) data-field="call-outcome">{c.outcome.label()}</span>
+                    </td>
+                    <td data-label="Latency" class="small nowrap">{format_latency(c.latency_ms)}</td>
+                    <td data-label="API key" data-key=c.key_id>
+                        <span>{c.key_name}<br/><code class="small">{c.key_visible}</code></span>
+                    </td>
                     {end_user}
                 </tr>
             }
@@ -50,7 +54,7 @@ pub fn ToolCallsTable(
         .collect_view();
     Either::Right(view! {
         <div class="table-scroll">
-            <table class="table tool-calls-table">
+            <table class="table stack-table tool-calls-table">
                 <thead>
                     <tr>
                         <th>"When"</th><th>"Tool"</th><th>"Outcome"</th><th>"Latency"</th><th>"API key"</th>

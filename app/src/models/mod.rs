@@ -38,4 +38,4 @@ pub use pinterest::{
 };
 pub use portal::PortalInfo;
 pub use preferences::Theme;
-pub use time::{coarse_ago, format_utc};
+pub use time::{coarse_ago, format_latency, format_utc};

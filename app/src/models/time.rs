@@ -29,6 +29,15 @@ pub fn coarse_ago(now: i64, at: i64) -> String {
     format!("{n} {unit}{plural} ago")
 }
 
+/// How long something took: `12 ms`, or `under 1 ms` (stored as 0).
+pub fn format_latency(ms: i64) -> String {
+    if ms < 1 {
+        "under 1 ms".to_owned()
+    } else {
+        format!("{ms} ms")
+    }
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -45,7 +54,14 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::{coarse_ago, format_utc};
+    use super::{coarse_ago, format_latency, format_utc};
+
+    #[test]
+    fn latencies_under_a_millisecond_say_so() {
+        assert_eq!(format_latency(0), "under 1 ms");
+        assert_eq!(format_latency(1), "1 ms");
+        assert_eq!(format_latency(1_250), "1250 ms");
+    }
 
     #[test]
     fn formats_known_instants() {

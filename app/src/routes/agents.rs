@@ -125,20 +125,20 @@ fn AgentKeys(keys: Vec<ApiKeyView>, now: i64) -> impl IntoView {
                 .map_or_else(|| "never".to_owned(), |at| coarse_ago(now, at));
             view! {
                 <tr data-key=key.id>
-                    <td>{key.name}</td>
-                    <td><code data-field="key-visible">{visible}</code></td>
-                    <td data-field="key-end-user">
+                    <td data-label="Name">{key.name}</td>
+                    <td data-label="Key"><code data-field="key-visible">{visible}</code></td>
+                    <td data-label="End user" data-field="key-end-user">
                         {end_user}{any.then(|| view! { <span class="muted">"Any end user"</span> })}
                     </td>
-                    <td class="small" title=key.last_used_at.map(format_utc)>{last_used}</td>
-                    <td class="small nowrap">{format_utc(key.created_at)}</td>
+                    <td data-label="Last used" class="small" title=key.last_used_at.map(format_utc)>{last_used}</td>
+                    <td data-label="Created" class="small nowrap">{format_utc(key.created_at)}</td>
                 </tr>
             }
         })
         .collect_view();
     Either::Right(view! {
         <div class="table-scroll">
-            <table class="table agent-keys-table">
+            <table class="table stack-table agent-keys-table">
                 <thead><tr><th>"Name"</th><th>"Key"</th><th>"End user"</th><th>"Last used"</th><th>"Created"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>

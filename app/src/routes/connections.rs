@@ -16,7 +16,7 @@ use crate::functions::connections::{
 };
 use crate::models::{
     API_KEY_VARIABLE, ApiCallsView, ConnectionDetailView, ConnectionsPageView, IssuedConnectLink,
-    curl_command, format_utc, state_class,
+    curl_command, format_latency, format_utc, state_class,
 };
 use crate::routes::workspace_frame::{LoadError, WorkspaceCtx};
 use domain::shared::Health;
@@ -442,7 +442,7 @@ fn Connection(
                     <td class="small">{format_utc(p.at)}</td>
                     <td class="small">{p.outcome.label()}</td>
                     <td class="small">{p.trigger.label()}</td>
-                    <td class="small">{if p.latency_ms == 0 { "under 1 ms".to_owned() } else { format!("{} ms", p.latency_ms) }}</td>
+                    <td class="small">{format_latency(p.latency_ms)}</td>
                     <td class="small">{p.http_status.map(|s| s.to_string()).unwrap_or_else(|| "–".into())}</td>
                     <td class="small">{p.error_code.map(|c| format!("code {c}: ")).unwrap_or_default()}{p.error_message.clone().unwrap_or_default()}</td>
                     <td class="small">{p.username.clone().map(|u| format!("@{u}")).unwrap_or_default()}{p.account_changed.then_some(" (different account)")}</td>
@@ -535,10 +535,7 @@ fn Connection(
                         <div class="chart"><ProbeChart probes=view.probes.clone()/></div>
                         <p class="hint">
                             "Oldest on the left. Bar height is latency (the slowest took "
-                            {match view.probes.iter().map(|p| p.latency_ms).max().unwrap_or(0) {
-                                0 => "under 1 ms".to_owned(),
-                                ms => format!("{ms} ms"),
-                            }}
+                            {format_latency(view.probes.iter().map(|p| p.latency_ms).max().unwrap_or(0))}
                             "); green: Pinterest answered, amber: Pinterest unavailable, red: refused."
                         </p>
                         <div class="table-scroll">

@@ -16,7 +16,7 @@ use crate::functions::pinterest::{
 };
 use crate::models::{
     CredentialCheckView, PinterestPageView, PinterestSettingsView, ScopeGroupView, check_class,
-    format_utc,
+    format_latency, format_utc,
 };
 use crate::routes::workspace_frame::{LoadError, WorkspaceCtx};
 use domain::shared::PinterestApi;
@@ -466,13 +466,7 @@ fn CheckCard(
         Some(c) => {
             let details = [
                 c.http_status.map(|s| format!("HTTP {s}")),
-                c.latency_ms.map(|ms| {
-                    if ms < 1 {
-                        "under 1 ms".to_owned()
-                    } else {
-                        format!("{ms} ms")
-                    }
-                }),
+                c.latency_ms.map(format_latency),
                 Some(format!("checked {} by {}", format_utc(c.at), c.by)),
             ]
             .into_iter()
