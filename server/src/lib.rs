@@ -17,6 +17,7 @@ pub mod telemetry;
 
 use std::net::SocketAddr;
 
+use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
@@ -92,6 +93,14 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
     let flush = services.clone();
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        // TCP_NODELAY: a streamed answer (an MCP tool result as a server-sent
+        // event) goes out in more than one write; without it, Nagle's algorithm
+        // held the last one until the client's delayed ACK, 40 ms later.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
         let served = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -94,6 +94,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .with_allowed_hosts(hosts)
         .with_max_request_body_bytes(BODY_LIMIT)
         .with_sse_keep_alive(Some(Duration::from_secs(15)))
+        .with_json_response(true)
         .with_cancellation_token(shutdown);
     config.session_store = Some(Arc::new(store::DbSessionStore::new(services.clone())));
     let handler = {
