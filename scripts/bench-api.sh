@@ -2,8 +2,11 @@
 # The application API's benchmark (server/examples/api_bench.rs) against the
 # release pinbridge binary, with pinterest-sim in process: /healthz vs
 # POST /v1/connections/{id}/access-token throughput and latency, the Pinterest
-# proxy's latency against calling the simulator directly, and the server's
-# resident memory. Each backend gets a fresh database: a temporary SQLite file,
+# proxy's latency against calling the simulator directly, the server's
+# resident memory, and the MCP overhead: get user account through /mcp
+# (tools/call, each client its own session; and stateless) against the same
+# through the REST proxy, in alternating rounds, at each simulator latency.
+# Each backend gets a fresh database: a temporary SQLite file,
 # or a PostgreSQL database created here and dropped afterwards.
 # Only 127.0.0.1 is contacted. Rerunnable.
 #
@@ -18,6 +21,14 @@
 #   BENCH_SIM_LATENCY_MS  latency the simulator adds to the proxied call (default 0)
 #   BENCH_SERVER_LOG      the server's log filter             (default info)
 #   BENCH_BREAKDOWN=1     also time the access-token operation's parts in process
+#   BENCH_MCP             1: the MCP section after the others; only: it alone;
+#                         0: not at all                       (default 1)
+#   BENCH_MCP_CONCURRENCY MCP section's clients (MCP sessions) (default BENCH_CONCURRENCY)
+#   BENCH_MCP_DURATION    seconds per way per round           (default 5)
+#   BENCH_MCP_ROUNDS      rounds of each way, order alternating (default 3)
+#   BENCH_MCP_SIM_LATENCIES_MS  simulator latencies it runs at (default 0,20)
+#   BENCH_MCP_STATELESS   also the stateless 2026-07-28 way   (default 1)
+#   BENCH_MCP_SEQUENTIAL  calls one at a time each way, timed to head and chunks (default 100)
 #   PINBRIDGE_TEST_POSTGRES_URL  the PostgreSQL server        (see scripts/postgres.sh)
 #   BENCH_TARGET_DIR      build here instead of CARGO_TARGET_DIR. Use it when that
 #                         directory is shared with other checkouts of pinbridge: cargo
@@ -32,7 +43,7 @@ mode="${1:-both}"
 case "$mode" in
   sqlite | postgres | both) ;;
   *)
-    sed -n '2,26p' "$0" >&2
+    sed -n '2,37p' "$0" >&2
     exit 2
     ;;
 esac
@@ -130,5 +141,19 @@ echo
 echo "summaries:"
 for label in sqlite postgres; do
   [[ -f "$WORK/$label.out" ]] && grep -h '^{"bench":"api"' "$WORK/$label.out" || true
+done
+# The MCP overhead of each run, one line per backend and simulator latency.
+for label in sqlite postgres; do
+  [[ -f "$WORK/$label.out" ]] || continue
+  grep -h '^{"bench":"api"' "$WORK/$label.out" | python3 -c 'import json, sys
+for line in sys.stdin:
+    run = json.loads(line)
+    for s in (run.get("mcp") or {}).get("by_sim_latency", []):
+        rate = lambda way: (s.get(way) or {}).get("rps_median")
+        words = ["MCP overhead", run["backend"], "+%s ms:" % s["sim_latency_ms"], "session %sx" % s["overhead"]]
+        if "overhead_stateless" in s:
+            words.append("(stateless %sx)" % s["overhead_stateless"])
+        words.append("REST %s req/s, MCP %s req/s; target <= 1.5x" % (rate("proxy"), rate("mcp_session")))
+        print(" ".join(words))' || true
 done
 exit "$failed"

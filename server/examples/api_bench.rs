@@ -30,7 +30,26 @@
 //!    the machine hits both alike), `BENCH_PROXY_REQUESTS` of each after
 //!    `BENCH_PROXY_WARMUP`;
 //! 6. the server's resident memory (`VmRSS`) right after start and after the
-//!    benchmarks, and its peak (`VmHWM`).
+//!    benchmarks, and its peak (`VmHWM`);
+//! 7. the MCP section (`BENCH_MCP`), with a second key (`agent` and `proxy`):
+//!    Pinterest's user account through the REST proxy (`GET /v1/connections/
+//!    {id}/pinterest/user_account`) against the same through the agent
+//!    gateway (`tools/call get_user_account {"connection_id": id}` at `/mcp`),
+//!    `BENCH_MCP_CONCURRENCY` clients round-robin over the connections. Each
+//!    MCP client has its own session (protocol 2025-06-18: `initialize` and
+//!    `notifications/initialized` before anything is timed); with
+//!    `BENCH_MCP_STATELESS` also the stateless revision (2026-07-28: no
+//!    session, the client's context in each request's `_meta`, `Mcp-Method`
+//!    and `Mcp-Name` headers). After a warm-up of each way, `BENCH_MCP_ROUNDS`
+//!    rounds of `BENCH_MCP_DURATION` seconds per way, the order reversed every
+//!    other round so that noise on the machine hits all ways alike; for each
+//!    simulator latency in `BENCH_MCP_SIM_LATENCIES_MS`. The figure is the
+//!    MCP overhead: the REST proxy's calls a second over MCP's, medians of
+//!    the rounds (target ≤ 1.5×); next to it latencies (pooled over the
+//!    rounds), the server's CPU time and log bytes per call. Before the
+//!    rounds, `BENCH_MCP_SEQUENTIAL` calls one at a time each way, in turn,
+//!    timed to the answer's head and to its first and last body chunk
+//!    (where an answer's time goes when nothing else runs).
 //!
 //! It prints a table with each target's pass or miss, then one line of JSON
 //! starting with `{"bench":"api"`. The exit status is 1 when any request
@@ -55,7 +74,11 @@
 //! `BENCH_SIM_LATENCY_MS` (0: latency the simulator adds to
 //! `/v5/user_account` during the proxy comparison, as Pinterest would),
 //! `BENCH_SERVER_LOG` (the server's log filter, default `info` as shipped;
-//! each request then writes a log line), `BENCH_BREAKDOWN` (0).
+//! each request then writes a log line), `BENCH_BREAKDOWN` (0), `BENCH_MCP`
+//! (`1`: the MCP section after the others; `only`: it alone; `0`: not),
+//! `BENCH_MCP_CONCURRENCY` (`BENCH_CONCURRENCY`), `BENCH_MCP_DURATION` (5 s),
+//! `BENCH_MCP_ROUNDS` (3), `BENCH_MCP_SIM_LATENCIES_MS` (`0,20`),
+//! `BENCH_MCP_STATELESS` (1).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -117,6 +140,30 @@ struct Settings {
     server_log: String,
     /// Also time the access-token operation's parts in this process.
     breakdown: bool,
+    /// The MCP section: after the others, instead of them, or not at all.
+    mcp: McpMode,
+    /// Its clients (each with its own MCP session), seconds per measured
+    /// phase, rounds of each variant, and the simulator latencies it runs at.
+    mcp_concurrency: usize,
+    mcp_duration: Duration,
+    mcp_rounds: usize,
+    mcp_latencies_ms: Vec<u64>,
+    /// Also the stateless variant (protocol 2026-07-28, no session).
+    mcp_stateless: bool,
+    /// Calls one at a time each way (interleaved) before the rounds, timed
+    /// to the answer's head, first and last body chunk.
+    mcp_sequential: usize,
+}
+
+/// Whether and how the MCP section runs (`BENCH_MCP`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum McpMode {
+    /// `0`: not at all.
+    Off,
+    /// `1` (default): after the other phases.
+    After,
+    /// `only`: the MCP section alone.
+    Only,
 }
 
 fn env_number(name: &str, default: u64) -> Result<u64> {
@@ -126,6 +173,21 @@ fn env_number(name: &str, default: u64) -> Result<u64> {
             .parse()
             .map_err(|_| format!("{name}={v:?} is not a whole number").into()),
         _ => Ok(default),
+    }
+}
+
+/// A comma-separated list of whole numbers.
+fn env_numbers(name: &str, default: &[u64]) -> Result<Vec<u64>> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v
+            .split(',')
+            .map(|x| {
+                x.trim().parse().map_err(|_| {
+                    format!("{name}={v:?} is not a comma-separated list of whole numbers").into()
+                })
+            })
+            .collect(),
+        _ => Ok(default.to_vec()),
     }
 }
 
@@ -160,6 +222,19 @@ impl Settings {
             bin,
             server_log: std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "info".into()),
             breakdown: env_number("BENCH_BREAKDOWN", 0)? != 0,
+            mcp: match std::env::var("BENCH_MCP").unwrap_or_default().trim() {
+                "" | "1" | "on" => McpMode::After,
+                "0" | "off" => McpMode::Off,
+                "only" => McpMode::Only,
+                other => return Err(format!("BENCH_MCP={other:?}: 0, 1 or only").into()),
+            },
+            mcp_concurrency: env_number("BENCH_MCP_CONCURRENCY", concurrency as u64)?.max(1)
+                as usize,
+            mcp_duration: Duration::from_secs(env_number("BENCH_MCP_DURATION", 5)?.max(1)),
+            mcp_rounds: env_number("BENCH_MCP_ROUNDS", 3)?.max(1) as usize,
+            mcp_latencies_ms: env_numbers("BENCH_MCP_SIM_LATENCIES_MS", &[0, 20])?,
+            mcp_stateless: env_number("BENCH_MCP_STATELESS", 1)? != 0,
+            mcp_sequential: env_number("BENCH_MCP_SEQUENTIAL", 100)? as usize,
         })
     }
 }
@@ -262,14 +337,43 @@ async fn run(settings: &Settings, sim: &RunningSim) -> Result<u64> {
     let prepared = prepare(&client, &database_url, &base, &sim.base_url()).await?;
 
     let server = Server::start(settings, work.path(), &database_url, port, sim).await?;
-    let outcome = bench(
-        settings,
-        &client,
-        &base,
-        &sim.base_url(),
-        &server,
-        &prepared,
-    )
+    let outcome = async {
+        let mut report = if settings.mcp == McpMode::Only {
+            Report {
+                table: format!(
+                    "\npinbridge /v1 benchmark — {{backend}} — MCP section only, {} CPUs\n",
+                    std::thread::available_parallelism().map_or(0, |n| n.get())
+                ),
+                summary: json!({}),
+                errors: 0,
+            }
+        } else {
+            bench(
+                settings,
+                &client,
+                &base,
+                &sim.base_url(),
+                &server,
+                &prepared,
+            )
+            .await?
+        };
+        if settings.mcp != McpMode::Off {
+            let mcp = mcp_bench(
+                settings,
+                &client,
+                &base,
+                &sim.base_url(),
+                &server,
+                &prepared,
+            )
+            .await?;
+            report.table.push_str(&mcp.table);
+            report.summary["mcp"] = mcp.summary;
+            report.errors += mcp.errors;
+        }
+        Ok::<_, BoxError>(report)
+    }
     .await;
     let stopped = server.stop().await;
     let mut report = outcome?;
@@ -302,6 +406,8 @@ fn free_port() -> Result<u16> {
 /// What the load needs from the prepared database.
 struct Prepared {
     key: String,
+    /// A key with `agent` and `proxy`: the MCP section's, for both ways.
+    agent_key: String,
     connection_ids: Vec<String>,
 }
 
@@ -442,8 +548,23 @@ async fn provision(services: &Services, client: &reqwest::Client, sim: &str) -> 
         &meta,
     )
     .await?;
+    let agent = keys::create(
+        services,
+        &actor,
+        &env,
+        KeyInput {
+            name: "Benchmark agent".into(),
+            permissions: vec![ApiPermission::Agent, ApiPermission::Proxy],
+            expires_in_days: None,
+            rate_limit: RATE_LIMIT_MAX,
+            end_user_id: None,
+        },
+        &meta,
+    )
+    .await?;
     Ok(Prepared {
         key: created.key.expose().to_owned(),
+        agent_key: agent.key.expose().to_owned(),
         connection_ids,
     })
 }
@@ -676,12 +797,29 @@ fn round(x: f64, digits: i32) -> Value {
     }
 }
 
-/// One request of a phase: its builder, given the request's sequence number.
-type MakeRequest = Arc<dyn Fn(usize) -> reqwest::RequestBuilder + Send + Sync>;
+/// One request of a phase: its builder, given the worker's index and the
+/// request's sequence number.
+type MakeRequest = Arc<dyn Fn(usize, usize) -> reqwest::RequestBuilder + Send + Sync>;
+
+/// What a successful answer's body must satisfy besides its 2xx status.
+type Check = fn(&[u8]) -> std::result::Result<(), String>;
+
+/// Any body will do.
+fn any_body(_: &[u8]) -> std::result::Result<(), String> {
+    Ok(())
+}
 
 /// Sends one request and reads its whole answer: its time when it succeeded,
 /// why otherwise.
 async fn timed(request: reqwest::RequestBuilder) -> std::result::Result<Duration, String> {
+    timed_checked(request, any_body).await
+}
+
+/// [`timed`], the body also passing `check`.
+async fn timed_checked(
+    request: reqwest::RequestBuilder,
+    check: Check,
+) -> std::result::Result<Duration, String> {
     let started = Instant::now();
     let response = request
         .send()
@@ -694,7 +832,7 @@ async fn timed(request: reqwest::RequestBuilder) -> std::result::Result<Duration
         .map_err(|e| format!("{status}, body cut short: {e}"))?;
     let took = started.elapsed();
     if status.is_success() {
-        Ok(took)
+        check(&body).map(|()| took)
     } else {
         Err(format!(
             "{status}: {}",
@@ -715,9 +853,11 @@ fn record(samples: &mut Samples, outcome: std::result::Result<Duration, String>)
     }
 }
 
-/// `concurrency` workers sending `make`'s requests back to back for `duration`.
+/// `concurrency` workers sending `make`'s requests back to back for `duration`,
+/// each answer's body passing `check`.
 async fn load(
     make: &MakeRequest,
+    check: Check,
     concurrency: usize,
     duration: Duration,
     server_pid: u32,
@@ -728,13 +868,13 @@ async fn load(
     let started = Instant::now();
     let end = started + duration;
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..concurrency {
+    for worker in 0..concurrency {
         let (make, next) = (make.clone(), next.clone());
         workers.spawn(async move {
             let mut samples = Samples::default();
             while Instant::now() < end {
                 let n = next.fetch_add(1, Ordering::Relaxed);
-                record(&mut samples, timed(make(n)).await);
+                record(&mut samples, timed_checked(make(worker, n), check).await);
             }
             samples
         });
@@ -766,7 +906,7 @@ async fn phase(
     let mut warmup_errors = 0;
     if !settings.warmup.is_zero() {
         eprintln!("api_bench: {name}: warming up for {:?}...", settings.warmup);
-        let w = load(make, c, settings.warmup, server_pid).await;
+        let w = load(make, any_body, c, settings.warmup, server_pid).await;
         if w.errors > 0 {
             eprintln!(
                 "api_bench: {name}: {} failed while warming up, e.g. {}",
@@ -777,7 +917,7 @@ async fn phase(
         warmup_errors = w.errors;
     }
     eprintln!("api_bench: {name}: {c} workers for {d:?}...");
-    (load(make, c, d, server_pid).await, warmup_errors)
+    (load(make, any_body, c, d, server_pid).await, warmup_errors)
 }
 
 struct Report {
@@ -801,7 +941,7 @@ async fn bench(
     let (c, d) = (settings.concurrency, settings.duration);
     let healthz: MakeRequest = {
         let (client, url) = (client.clone(), format!("{base}/healthz"));
-        Arc::new(move |_| client.get(&url))
+        Arc::new(move |_, _| client.get(&url))
     };
     let access_token: MakeRequest = {
         let client = client.clone();
@@ -811,7 +951,7 @@ async fn bench(
             .iter()
             .map(|id| format!("{base}/v1/connections/{id}/access-token"))
             .collect();
-        Arc::new(move |n| client.post(&urls[n % urls.len()]).bearer_auth(&key))
+        Arc::new(move |_, n| client.post(&urls[n % urls.len()]).bearer_auth(&key))
     };
 
     let (health, health_warmup) = phase("GET /healthz", &healthz, settings, server.pid).await;
@@ -1022,6 +1162,646 @@ async fn bench(
             "proxy_p50_ratio": checks[2].2,
             "rss_after": checks[3].2,
         },
+        "errors": errors,
+    });
+    Ok(Report {
+        table: t,
+        summary,
+        errors,
+    })
+}
+
+/// The MCP section's target: REST proxy calls a second over MCP tool calls a
+/// second, at most.
+const MCP_OVERHEAD_MAX: f64 = 1.5;
+/// The protocol version the session variant negotiates (with a handshake).
+const MCP_SESSION_VERSION: &str = "2025-06-18";
+/// The stateless revision: no handshake, the client's context in each
+/// request's `_meta`, and the `Mcp-Method`/`Mcp-Name` headers (SEP-2243).
+const MCP_STATELESS_VERSION: &str = "2026-07-28";
+/// The tool both ways call.
+const MCP_TOOL: &str = "get_user_account";
+
+/// The three ways the MCP section calls Pinterest's user account.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Way {
+    /// `GET /v1/connections/{id}/pinterest/user_account`.
+    Proxy,
+    /// `tools/call get_user_account` on an MCP session (2025-06-18).
+    Session,
+    /// The same without a session (2026-07-28).
+    Stateless,
+}
+
+impl Way {
+    fn label(self) -> &'static str {
+        match self {
+            Way::Proxy => "REST GET …/pinterest/user_account",
+            Way::Session => "MCP tools/call, session",
+            Way::Stateless => "MCP tools/call, stateless",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Way::Proxy => "proxy",
+            Way::Session => "mcp_session",
+            Way::Stateless => "mcp_stateless",
+        }
+    }
+
+    /// What a successful answer's body must hold.
+    fn check(self) -> Check {
+        match self {
+            Way::Proxy => account_ok,
+            Way::Session | Way::Stateless => tool_result_ok,
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn cut(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned()
+}
+
+/// Pinterest's user account, passed through by the proxy.
+fn account_ok(body: &[u8]) -> std::result::Result<(), String> {
+    if contains(body, b"\"username\"") {
+        Ok(())
+    } else {
+        Err(format!("not a user account: {}", cut(body)))
+    }
+}
+
+/// A tool call's result with structured content and no tool error. (A
+/// substring test: parsing every answer would cost the load generator, which
+/// shares the machine with the server, more than the server's own JSON.)
+fn tool_result_ok(body: &[u8]) -> std::result::Result<(), String> {
+    if contains(body, b"\"structuredContent\"") && !contains(body, b"\"isError\":true") {
+        Ok(())
+    } else {
+        Err(format!("not a tool result: {}", cut(body)))
+    }
+}
+
+/// A POST to `/mcp` as an MCP client over Streamable HTTP sends it.
+fn mcp_post(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    version: &'static str,
+) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", version)
+}
+
+/// The JSON-RPC answer in a body of `/mcp`: the body itself, or the `data:`
+/// of the SSE event that carries an id.
+fn mcp_message(body: &[u8]) -> Option<Value> {
+    if let Ok(message) = serde_json::from_slice::<Value>(body) {
+        return Some(message);
+    }
+    std::str::from_utf8(body)
+        .ok()?
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+        .find(|m| m.get("id").is_some())
+}
+
+/// `_meta` of a stateless request: the client's context the 2026-07-28
+/// revision asks for in every request (no handshake gave it).
+const STATELESS_META: &str = concat!(
+    r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","#,
+    r#""io.modelcontextprotocol/clientCapabilities":{},"#,
+    r#""io.modelcontextprotocol/clientInfo":{"name":"api_bench","version":"1"}},"#
+);
+
+/// `tools/call get_user_account` for one connection, as JSON-RPC request `n`.
+fn tool_call(n: usize, connection_id: &str, meta: &str) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":{n},"method":"tools/call","params":{{{meta}"name":"{MCP_TOOL}","arguments":{{"connection_id":"{connection_id}"}}}}}}"#
+    )
+}
+
+/// Sends a request and reads its answer: status, session header, body.
+async fn exchange(
+    request: reqwest::RequestBuilder,
+) -> Result<(reqwest::StatusCode, Option<String>, Vec<u8>)> {
+    let response = request.send().await?;
+    let status = response.status();
+    let session = response
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Ok((status, session, response.bytes().await?.to_vec()))
+}
+
+/// An MCP session of the agent key: `initialize`, then
+/// `notifications/initialized`. Answers the session id.
+async fn mcp_session(client: &reqwest::Client, url: &str, key: &str) -> Result<String> {
+    let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {"protocolVersion": MCP_SESSION_VERSION, "capabilities": {},
+                   "clientInfo": {"name": "api_bench", "version": "1"}}});
+    let (status, session, body) =
+        exchange(mcp_post(client, url, key, MCP_SESSION_VERSION).body(init.to_string())).await?;
+    if status != reqwest::StatusCode::OK {
+        return Err(format!("MCP initialize: {status}: {}", cut(&body)).into());
+    }
+    let negotiated = mcp_message(&body).map(|m| m["result"]["protocolVersion"].clone());
+    if negotiated != Some(json!(MCP_SESSION_VERSION)) {
+        return Err(format!(
+            "MCP initialize did not negotiate {MCP_SESSION_VERSION}: {}",
+            cut(&body)
+        )
+        .into());
+    }
+    let session = session.ok_or("MCP initialize gave no mcp-session-id")?;
+    let done = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let (status, _, body) = exchange(
+        mcp_post(client, url, key, MCP_SESSION_VERSION)
+            .header("mcp-session-id", &session)
+            .body(done.to_string()),
+    )
+    .await?;
+    if status != reqwest::StatusCode::ACCEPTED {
+        return Err(format!("MCP notifications/initialized: {status}: {}", cut(&body)).into());
+    }
+    Ok(session)
+}
+
+/// One tool call, its answer read in full: a result whose structured content
+/// is the account (its text the same JSON).
+async fn mcp_verify(request: reqwest::RequestBuilder, what: &str) -> Result<()> {
+    let (status, _, body) = exchange(request).await?;
+    let message = mcp_message(&body);
+    let result = message.as_ref().map(|m| &m["result"]);
+    let fine = status == reqwest::StatusCode::OK
+        && result.is_some_and(|r| {
+            r["isError"] != json!(true)
+                && r["structuredContent"]["username"].is_string()
+                && r["content"][0]["text"]
+                    .as_str()
+                    .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                    .is_some_and(|t| t == r["structuredContent"])
+        });
+    if fine {
+        Ok(())
+    } else {
+        Err(format!("{what}: {status}: {}", cut(&body)).into())
+    }
+}
+
+/// When the parts of one answer arrived, after the request was sent.
+#[derive(Default)]
+struct Arrival {
+    head: Duration,
+    first_chunk: Duration,
+    last_chunk: Duration,
+    chunks: usize,
+}
+
+/// One call, alone: when its head and its body's first and last chunk came.
+async fn probe(
+    request: reqwest::RequestBuilder,
+    check: Check,
+) -> std::result::Result<Arrival, String> {
+    let started = Instant::now();
+    let mut response = request
+        .send()
+        .await
+        .map_err(|e| format!("no answer: {e}"))?;
+    let mut arrival = Arrival {
+        head: started.elapsed(),
+        ..Arrival::default()
+    };
+    let status = response.status();
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("{status}, body cut short: {e}"))?
+    {
+        let at = started.elapsed();
+        if arrival.chunks == 0 {
+            arrival.first_chunk = at;
+        }
+        arrival.last_chunk = at;
+        arrival.chunks += 1;
+        body.extend_from_slice(&chunk);
+    }
+    if !status.is_success() {
+        return Err(format!("{status}: {}", cut(&body)));
+    }
+    check(&body).map(|()| arrival)
+}
+
+/// The middle value (the mean of the middle two for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+/// The rounds of one way pooled: all latencies, the summed time and CPU.
+fn pool(rounds: &[Samples]) -> Samples {
+    let mut all = Samples::default();
+    for r in rounds {
+        all.micros.extend_from_slice(&r.micros);
+        all.errors += r.errors;
+        if all.first_error.is_none() {
+            all.first_error.clone_from(&r.first_error);
+        }
+        all.elapsed += r.elapsed;
+        all.server_cpu += r.server_cpu;
+        all.own_cpu += r.own_cpu;
+    }
+    all.finish();
+    all
+}
+
+/// The server log's size now (bytes written per call tell what it logs).
+fn log_len(server: &Server) -> u64 {
+    std::fs::metadata(&server.log).map_or(0, |m| m.len())
+}
+
+/// The MCP section: `get user account` through `/mcp` (each client its own
+/// session; and statelessly) against the same call through the REST proxy,
+/// in rounds that alternate the order, at each simulator latency.
+async fn mcp_bench(
+    settings: &Settings,
+    client: &reqwest::Client,
+    base: &str,
+    sim: &str,
+    server: &Server,
+    prepared: &Prepared,
+) -> Result<Report> {
+    let (c, d, rounds) = (
+        settings.mcp_concurrency,
+        settings.mcp_duration,
+        settings.mcp_rounds,
+    );
+    let key = prepared.agent_key.clone();
+    let ids = Arc::new(prepared.connection_ids.clone());
+    let mcp_url = format!("{base}/mcp");
+
+    // The sessions, one per client, opened before anything is timed; and
+    // one call each way, read in full.
+    eprintln!("api_bench: MCP: {c} sessions...");
+    let mut sessions = Vec::with_capacity(c);
+    for _ in 0..c {
+        sessions.push(mcp_session(client, &mcp_url, &key).await?);
+    }
+    let sessions = Arc::new(sessions);
+    for (i, session) in sessions.iter().enumerate() {
+        mcp_verify(
+            mcp_post(client, &mcp_url, &key, MCP_SESSION_VERSION)
+                .header("mcp-session-id", session)
+                .body(tool_call(1, &ids[i % ids.len()], "")),
+            "MCP tools/call on a session",
+        )
+        .await?;
+    }
+    let stateless_request = {
+        let (client, url, key) = (client.clone(), mcp_url.clone(), key.clone());
+        move |n: usize, id: &str| {
+            mcp_post(&client, &url, &key, MCP_STATELESS_VERSION)
+                .header("mcp-method", "tools/call")
+                .header("mcp-name", MCP_TOOL)
+                .body(tool_call(n, id, STATELESS_META))
+        }
+    };
+    if settings.mcp_stateless {
+        mcp_verify(
+            stateless_request(1, &ids[0]),
+            "MCP tools/call without a session (2026-07-28)",
+        )
+        .await?;
+    }
+
+    let make = |way: Way| -> MakeRequest {
+        let (client, key, ids) = (client.clone(), key.clone(), ids.clone());
+        match way {
+            Way::Proxy => {
+                let urls: Vec<String> = ids
+                    .iter()
+                    .map(|id| format!("{base}/v1/connections/{id}/pinterest/user_account"))
+                    .collect();
+                Arc::new(move |_, n| client.get(&urls[n % urls.len()]).bearer_auth(&key))
+            }
+            Way::Session => {
+                let (url, sessions) = (mcp_url.clone(), sessions.clone());
+                Arc::new(move |w, n| {
+                    mcp_post(&client, &url, &key, MCP_SESSION_VERSION)
+                        .header("mcp-session-id", &sessions[w % sessions.len()])
+                        .body(tool_call(n, &ids[n % ids.len()], ""))
+                })
+            }
+            Way::Stateless => {
+                let request = stateless_request.clone();
+                Arc::new(move |_, n| request(n, &ids[n % ids.len()]))
+            }
+        }
+    };
+    let mut ways = vec![Way::Proxy, Way::Session];
+    if settings.mcp_stateless {
+        ways.push(Way::Stateless);
+    }
+    let makers: Vec<MakeRequest> = ways.iter().map(|&w| make(w)).collect();
+
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "\nMCP gateway vs REST proxy, Pinterest's user account — {c} clients (each MCP client its own session) × {:.0} s × {rounds} rounds, alternating order; req/s is the median of the rounds",
+        d.as_secs_f64()
+    );
+    let _ = writeln!(
+        t,
+        "  {:<34} {:>8}  {:<22} {:>7} {:>7} {:>7} {:>11} {:>9} {:>7}",
+        "",
+        "req/s",
+        "(rounds)",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "server µs/r",
+        "bench µs/r",
+        "log B/r"
+    );
+    let mut settings_json = Vec::new();
+    let mut checks: Vec<(String, String, bool)> = Vec::new();
+    let mut errors = 0;
+    let mut first_errors: Vec<String> = Vec::new();
+    for &latency in &settings.mcp_latencies_ms {
+        let faults = if latency > 0 {
+            client
+                .put(format!("{sim}/_sim/faults"))
+                .json(&json!({"latency_ms": latency, "paths": ["/v5/user_account"]}))
+        } else {
+            client.delete(format!("{sim}/_sim/faults"))
+        };
+        faults.send().await?.error_for_status()?;
+
+        if !settings.warmup.is_zero() {
+            for (way, maker) in ways.iter().zip(&makers) {
+                eprintln!(
+                    "api_bench: MCP, sim +{latency} ms: {}: warming up for {:?}...",
+                    way.label(),
+                    settings.warmup
+                );
+                let w = load(maker, way.check(), c, settings.warmup, server.pid).await;
+                if w.errors > 0 {
+                    eprintln!(
+                        "api_bench: {}: {} failed while warming up, e.g. {}",
+                        way.label(),
+                        w.errors,
+                        w.first_error.as_deref().unwrap_or("?")
+                    );
+                }
+                errors += w.errors;
+            }
+        }
+        // One call at a time, the ways in turn: where an answer's time goes.
+        let mut arrivals: Vec<Vec<Arrival>> = ways.iter().map(|_| Vec::new()).collect();
+        if settings.mcp_sequential > 0 {
+            eprintln!(
+                "api_bench: MCP, sim +{latency} ms: {} calls one at a time each way...",
+                settings.mcp_sequential
+            );
+        }
+        for n in 0..settings.mcp_sequential {
+            for (i, way) in ways.iter().enumerate() {
+                match probe(makers[i](0, n), way.check()).await {
+                    Ok(a) => arrivals[i].push(a),
+                    Err(e) => {
+                        errors += 1;
+                        first_errors.push(format!(
+                            "{} one at a time (+{latency} ms): {e}",
+                            way.label()
+                        ));
+                    }
+                }
+            }
+        }
+        let mut measured: Vec<Vec<Samples>> = ways.iter().map(|_| Vec::new()).collect();
+        let mut logged = vec![0u64; ways.len()];
+        for round in 0..rounds {
+            let order: Vec<usize> = if round % 2 == 0 {
+                (0..ways.len()).collect()
+            } else {
+                (0..ways.len()).rev().collect()
+            };
+            for i in order {
+                eprintln!(
+                    "api_bench: MCP, sim +{latency} ms, round {}/{rounds}: {}: {c} clients for {d:?}...",
+                    round + 1,
+                    ways[i].label()
+                );
+                let before = log_len(server);
+                let s = load(&makers[i], ways[i].check(), c, d, server.pid).await;
+                logged[i] += log_len(server).saturating_sub(before);
+                measured[i].push(s);
+            }
+        }
+
+        let medians: Vec<f64> = measured
+            .iter()
+            .map(|r| median(&r.iter().map(Samples::rate).collect::<Vec<_>>()))
+            .collect();
+        let pooled: Vec<Samples> = measured.iter().map(|r| pool(r)).collect();
+        let _ = writeln!(t, "  simulator latency {latency} ms:");
+        let mut entry = serde_json::Map::new();
+        entry.insert("sim_latency_ms".into(), json!(latency));
+        for (i, way) in ways.iter().enumerate() {
+            let s = &pooled[i];
+            let per_round: Vec<String> = measured[i]
+                .iter()
+                .map(|r| format!("{:.0}", r.rate()))
+                .collect();
+            let log_per = logged[i] as f64 / s.requests().max(1) as f64;
+            let _ = writeln!(
+                t,
+                "  {:<34} {:>8.0}  {:<22} {:>7.3} {:>7.3} {:>7} {:>11.0} {:>9.0} {:>7.0}",
+                way.label(),
+                medians[i],
+                format!("({})", per_round.join(" ")),
+                s.pct(50.0),
+                s.pct(99.0),
+                s.errors,
+                s.server_cpu_us_per_request(),
+                s.own_cpu_us_per_request(),
+                log_per,
+            );
+            let mut j = s.json();
+            j["rps_median"] = round(medians[i], 1);
+            j["rps_rounds"] = json!(
+                measured[i]
+                    .iter()
+                    .map(|r| round(r.rate(), 1))
+                    .collect::<Vec<_>>()
+            );
+            j["bench_cpu_us_per_req"] = round(s.own_cpu_us_per_request(), 1);
+            j["log_bytes_per_req"] = round(log_per, 0);
+            entry.insert(way.key().into(), j);
+            errors += s.errors;
+            if let Some(e) = &s.first_error {
+                first_errors.push(format!("{} (+{latency} ms): {e}", way.label()));
+            }
+        }
+        for (i, way) in ways.iter().enumerate().skip(1) {
+            let overhead = medians[0] / medians[i];
+            let per_round: Vec<f64> = measured[0]
+                .iter()
+                .zip(&measured[i])
+                .map(|(p, m)| p.rate() / m.rate())
+                .collect();
+            let cpu_ratio =
+                pooled[i].server_cpu_us_per_request() / pooled[0].server_cpu_us_per_request();
+            let p50_ratio = pooled[i].pct(50.0) / pooled[0].pct(50.0);
+            let _ = writeln!(
+                t,
+                "  MCP overhead, {}: {overhead:.2}× (REST req/s ÷ MCP req/s; per round {}); p50 {p50_ratio:.2}×, server CPU per call {cpu_ratio:.2}×",
+                if *way == Way::Session {
+                    "session"
+                } else {
+                    "stateless"
+                },
+                per_round
+                    .iter()
+                    .map(|r| format!("{r:.2}×"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            let suffix = if *way == Way::Session {
+                ""
+            } else {
+                "_stateless"
+            };
+            entry.insert(format!("overhead{suffix}"), round(overhead, 3));
+            entry.insert(
+                format!("overhead{suffix}_rounds"),
+                json!(per_round.iter().map(|&r| round(r, 3)).collect::<Vec<_>>()),
+            );
+            entry.insert(format!("p50_ratio{suffix}"), round(p50_ratio, 3));
+            entry.insert(format!("server_cpu_ratio{suffix}"), round(cpu_ratio, 3));
+            checks.push((
+                format!(
+                    "MCP overhead ({}) ≤ {MCP_OVERHEAD_MAX}× at +{latency} ms",
+                    if *way == Way::Session {
+                        "session"
+                    } else {
+                        "stateless"
+                    }
+                ),
+                format!("{overhead:.2}×"),
+                overhead <= MCP_OVERHEAD_MAX,
+            ));
+        }
+        if settings.mcp_sequential > 0 {
+            let _ = writeln!(
+                t,
+                "  one call at a time ({} each way, in turn), p50 ms after sending: head / first body chunk / last body chunk (chunks):",
+                settings.mcp_sequential
+            );
+            let mut sequential = serde_json::Map::new();
+            for (i, way) in ways.iter().enumerate() {
+                let p50 = |f: fn(&Arrival) -> Duration| {
+                    median(
+                        &arrivals[i]
+                            .iter()
+                            .map(|a| f(a).as_secs_f64() * 1000.0)
+                            .collect::<Vec<_>>(),
+                    )
+                };
+                let (head, first, last) = (
+                    p50(|a| a.head),
+                    p50(|a| a.first_chunk),
+                    p50(|a| a.last_chunk),
+                );
+                let chunks = median(
+                    &arrivals[i]
+                        .iter()
+                        .map(|a| a.chunks as f64)
+                        .collect::<Vec<_>>(),
+                );
+                let _ = writeln!(
+                    t,
+                    "    {:<34} {head:>8.3} / {first:>8.3} / {last:>8.3}  ({chunks:.0})",
+                    way.label()
+                );
+                sequential.insert(
+                    way.key().into(),
+                    json!({"head_p50_ms": round(head, 3), "first_chunk_p50_ms": round(first, 3),
+                           "last_chunk_p50_ms": round(last, 3), "chunks": round(chunks, 0),
+                           "calls": arrivals[i].len()}),
+                );
+            }
+            entry.insert("one_at_a_time".into(), Value::Object(sequential));
+        }
+        settings_json.push(Value::Object(entry));
+    }
+    // The simulator as the other phases left it: no added latency.
+    client
+        .delete(format!("{sim}/_sim/faults"))
+        .send()
+        .await?
+        .error_for_status()?;
+
+    let rss_after_kb = proc_status_kb(server.pid, "VmRSS").unwrap_or(0);
+    let rss_peak_kb = proc_status_kb(server.pid, "VmHWM").unwrap_or(0);
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    let _ = writeln!(
+        t,
+        "server µs/r, bench µs/r: CPU time per call of the server and of this load generator; log B/r: server log bytes per call."
+    );
+    let _ = writeln!(
+        t,
+        "memory (VmRSS) after the MCP section: {:.1} MB (peak {:.1} MB)",
+        mb(rss_after_kb),
+        mb(rss_peak_kb)
+    );
+    let _ = writeln!(t, "MCP targets:");
+    for (what, value, pass) in &checks {
+        let _ = writeln!(t, "  [{}] {what:<46} {value}", mark(*pass));
+    }
+    if errors > 0 {
+        let _ = writeln!(t, "MCP ERRORS: {errors} calls failed");
+        for e in &first_errors {
+            let _ = writeln!(t, "  {e}");
+        }
+        let _ = writeln!(t, "  server log: {}", tail(&server.log));
+    }
+    let session_pass = checks
+        .iter()
+        .filter(|(what, _, _)| what.contains("(session)"))
+        .all(|(_, _, pass)| *pass);
+    let summary = json!({
+        "concurrency": c,
+        "sessions": sessions.len(),
+        "duration_s": d.as_secs_f64(),
+        "rounds": rounds,
+        "tool": MCP_TOOL,
+        "protocol": MCP_SESSION_VERSION,
+        "stateless_protocol": settings.mcp_stateless.then_some(MCP_STATELESS_VERSION),
+        "by_sim_latency": settings_json,
+        "rss_mb": {"after": round(mb(rss_after_kb), 1), "peak": round(mb(rss_peak_kb), 1)},
+        "targets": {"overhead": session_pass},
         "errors": errors,
     });
     Ok(Report {
