@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { createOperator } from "./installation";
+import { configureSimApp, createOperator } from "./installation";
 import type { APIRequestContext, Browser, Page } from "@playwright/test";
 
 // The Agents page: where AI agents reach pinbridge's MCP endpoint, and the
@@ -62,11 +62,7 @@ async function createAgentKey(page: Page, name: string, endUser: string) {
 
 /** Pinterest configured with the simulator's app, and `endUser` connected through a connect link. */
 async function connectEndUser(page: Page, browser: Browser, endUser: string) {
-  await page.locator('[data-integration="pinterest"]').getByRole("link", { name: "Pinterest", exact: true }).click();
-  await page.getByLabel("App id").fill("7654321");
-  await page.getByLabel("App secret key").fill("e2e-sim-secret-01");
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.locator('[data-field="client_id"]')).toHaveText("7654321");
+  await configureSimApp(page);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Connections" }).click();
   await page.getByLabel("End user id").fill(endUser);
   await page.getByRole("button", { name: "Create link" }).click();

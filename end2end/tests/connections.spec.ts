@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { createOperator } from "./installation";
+import { configureSimApp, createOperator } from "./installation";
 import type { Page } from "@playwright/test";
 
 // The whole flow of the seed against pinterest-sim (serve.sh registers app
@@ -26,11 +26,7 @@ test("an end user connects, the operator checks it, a revocation shows as needs 
 }) => {
   await signIn(page);
   // Configure Pinterest with the simulator's app.
-  await page.locator('[data-integration="pinterest"]').getByRole("link", { name: "Pinterest", exact: true }).click();
-  await page.getByLabel("App id").fill("7654321");
-  await page.getByLabel("App secret key").fill("e2e-sim-secret-01");
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.locator('[data-field="client_id"]')).toHaveText("7654321");
+  await configureSimApp(page);
 
   // Connections → New connect link.
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Connections" }).click();

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { expect, type Page } from "@playwright/test";
 
 // The installation serve.sh started: its binary and PINBRIDGE_* settings, so a
 // test can run pinbridge's CLI against the same database, as an operator would.
@@ -42,4 +43,13 @@ export function createOperator(workspace: string, email: string, role: string, p
   } catch (err) {
     if (!String((err as { stderr?: string }).stderr ?? "").includes("is already a member")) throw err;
   }
+}
+
+/** From the Integrations page: Pinterest configured with the simulator's app. */
+export async function configureSimApp(page: Page) {
+  await page.locator('[data-integration="pinterest"]').getByRole("link", { name: "Pinterest", exact: true }).click();
+  await page.getByLabel("App id").fill("7654321");
+  await page.getByLabel("App secret key").fill("e2e-sim-secret-01");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator('[data-field="client_id"]')).toHaveText("7654321");
 }
