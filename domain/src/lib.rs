@@ -31,6 +31,8 @@ pub mod pinterest;
 pub mod services;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "server")]
+pub mod webhooks;
 
 #[cfg(feature = "server")]
 pub use services::{PortalConfig, Services};

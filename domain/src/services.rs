@@ -23,6 +23,8 @@ pub struct PortalConfig {
     pub health_check_interval: Duration,
     /// Lifetimes of setup links, sign-ins and recent passwords.
     pub accounts: super::accounts::AccountPolicy,
+    /// Where and how webhooks are delivered.
+    pub webhooks: super::webhooks::runtime::WebhookPolicy,
 }
 
 impl PortalConfig {
@@ -92,6 +94,8 @@ pub struct Services {
     pub http: reqwest::Client,
     /// The API's per-process state: verified keys, rate limits, usage counts.
     pub api: Arc<super::api::Runtime>,
+    /// Webhook delivery's per-process state: its HTTP client and wake-up signal.
+    pub webhooks: Arc<super::webhooks::runtime::Runtime>,
 }
 
 /// The client pinbridge talks to Pinterest with. Redirects are not followed, so
@@ -119,6 +123,7 @@ mod tests {
             pinterest_timeout: Duration::from_secs(10),
             health_check_interval: Duration::from_secs(86_400),
             accounts: Default::default(),
+            webhooks: Default::default(),
         }
     }
 

@@ -197,9 +197,25 @@ pub fn services(db: Db, public_url: &str, pinterest: &str) -> crate::Services {
             pinterest_timeout: timeout,
             health_check_interval: Duration::from_secs(86_400),
             accounts: Default::default(),
+            webhooks: webhook_policy(),
         }),
         hasher: crate::accounts::Hasher::fast_insecure(),
         http: crate::services::pinterest_http_client(timeout),
         api: Arc::default(),
+        webhooks: Arc::new(crate::webhooks::Runtime::new(&webhook_policy())),
+    }
+}
+
+/// Webhooks as tests deliver them: to receivers on 127.0.0.1, retried within
+/// seconds rather than hours.
+pub fn webhook_policy() -> crate::webhooks::WebhookPolicy {
+    use std::time::Duration;
+    crate::webhooks::WebhookPolicy {
+        allow_private: true,
+        timeout: Duration::from_secs(2),
+        retry_for: Duration::from_secs(30),
+        backoff_base: Duration::from_millis(100),
+        backoff_max: Duration::from_secs(2),
+        poll: Duration::from_millis(50),
     }
 }

@@ -222,6 +222,39 @@ pub struct Settings {
     )]
     pub allow_readable_key_file: bool,
 
+    /// Let webhook endpoints be loopback, private or link-local addresses (and
+    /// plain http to them): for receivers on the installation's own network.
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_WEBHOOK_ALLOW_PRIVATE_TARGETS",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        action = clap::ArgAction::SetTrue
+    )]
+    pub webhook_allow_private_targets: bool,
+
+    /// How long one webhook attempt may take, answer included, in milliseconds (100 to 60000).
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_WEBHOOK_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub webhook_timeout_ms: u64,
+
+    /// How long a webhook delivery is retried before it is given up, in hours (24 to 720).
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_WEBHOOK_RETRY_HOURS",
+        default_value_t = 24
+    )]
+    pub webhook_retry_hours: u64,
+
+    /// Tests only: webhook retries within seconds (a 30 s window) and a 50 ms poll.
+    #[arg(long, global = true, hide = true)]
+    pub webhook_test_timing: bool,
+
     /// Directory holding the built site (`pkg/` with the wasm, JS and CSS).
     #[arg(
         long,
@@ -282,6 +315,7 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     pub accounts: AccountPolicy,
     pub allow_readable_key_file: bool,
+    pub webhooks: domain::webhooks::WebhookPolicy,
 }
 
 impl fmt::Debug for Config {
@@ -422,6 +456,8 @@ impl Config {
             )?,
         };
 
+        let webhooks = webhook_policy(&s)?;
+
         let encryption_keys = s.encryption_keys.filter(|k| !k.trim().is_empty());
         let key_source = match (&encryption_keys, s.key_file, &sqlite_path) {
             (Some(_), _, _) => KeySource::Inline,
@@ -456,6 +492,7 @@ impl Config {
             trusted_proxies,
             accounts,
             allow_readable_key_file: s.allow_readable_key_file,
+            webhooks,
         })
     }
 
@@ -468,6 +505,7 @@ impl Config {
             pinterest_timeout: self.pinterest_timeout,
             health_check_interval: self.health_check_interval,
             accounts: self.accounts,
+            webhooks: self.webhooks,
         }
     }
 
@@ -475,6 +513,43 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// Webhook delivery as configured.
+fn webhook_policy(s: &Settings) -> Result<domain::webhooks::WebhookPolicy, ConfigError> {
+    if !(100..=60_000).contains(&s.webhook_timeout_ms) {
+        return Err(err(
+            "PINBRIDGE_WEBHOOK_TIMEOUT_MS",
+            "--webhook-timeout-ms",
+            format!(
+                "{} is out of range: give milliseconds from 100 to 60000",
+                s.webhook_timeout_ms
+            ),
+        ));
+    }
+    if !(24..=720).contains(&s.webhook_retry_hours) {
+        return Err(err(
+            "PINBRIDGE_WEBHOOK_RETRY_HOURS",
+            "--webhook-retry-hours",
+            format!(
+                "{} is out of range: give hours from 24 to 720 (30 days)",
+                s.webhook_retry_hours
+            ),
+        ));
+    }
+    let mut policy = domain::webhooks::WebhookPolicy {
+        allow_private: s.webhook_allow_private_targets,
+        timeout: Duration::from_millis(s.webhook_timeout_ms),
+        retry_for: Duration::from_secs(s.webhook_retry_hours * 3600),
+        ..Default::default()
+    };
+    if s.webhook_test_timing {
+        policy.retry_for = Duration::from_secs(30);
+        policy.backoff_base = Duration::from_millis(100);
+        policy.backoff_max = Duration::from_secs(2);
+        policy.poll = Duration::from_millis(50);
+    }
+    Ok(policy)
 }
 
 /// Seconds within `range`, or an error naming the setting and the range.

@@ -86,6 +86,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
         services.clone(),
         config.scheduler_interval,
     ));
+    let webhooks = tokio::spawn(domain::webhooks::deliver::run(services.clone()));
     let api_usage = tokio::spawn(domain::api::run_maintenance(
         services.clone(),
         API_USAGE_EVERY,
@@ -112,6 +113,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
         .await;
         cleanup.abort();
         scheduler.abort();
+        webhooks.abort();
         api_usage.abort();
         // What the API counted since the last write.
         if let Err(e) = domain::api::maintain(&flush, true).await {

@@ -165,13 +165,16 @@ pub async fn prepare_services(config: &Config) -> Result<Services, StartError> {
         created.remove_all();
         return Err(e);
     }
+    let portal = config.portal_config();
+    let webhooks = Arc::new(domain::webhooks::Runtime::new(&portal.webhooks));
     Ok(Services {
         db,
         keys: Arc::new(keys.ring),
-        config: Arc::new(config.portal_config()),
+        config: Arc::new(portal),
         hasher: domain::accounts::Hasher::default(),
         http: domain::services::pinterest_http_client(config.pinterest_timeout),
         api: Arc::default(),
+        webhooks,
     })
 }
 

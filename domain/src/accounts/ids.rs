@@ -98,3 +98,15 @@ uuid_id!(
     /// An environment API key.
     ApiKeyId
 );
+uuid_id!(
+    /// A webhook endpoint of an environment.
+    WebhookEndpointId
+);
+uuid_id!(
+    /// A webhook event: its `webhook-id`, the same on every attempt.
+    WebhookEventId
+);
+uuid_id!(
+    /// One event's delivery to one endpoint.
+    WebhookDeliveryId
+);

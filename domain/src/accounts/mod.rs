@@ -37,7 +37,8 @@ pub use email::{EMAIL_MAX, Email};
 pub use error::AccountsError;
 pub use ids::{
     ApiKeyId, AuditEventId, ConnectLinkId, ConnectionId, EnvironmentId, HealthRunId, InvitationId,
-    OperatorId, ProbeId, SignInId, WorkspaceId,
+    OperatorId, ProbeId, SignInId, WebhookDeliveryId, WebhookEndpointId, WebhookEventId,
+    WorkspaceId,
 };
 pub use input::{Field, InvalidInput};
 pub use names::{DisplayName, EnvironmentName, NAME_MAX, WorkspaceName};

@@ -37,6 +37,7 @@ use crate::db::repo::connections::{self as rows, ConnectionRow, LinkRow, StateRo
 use crate::db::tx::Tx;
 use crate::pinterest::ScopeSet;
 use crate::pinterest::client::{self, Account, FailureKind, Tokens};
+use crate::webhooks::events::{self, Change, Subject};
 
 /// How long the trip to Pinterest's consent page may take.
 pub const STATE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -533,7 +534,7 @@ pub async fn store(
     if existing.is_none() {
         let row = connection_row(services, link, grant, None, now)?;
         if rows::insert_unless_end_user_has_one(&mut tx, &row).await? {
-            return finish_store(tx, link, grant, &row.id, None, meta, now).await;
+            return finish_store(services, tx, link, grant, &row, None, meta, now).await;
         }
         // Another callback stored this end user's connection since we looked
         // (it waited for that one to commit): renew theirs instead.
@@ -547,7 +548,7 @@ pub async fn store(
     };
     let row = connection_row(services, link, grant, Some(&existing), now)?;
     rows::reauthorize(&mut tx, &row).await?;
-    finish_store(tx, link, grant, &row.id, Some(&existing), meta, now).await
+    finish_store(services, tx, link, grant, &row, Some(&existing), meta, now).await
 }
 
 /// The connection as a grant makes it: `before` is the end user's existing one.
@@ -621,16 +622,18 @@ fn connection_row(
 }
 
 /// Uses the link up for the connection and audits it; commits.
+#[allow(clippy::too_many_arguments)]
 async fn finish_store(
+    services: &Services,
     mut tx: Tx,
     link: &LinkRow,
     grant: &Grant,
-    id: &ConnectionId,
+    row: &ConnectionRow,
     before: Option<&ConnectionRow>,
     meta: &RequestMeta,
     now: i64,
 ) -> Result<Result<Stored, Problem>, ConnectionError> {
-    if !rows::use_link(&mut tx, &link.id, id, now).await? {
+    if !rows::use_link(&mut tx, &link.id, &row.id, now).await? {
         return Ok(Err(Problem::LinkUsed));
     }
     let account = &grant.account;
@@ -663,7 +666,35 @@ async fn finish_store(
         meta,
     )
     .await?;
+    // The webhook events of this authorization, with it or not at all.
+    let state = super::state_of(row);
+    let subject = Subject::of(row, &state);
+    let mut sent = false;
+    if let Some(prev) = before {
+        sent |= events::emit_tx(&mut tx, &subject, Change::Reauthorized, now).await?;
+        let previous = super::state_of(prev);
+        if previous.health != state.health {
+            let change = Change::StateChanged { before: &previous };
+            sent |= events::emit_tx(&mut tx, &subject, change, now).await?;
+        }
+        if !prev.account_id.is_empty() && prev.account_id != row.account_id {
+            let change = Change::AccountChanged {
+                previous: events::Account {
+                    id: prev.account_id.clone(),
+                    username: prev.account_username.clone(),
+                },
+                current: subject.account.clone(),
+            };
+            sent |= events::emit_tx(&mut tx, &subject, change, now).await?;
+        }
+    } else {
+        sent |= events::emit_tx(&mut tx, &subject, Change::Created, now).await?;
+    }
     tx.commit().await?;
+    if sent {
+        services.webhooks.wake();
+    }
+    let id = &row.id;
     tracing::info!(connection = %id, "connection authorized");
     Ok(Ok(Stored {
         connection_id: id.clone(),

@@ -9,7 +9,7 @@
 use super::error::ConnectionError;
 use super::state::{Event, Health};
 use super::state_of;
-use super::tokens::{self, Refreshed, refresh_leased, state_changed};
+use super::tokens::{self, Refreshed, refresh_leased, state_changed_tx};
 use super::{TokenColumn, open_token};
 use crate::Services;
 use crate::accounts::ProbeId;
@@ -18,6 +18,7 @@ use crate::db::repo::connections::{self as rows, ConnectionRow, ProbeEffect, Pro
 use crate::pinterest::client::{self, CallFailure, FailureKind};
 use crate::pinterest::{PinterestApi, ScopeSet};
 use crate::shared::{ProbeOutcome, Trigger};
+use crate::webhooks::events::{self, Change, Subject};
 
 /// What one probe found.
 #[derive(Clone, Debug)]
@@ -167,11 +168,32 @@ async fn probe_inner(
         next_probe_at: now + super::jittered(services.config.health_check_interval_ms(), 0.1),
         account_mismatch: mismatch,
     };
-    if !rows::record_probe(&services.db, &probe, &effect).await? {
+    let mut tx = services.db.begin().await?;
+    if !rows::record_probe_tx(&mut tx, &probe, &effect).await? {
         return Ok(None);
     }
+    let mut sent = false;
     if after.health != before.health {
-        state_changed(services, &row, &before, &after, trigger).await?;
+        sent |= state_changed_tx(&mut tx, &row, &before, &after, trigger, now).await?;
+    }
+    // Said once: when a probe first sees another account.
+    if let Some(seen) = account
+        .as_ref()
+        .filter(|_| changed && row.account_mismatch.is_none())
+    {
+        let subject = Subject::of(&row, &after);
+        let change = Change::AccountChanged {
+            previous: subject.account.clone(),
+            current: events::Account {
+                id: seen.id.clone(),
+                username: seen.username.clone(),
+            },
+        };
+        sent |= events::emit_tx(&mut tx, &subject, change, now).await?;
+    }
+    tx.commit().await?;
+    if sent {
+        services.webhooks.wake();
     }
     Ok(Some(ProbeReport {
         outcome,
@@ -214,7 +236,10 @@ async fn record_skipped(
         next_probe_at: at + super::jittered(services.config.health_check_interval_ms(), 0.1),
         account_mismatch: row.account_mismatch.clone(),
     };
-    rows::record_probe(&services.db, &probe, &effect).await?;
+    let mut tx = services.db.begin().await?;
+    if rows::record_probe_tx(&mut tx, &probe, &effect).await? {
+        tx.commit().await?;
+    }
     Ok(())
 }
 

@@ -19,6 +19,7 @@ pub use crate::db::repo::connections::{ConnectionRow, ProbeRow};
 use crate::db::repo::{environments, pinterest_settings};
 use crate::db::{Db, DbError};
 use crate::pinterest::ScopeSet;
+use crate::webhooks::events::{self, Change, Subject};
 
 pub const PAGE_SIZE: i64 = 25;
 /// Probes shown (and charted) on a connection's page.
@@ -208,6 +209,9 @@ pub(crate) async fn disconnect_row(
         meta,
     )
     .await?;
+    // Its webhook goes out within the worker's poll (no process is woken here).
+    let subject = Subject::of(row, &after);
+    events::emit_tx(&mut tx, &subject, Change::Disconnected, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -26,12 +26,18 @@ use crate::accounts::{ConnectionId, RequestMeta};
 use crate::crypto::SecretString;
 use crate::db::now_ms;
 use crate::db::repo::connections::{self as rows, ConnectionRow, RefreshFailed, StoreTokens};
+use crate::db::tx::Tx;
 use crate::pinterest::client::{self, FailureKind};
 use crate::shared::Trigger;
+use crate::webhooks::events::{self, Change, Subject};
 
 /// First retry after a transient failure; doubles each time, up to [`BACKOFF_MAX_MS`].
 pub const BACKOFF_BASE_MS: i64 = 30_000;
 pub const BACKOFF_MAX_MS: i64 = 3600 * 1000;
+/// Transient refresh failures in a row at which the backoff reaches its
+/// ceiling (about an hour of trying): the `connection.refresh_failed` webhook
+/// says so then, once. Refreshes go on hourly.
+pub const GIVE_UP_AFTER: i64 = 8;
 /// When to look again at a refresh that could not be tried (integration off).
 pub const UNAVAILABLE_RETRY_MS: i64 = 3600 * 1000;
 /// An on-demand caller gets a token valid for at least this long.
@@ -194,9 +200,13 @@ pub async fn refresh_leased(
                 ("latency_ms", answer.latency_ms.into()),
                 ("access_expires_at", store.access_expires_at.into()),
             ]);
+            let mut sent = false;
             if before.health != after.health {
                 d.insert("health_before".into(), before.health.as_str().into());
                 d.insert("health_after".into(), after.health.as_str().into());
+                let subject = Subject::of(row, &after);
+                let change = Change::StateChanged { before: &before };
+                sent = events::emit_tx(&mut tx, &subject, change, now).await?;
             }
             audit::append_tx(
                 &mut tx,
@@ -212,6 +222,9 @@ pub async fn refresh_leased(
             )
             .await?;
             tx.commit().await?;
+            if sent {
+                services.webhooks.wake();
+            }
             Ok(Refreshed::Stored)
         }
         Err(failure) => {
@@ -262,8 +275,9 @@ pub async fn refresh_leased(
                 ),
             };
             let after = before.after(&event, now);
-            let written = rows::record_refresh_failure(
-                &services.db,
+            let mut tx = services.db.begin().await?;
+            let written = rows::record_refresh_failure_tx(
+                &mut tx,
                 &RefreshFailed {
                     id: row.id.clone(),
                     fence: row.lease_fence,
@@ -280,8 +294,27 @@ pub async fn refresh_leased(
             if !written {
                 return Ok(Refreshed::LeaseLost);
             }
+            let mut sent = false;
             if after.health != before.health {
-                state_changed(services, row, &before, &after, trigger).await?;
+                sent |= state_changed_tx(&mut tx, row, &before, &after, trigger, now).await?;
+            }
+            // Given up on: Pinterest refused the refresh token, or transient
+            // failures reached the backoff's ceiling (said once, when they do).
+            let gave_up = match failure.kind {
+                FailureKind::Transient => failures == GIVE_UP_AFTER,
+                _ => before.health != Health::NeedsReauth,
+            };
+            if gave_up {
+                let subject = Subject::of(row, &after);
+                let change = Change::RefreshFailed {
+                    reason: &reason,
+                    failures,
+                };
+                sent |= events::emit_tx(&mut tx, &subject, change, now).await?;
+            }
+            tx.commit().await?;
+            if sent {
+                services.webhooks.wake();
             }
             Ok(match failure.kind {
                 FailureKind::Transient => Refreshed::Transient { reason },
@@ -291,16 +324,18 @@ pub async fn refresh_leased(
     }
 }
 
-/// Audits a change of health.
-pub(crate) async fn state_changed(
-    services: &Services,
+/// Audits a change of health and writes its webhook event, in `tx`; answers
+/// whether an endpoint receives the event.
+pub(crate) async fn state_changed_tx(
+    tx: &mut Tx,
     row: &ConnectionRow,
     before: &ConnectionState,
     after: &ConnectionState,
     trigger: Trigger,
-) -> Result<(), ConnectionError> {
-    audit::append(
-        &services.db,
+    now: i64,
+) -> Result<bool, ConnectionError> {
+    audit::append_tx(
+        tx,
         NewAuditEvent {
             workspace_id: row.workspace_id.clone(),
             environment_id: Some(row.environment_id.clone()),
@@ -317,7 +352,9 @@ pub(crate) async fn state_changed(
         &RequestMeta::default(),
     )
     .await?;
-    Ok(())
+    let subject = Subject::of(row, after);
+    let change = Change::StateChanged { before };
+    Ok(events::emit_tx(tx, &subject, change, now).await?)
 }
 
 /// Why no access token could be handed out.

@@ -47,5 +47,12 @@ closed_set! {
         ApiKeyRevoked = "api_key.revoked",
         ApiKeyExpired = "api_key.expired",
         ApiKeyLimitChanged = "api_key.rate_limit_changed",
+        WebhookEndpointCreated = "webhook.endpoint_created",
+        WebhookEndpointChanged = "webhook.endpoint_changed",
+        WebhookEndpointDeleted = "webhook.endpoint_deleted",
+        WebhookSecretRotated = "webhook.secret_rotated",
+        WebhookEndpointDisabled = "webhook.endpoint_disabled",
+        WebhookTestSent = "webhook.test_sent",
+        WebhookRedelivered = "webhook.redelivered",
     }
 }

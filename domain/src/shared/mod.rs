@@ -11,6 +11,7 @@ mod health;
 mod pinterest;
 mod probe;
 mod role;
+mod webhook;
 
 pub use agent::ToolOutcome;
 pub use api::ApiPermission;
@@ -19,6 +20,7 @@ pub use health::Health;
 pub use pinterest::{CheckOutcome, PinterestApi};
 pub use probe::{ProbeOutcome, Trigger};
 pub use role::Role;
+pub use webhook::{DeliveryStatus, WebhookEventType};
 
 #[cfg(test)]
 mod tests {
@@ -55,7 +57,9 @@ mod tests {
             CheckOutcome,
             ProbeOutcome,
             Trigger,
-            ToolOutcome
+            ToolOutcome,
+            WebhookEventType,
+            DeliveryStatus
         );
     }
 

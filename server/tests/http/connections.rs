@@ -73,6 +73,11 @@ pub(super) async fn world() -> World {
 
 /// [`world`] with the environment requiring `scopes`.
 pub(super) async fn world_with_scopes(scopes: &[&str]) -> World {
+    world_with(scopes, &[]).await
+}
+
+/// [`world_with_scopes`], pinbridge started with `extra` settings too.
+pub(super) async fn world_with(scopes: &[&str], extra: &[&str]) -> World {
     crate::common::logs::captured();
     let sim = pinterest_sim::spawn(SimConfig {
         request_log_capacity: 100_000,
@@ -81,7 +86,8 @@ pub(super) async fn world_with_scopes(scopes: &[&str]) -> World {
     .await
     .unwrap();
     let flags = sim_flags(&sim);
-    let refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let mut refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+    refs.extend_from_slice(extra);
     let app = TestApp::spawn_with(&refs).await;
     sim_admin(
         &sim,

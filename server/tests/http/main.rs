@@ -22,3 +22,4 @@ mod mcp_sdk;
 mod pinterest;
 mod portal;
 mod sign_in_flood;
+mod webhooks;

@@ -917,8 +917,8 @@ pub struct RefreshFailed {
     pub error: String,
 }
 
-pub async fn record_refresh_failure(db: &Db, f: &RefreshFailed) -> Result<bool, DbError> {
-    let done = on_pool!(db, pool => {
+pub async fn record_refresh_failure_tx(tx: &mut Tx, f: &RefreshFailed) -> Result<bool, DbError> {
+    let done = on_tx!(tx, conn => {
         sqlx::query(
             "update connections set health = $1, health_reason = $2, health_since = $3, \
              next_refresh_at = $4, refresh_failures = $5, last_refresh_error = $6, \
@@ -934,7 +934,7 @@ pub async fn record_refresh_failure(db: &Db, f: &RefreshFailed) -> Result<bool, 
         .bind(&f.id)
         .bind(f.fence)
         .bind(f.expected_version)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected())
     })?;
@@ -972,13 +972,12 @@ pub struct ProbeEffect {
 }
 
 /// Stores a probe and its effect on the connection, if the lease is still ours.
-pub async fn record_probe(
-    db: &Db,
+pub async fn record_probe_tx(
+    tx: &mut Tx,
     probe: &ProbeRow,
     effect: &ProbeEffect,
 ) -> Result<bool, DbError> {
-    let mut tx = db.begin().await?;
-    let done = on_tx!(&mut tx, conn => {
+    let done = on_tx!(tx, conn => {
         sqlx::query(
             "update connections set health = $1, health_reason = $2, health_since = $3, \
              next_probe_at = $4, last_probe_at = $5, account_mismatch = $6, \
@@ -1000,7 +999,7 @@ pub async fn record_probe(
     if done != 1 {
         return Ok(false);
     }
-    on_tx!(&mut tx, conn => {
+    on_tx!(tx, conn => {
         sqlx::query(
             "insert into connection_probes (id, connection_id, workspace_id, checked_at, trigger, \
              outcome, latency_ms, http_status, error_code, error_message, account_id, \
@@ -1024,7 +1023,6 @@ pub async fn record_probe(
         .await
         .map(|r| r.rows_affected())
     })?;
-    tx.commit().await?;
     Ok(true)
 }
 

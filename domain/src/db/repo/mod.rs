@@ -14,4 +14,5 @@ pub mod pinterest_settings;
 pub mod setup_tokens;
 pub mod sign_in_attempts;
 pub mod two_factor;
+pub mod webhooks;
 pub mod workspaces;
