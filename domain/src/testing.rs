@@ -209,13 +209,10 @@ pub fn services(db: Db, public_url: &str, pinterest: &str) -> crate::Services {
 /// Webhooks as tests deliver them: to receivers on 127.0.0.1, retried within
 /// seconds rather than hours.
 pub fn webhook_policy() -> crate::webhooks::WebhookPolicy {
-    use std::time::Duration;
     crate::webhooks::WebhookPolicy {
         allow_private: true,
-        timeout: Duration::from_secs(2),
-        retry_for: Duration::from_secs(30),
-        backoff_base: Duration::from_millis(100),
-        backoff_max: Duration::from_secs(2),
-        poll: Duration::from_millis(50),
+        timeout: std::time::Duration::from_secs(2),
+        ..Default::default()
     }
+    .quick_retries()
 }

@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { configureSimApp, createOperator } from "./installation";
+import { configureSimApp, createOperator, signInAs } from "./installation";
 import type { APIRequestContext, Browser, Page } from "@playwright/test";
 
 // The Agents page: where AI agents reach pinbridge's MCP endpoint, and the
@@ -11,13 +11,7 @@ test.describe.configure({ mode: "serial" });
 const admin = { email: "agents@studio.test", password: "silver kettle harbour 91" };
 test.beforeAll(() => createOperator("Agent Makers", admin.email, "owner", admin.password));
 
-async function signIn(page: Page) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(admin.email);
-  await page.getByLabel("Password").fill(admin.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/e\/development\/integrations$/);
-}
+const signIn = (page: Page) => signInAs(page, admin);
 
 async function openAgents(page: Page) {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Agents", exact: true }).click();

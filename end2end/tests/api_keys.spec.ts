@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { createOperator } from "./installation";
+import { createOperator, signInAs } from "./installation";
 import type { Page } from "@playwright/test";
 
 // API keys in the portal: a key is shown once, works against /v1 at once, is
@@ -10,13 +10,7 @@ test.describe.configure({ mode: "serial" });
 const admin = { email: "keys@studio.test", password: "copper lantern meadow 72" };
 test.beforeAll(() => createOperator("Key Makers", admin.email, "owner", admin.password));
 
-async function signIn(page: Page) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(admin.email);
-  await page.getByLabel("Password").fill(admin.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/e\/development\/integrations$/);
-}
+const signIn = (page: Page) => signInAs(page, admin);
 
 async function openKeys(page: Page) {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API keys" }).click();

@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { configureSimApp, createOperator } from "./installation";
+import { configureSimApp, createOperator, signInAs } from "./installation";
 import type { Page } from "@playwright/test";
 
 // The whole flow of the seed against pinterest-sim (serve.sh registers app
@@ -12,13 +12,7 @@ const admin = { email: "connect@studio.test", password: "amber harbour violin 58
 const simAdmin = "http://127.0.0.1:" + (process.env.E2E_SIM_PORT ?? "3110");
 test.beforeAll(() => createOperator("Board Makers", admin.email, "owner", admin.password));
 
-async function signIn(page: Page) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(admin.email);
-  await page.getByLabel("Password").fill(admin.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/e\/development\/integrations$/);
-}
+const signIn = (page: Page) => signInAs(page, admin);
 
 test("an end user connects, the operator checks it, a revocation shows as needs re-authorization", async ({
   page,

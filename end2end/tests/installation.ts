@@ -53,3 +53,12 @@ export async function configureSimApp(page: Page) {
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.locator('[data-field="client_id"]')).toHaveText("7654321");
 }
+
+/** Signs in as `who` and lands on the Development environment's Integrations page. */
+export async function signInAs(page: Page, who: { email: string; password: string }) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/e\/development\/integrations$/);
+}

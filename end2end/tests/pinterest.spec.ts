@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { createOperator } from "./installation";
+import { createOperator, signInAs } from "./installation";
 import type { Page } from "@playwright/test";
 
 // [Environment] → Integrations → Pinterest, configured exactly as the seed
@@ -14,13 +14,7 @@ test.beforeAll(() => createOperator("Pin Studio", admin.email, "owner", admin.pa
 
 const scope = (page: Page, name: string) => page.locator(`input[type=checkbox][value="${name}"]`);
 
-async function signIn(page: Page) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(admin.email);
-  await page.getByLabel("Password").fill(admin.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/e\/development\/integrations$/);
-}
+const signIn = (page: Page) => signInAs(page, admin);
 
 /** The seed's path: [Environment] → Integrations → Pinterest. */
 async function openPinterest(page: Page, environment: string) {

@@ -537,19 +537,17 @@ fn webhook_policy(s: &Settings) -> Result<domain::webhooks::WebhookPolicy, Confi
             ),
         ));
     }
-    let mut policy = domain::webhooks::WebhookPolicy {
+    let policy = domain::webhooks::WebhookPolicy {
         allow_private: s.webhook_allow_private_targets,
         timeout: Duration::from_millis(s.webhook_timeout_ms),
         retry_for: Duration::from_secs(s.webhook_retry_hours * 3600),
         ..Default::default()
     };
-    if s.webhook_test_timing {
-        policy.retry_for = Duration::from_secs(30);
-        policy.backoff_base = Duration::from_millis(100);
-        policy.backoff_max = Duration::from_secs(2);
-        policy.poll = Duration::from_millis(50);
-    }
-    Ok(policy)
+    Ok(if s.webhook_test_timing {
+        policy.quick_retries()
+    } else {
+        policy
+    })
 }
 
 /// Seconds within `range`, or an error naming the setting and the range.

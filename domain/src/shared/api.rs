@@ -43,14 +43,4 @@ impl ApiPermission {
         out.sort();
         Some(out)
     }
-
-    /// The stored form of a set: names in declaration order, space-separated.
-    pub fn join(set: &[Self]) -> String {
-        Self::ALL
-            .into_iter()
-            .filter(|p| set.contains(p))
-            .map(Self::as_str)
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
 }

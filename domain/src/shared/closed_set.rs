@@ -1,6 +1,6 @@
 //! `closed_set!`: declares an enum whose values are stored and sent by name.
 //!
-//! Each gets `ALL`, `as_str`, `parse` (exact names only: an unknown name is an
+//! Each gets `ALL`, `as_str`, `join` (a set's stored form), `parse` (exact names only: an unknown name is an
 //! error wherever it is read, never a silent default), `Display`, serde by name,
 //! and, with the `server` feature, `sqlx` encoding and decoding as text on
 //! every backend (a stored name that is not a variant fails to decode).
@@ -27,6 +27,16 @@ macro_rules! closed_set {
                 match self {
                     $($name::$variant => $text),+
                 }
+            }
+
+            /// A set's stored form: its names in declaration order, space-separated.
+            pub fn join(set: &[Self]) -> String {
+                Self::ALL
+                    .into_iter()
+                    .filter(|v| set.contains(v))
+                    .map(Self::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" ")
             }
 
             /// The value stored or sent as `text`, if `text` names one exactly.

@@ -46,17 +46,7 @@ impl WebhookEventType {
         }
     }
 
-    /// Stored form of a set of types: names, space-separated, in `ALL` order.
-    pub fn join(types: &[WebhookEventType]) -> String {
-        Self::ALL
-            .into_iter()
-            .filter(|t| types.contains(t))
-            .map(Self::as_str)
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    /// The stored form read back; unknown names are skipped.
+    /// The stored form (`join`) read back; unknown names are skipped.
     pub fn split(stored: &str) -> Vec<WebhookEventType> {
         stored.split_whitespace().filter_map(Self::parse).collect()
     }

@@ -132,7 +132,7 @@ async fn deliver(
         Some(s) if (200..300).contains(&s) => AfterAttempt::Succeeded,
         Some(410) => AfterAttempt::Gone(format!(
             "The receiver answered 410 Gone at {}: pinbridge switched the endpoint off. Switch it on again once it receives webhooks.",
-            super::events::rfc3339(at)
+            crate::db::rfc3339(at)
         )),
         _ => {
             let window_end = work.created_at + ms(policy.retry_for);
@@ -157,7 +157,16 @@ async fn deliver(
         latency_ms: sent.latency_ms,
         excerpt: sent.excerpt,
     };
-    if !rows::record_attempt(&services.db, id, &work.endpoint_id, fence, &attempt, &after).await? {
+    if !rows::record_attempt(
+        &services.db,
+        id,
+        (&work.endpoint_id, work.flagged),
+        fence,
+        &attempt,
+        &after,
+    )
+    .await?
+    {
         tracing::warn!(delivery = %id, "a webhook attempt was not recorded: its lease was lost");
         return Ok(());
     }
@@ -194,7 +203,7 @@ async fn audit_endpoint(
             environment_id: Some(work.environment_id.clone()),
             actor: AuditActor::system(),
             action,
-            target: work.url.clone(),
+            target: super::target::redacted(&work.url),
             detail: detail([
                 ("endpoint_id", work.endpoint_id.as_str().into()),
                 ("reason", reason.into()),

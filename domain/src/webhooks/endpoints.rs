@@ -161,17 +161,40 @@ pub async fn list(
         .collect())
 }
 
-/// One endpoint of the environment.
+/// One endpoint of the environment, with its delivery counts.
 pub async fn find(
     services: &Services,
     actor: &Actor,
     environment_id: &EnvironmentId,
     id: &WebhookEndpointId,
 ) -> Result<EndpointSummary, ConnectionError> {
-    list(services, actor, environment_id)
+    let row = endpoint_of(services, actor, environment_id, id).await?;
+    let counts = rows::counts(&services.db, environment_id).await?;
+    let count = |status| {
+        counts
+            .iter()
+            .find(|(e, s, _)| *e == row.id && *s == status)
+            .map_or(0, |(_, _, n)| *n)
+    };
+    Ok(EndpointSummary {
+        pending: count(DeliveryStatus::Pending),
+        failed: count(DeliveryStatus::Failed),
+        row,
+    })
+}
+
+/// An endpoint of the actor's workspace in `environment_id`; its own row
+/// answers for the environment too.
+async fn endpoint_of(
+    services: &Services,
+    actor: &Actor,
+    environment_id: &EnvironmentId,
+    id: &WebhookEndpointId,
+) -> Result<EndpointRow, ConnectionError> {
+    actor.require_configure()?;
+    rows::find_endpoint(&services.db, actor.workspace_id(), id)
         .await?
-        .into_iter()
-        .find(|e| &e.row.id == id)
+        .filter(|r| &r.environment_id == environment_id)
         .ok_or(ConnectionError::NotFound)
 }
 
@@ -203,7 +226,7 @@ async fn append(
             environment_id: Some(row.environment_id.clone()),
             actor: actor.into(),
             action,
-            target: row.url.clone(),
+            target: super::target::redacted(&row.url),
             detail: d,
         },
         meta,
@@ -214,7 +237,7 @@ async fn append(
 
 fn settings_detail(input: &EndpointInput) -> serde_json::Map<String, serde_json::Value> {
     detail([
-        ("url", input.url.as_str().into()),
+        ("url", super::target::redacted(input.url.as_str()).into()),
         ("description", input.description.clone().into()),
         (
             "event_types",
@@ -290,7 +313,7 @@ pub async fn update(
     input: EndpointInput,
     meta: &RequestMeta,
 ) -> Result<(), ConnectionError> {
-    environment_of(services, actor, environment_id).await?;
+    actor.require_configure()?;
     check_target(services, &input.url).await?;
     let mut tx = services.db.begin().await?;
     let row = endpoint_tx(&mut tx, actor, environment_id, id).await?;
@@ -308,7 +331,10 @@ pub async fn update(
     )
     .await?;
     let mut d = settings_detail(&input);
-    d.insert("url_before".into(), row.url.clone().into());
+    d.insert(
+        "url_before".into(),
+        super::target::redacted(&row.url).into(),
+    );
     append(
         &mut tx,
         actor,
@@ -330,7 +356,7 @@ pub async fn delete(
     id: &WebhookEndpointId,
     meta: &RequestMeta,
 ) -> Result<(), ConnectionError> {
-    environment_of(services, actor, environment_id).await?;
+    actor.require_configure()?;
     let mut tx = services.db.begin().await?;
     let row = endpoint_tx(&mut tx, actor, environment_id, id).await?;
     rows::delete_endpoint_tx(&mut tx, id).await?;
@@ -355,7 +381,7 @@ pub async fn rotate_secret(
     id: &WebhookEndpointId,
     meta: &RequestMeta,
 ) -> Result<SecretString, ConnectionError> {
-    environment_of(services, actor, environment_id).await?;
+    actor.require_configure()?;
     let ws = actor.workspace_id();
     let secret = signing::generate();
     let sealed = signing::seal(&services.keys, ws, id, SecretColumn::Current, &secret)?;
@@ -389,7 +415,7 @@ pub async fn send_test(
     id: &WebhookEndpointId,
     meta: &RequestMeta,
 ) -> Result<WebhookEventId, ConnectionError> {
-    environment_of(services, actor, environment_id).await?;
+    actor.require_configure()?;
     let now = now_ms();
     let mut tx = services.db.begin().await?;
     let row = endpoint_tx(&mut tx, actor, environment_id, id).await?;
@@ -430,7 +456,7 @@ pub async fn deliveries(
     status: Option<DeliveryStatus>,
     before: Option<(i64, &WebhookDeliveryId)>,
 ) -> Result<Vec<DeliveryRow>, ConnectionError> {
-    find(services, actor, environment_id, id).await?;
+    endpoint_of(services, actor, environment_id, id).await?;
     Ok(rows::list_deliveries(&services.db, id, status, before, PAGE).await?)
 }
 
@@ -444,7 +470,7 @@ pub async fn redeliver(
     delivery_id: &WebhookDeliveryId,
     meta: &RequestMeta,
 ) -> Result<(), ConnectionError> {
-    environment_of(services, actor, environment_id).await?;
+    actor.require_configure()?;
     let now = now_ms();
     let mut tx = services.db.begin().await?;
     let row = endpoint_tx(&mut tx, actor, environment_id, endpoint_id).await?;
@@ -485,7 +511,7 @@ pub async fn replay_failed_since(
     since: i64,
     meta: &RequestMeta,
 ) -> Result<usize, ConnectionError> {
-    environment_of(services, actor, environment_id).await?;
+    actor.require_configure()?;
     let now = now_ms();
     if since > now {
         return Err(ConnectionError::invalid(

@@ -9,23 +9,12 @@ use crate::accounts::{
     ConnectionId, EnvironmentId, WebhookEndpointId, WebhookEventId, WorkspaceId,
 };
 use crate::connections::ConnectionState;
-use crate::db::DbError;
 use crate::db::repo::connections::ConnectionRow;
 use crate::db::repo::environments;
 use crate::db::repo::webhooks::{self as rows, NewEventRow};
 use crate::db::tx::Tx;
+use crate::db::{DbError, rfc3339};
 use crate::shared::{Health, WebhookEventType};
-
-/// An instant as the payload writes it: RFC 3339 in UTC, milliseconds.
-pub fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
 
 /// A Pinterest account as events name it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -24,6 +24,20 @@ pub struct WebhookPolicy {
     pub poll: Duration,
 }
 
+impl WebhookPolicy {
+    /// The same, retrying within seconds (a 30 s window) and polling every
+    /// 50 ms: for tests (`--webhook-test-timing`, `domain::testing`).
+    pub fn quick_retries(self) -> Self {
+        Self {
+            retry_for: Duration::from_secs(30),
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(2),
+            poll: Duration::from_millis(50),
+            ..self
+        }
+    }
+}
+
 impl Default for WebhookPolicy {
     fn default() -> Self {
         Self {

@@ -136,6 +136,24 @@ fn private_refusal(host: &str, ip: IpAddr) -> String {
     )
 }
 
+/// An endpoint URL as records show it (the audit log, the portal's history):
+/// without its query or fragment, which receivers often use for a token.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let hidden = u.query().is_some() || u.fragment().is_some();
+            u.set_query(None);
+            u.set_fragment(None);
+            if hidden {
+                format!("{u}?\u{2026}")
+            } else {
+                u.to_string()
+            }
+        }
+        Err(_) => url.chars().take(40).collect(),
+    }
+}
+
 /// Resolves the URL's host as a delivery would, and refuses it when any of its
 /// addresses is private (unless allowed) or it does not resolve.
 pub async fn check_resolves(url: &url::Url, allow_private: bool) -> Result<(), String> {
@@ -273,6 +291,18 @@ mod tests {
         assert!(parse("https://10.0.0.5/hook", true).is_ok());
         let e = parse("http://93.184.216.34/hook", true).unwrap_err();
         assert!(e.contains("only to private"), "{e}");
+    }
+
+    #[test]
+    fn recorded_urls_keep_no_query() {
+        assert_eq!(
+            redacted("https://hooks.example.com/in?token=s3cret#x"),
+            "https://hooks.example.com/in?\u{2026}"
+        );
+        assert_eq!(
+            redacted("https://hooks.example.com/in"),
+            "https://hooks.example.com/in"
+        );
     }
 
     #[tokio::test]

@@ -5,48 +5,16 @@
 //! on the environment's and the connection's pages. Every member reads it;
 //! another workspace's members find nothing.
 
+use super::api_keys_portal::{Env, development, list};
 use crate::common::TestApp;
-use crate::common::portal::{Browser, Owned, join, provision, set_up};
+use crate::common::portal::{Browser, join, provision, set_up};
 use app::errors::AppError;
-use app::models::{AgentsPageView, ApiKeysPageView, ConnectionDetailView, IssuedApiKey};
-use domain::accounts::{ApiKeyId, ConnectionId, EnvironmentId, WorkspaceId};
+use app::models::{AgentsPageView, ConnectionDetailView, IssuedApiKey};
+use domain::accounts::{ApiKeyId, ConnectionId};
 use domain::agent::ToolCallRecord;
 use domain::api::CallKind;
 use domain::shared::ToolOutcome;
 use reqwest::StatusCode;
-
-struct Env {
-    ws: String,
-    id: String,
-    slug: String,
-}
-
-impl Env {
-    fn page(&self, rest: &str) -> String {
-        format!("/w/{}/e/{}/{rest}", self.ws, self.slug)
-    }
-
-    fn ids(&self) -> (WorkspaceId, EnvironmentId) {
-        (
-            WorkspaceId::parse(&self.ws).unwrap(),
-            EnvironmentId::parse(&self.id).unwrap(),
-        )
-    }
-}
-
-async fn development(owner: &Owned) -> Env {
-    let view = owner.browser.workspace(&owner.workspace_id).await.unwrap();
-    let env = view
-        .environments
-        .into_iter()
-        .find(|e| e.name == "Development")
-        .expect("a Development environment");
-    Env {
-        ws: owner.workspace_id.clone(),
-        id: env.id,
-        slug: env.slug,
-    }
-}
 
 /// "New API key" as the page's script sends it.
 async fn create(
@@ -75,16 +43,6 @@ async fn agents(browser: &Browser, env: &Env) -> Result<AgentsPageView, AppError
             &[("workspace", &env.ws), ("environment", &env.slug)],
         )
         .await
-}
-
-async fn keys(browser: &Browser, env: &Env) -> ApiKeysPageView {
-    browser
-        .call(
-            "api-keys/view",
-            &[("workspace", &env.ws), ("environment", &env.slug)],
-        )
-        .await
-        .unwrap()
 }
 
 /// The opening tag of the element with this `id`.
@@ -135,7 +93,7 @@ async fn the_agents_page_shows_the_endpoint_and_the_agent_keys_only() {
 
     let empty = agents(b, &env).await.unwrap();
     assert!(empty.keys.is_empty() && empty.calls.is_empty());
-    let page = b.page(&env.page("agents")).await;
+    let page = b.page(&env.path("agents")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(r#"data-field="no-agent-keys""#));
     assert!(page.body.contains("No tool calls yet."));
@@ -181,7 +139,7 @@ async fn the_agents_page_shows_the_endpoint_and_the_agent_keys_only() {
     assert_eq!(view.tools.len(), 13);
     assert!(view.tools.iter().any(|t| t.name == "create_pin"));
 
-    let page = b.page(&env.page("agents")).await;
+    let page = b.page(&env.path("agents")).await;
     assert_eq!(page.status, StatusCode::OK);
     let html = &page.body;
     assert!(html.contains(r#"<h1>Agents</h1>"#));
@@ -211,8 +169,8 @@ async fn the_agents_page_shows_the_endpoint_and_the_agent_keys_only() {
     // No key's text, on any page that lists them.
     let key_pages = [
         html.clone(),
-        b.page(&env.page("api-keys")).await.body,
-        b.page(&env.page("api-keys?new=agent")).await.body,
+        b.page(&env.path("api-keys")).await.body,
+        b.page(&env.path("api-keys?new=agent")).await.body,
     ];
     for key in [&backend, &bound, &any, &revoked] {
         assert!(key_pages.iter().all(|p| !p.contains(&key.key)));
@@ -225,7 +183,7 @@ async fn the_agents_page_shows_the_endpoint_and_the_agent_keys_only() {
     assert!(!tag_with_id(&key_pages[2], "key-permission-tokens").contains("checked"));
     // The API keys page says which end user a key is bound to.
     assert!(key_pages[1].contains(r#"data-field="key-end-user"><code>alice</code>"#));
-    let listed = keys(b, &env).await;
+    let listed = list(b, &env).await.unwrap();
     let support = listed.keys.iter().find(|k| k.id == bound.id).unwrap();
     assert_eq!(support.end_user_id.as_deref(), Some("alice"));
     app.stop().await;
@@ -313,7 +271,7 @@ async fn recorded_tool_calls_show_on_the_agents_page_and_the_connection_page() {
         Some(alice.to_string().as_str())
     );
 
-    let page = b.page(&env.page("agents")).await;
+    let page = b.page(&env.path("agents")).await;
     let html = &page.body;
     assert!(!html.contains("No tool calls yet."));
     assert!(html.contains(r#"data-tool="delete_pin" data-outcome="not_found""#));
@@ -323,7 +281,7 @@ async fn recorded_tool_calls_show_on_the_agents_page_and_the_connection_page() {
         html.contains("status status-bad"),
         "an error has its colour"
     );
-    let connection_page = env.page(&format!("connections/{alice}"));
+    let connection_page = env.path(&format!("connections/{alice}"));
     assert!(
         html.contains(&format!(r#"<a href="{connection_page}">alice</a>"#)),
         "the end user links to the connection"
@@ -384,7 +342,7 @@ async fn a_connection_without_tool_calls_says_so() {
             .unwrap();
     let page = owner
         .browser
-        .page(&env.page(&format!("connections/{bob}")))
+        .page(&env.path(&format!("connections/{bob}")))
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Recent agent tool calls"));
@@ -412,7 +370,7 @@ async fn viewers_read_the_agents_page_and_other_workspaces_find_nothing() {
     let view = agents(&viewer, &env).await.unwrap();
     assert!(!view.can_configure);
     assert_eq!(view.keys.len(), 1);
-    let page = viewer.page(&env.page("agents")).await;
+    let page = viewer.page(&env.path("agents")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(&format!("{}/mcp", app.base)));
     assert!(page.body.contains("<code>alice</code>"));
@@ -425,7 +383,7 @@ async fn viewers_read_the_agents_page_and_other_workspaces_find_nothing() {
         agents(&other.browser, &env).await.unwrap_err(),
         AppError::NotFound
     );
-    let page = other.browser.page(&env.page("agents")).await;
+    let page = other.browser.page(&env.path("agents")).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.body.contains("Page not found"));
     assert!(!page.body.contains("Support bot") && !page.body.contains("Agents Inc"));
@@ -443,7 +401,7 @@ async fn a_bound_key_is_made_without_javascript_and_bad_end_users_are_refused() 
     let owner = set_up(&app, "Agents Inc", "owner@agents.example").await;
     let env = development(&owner).await;
     let b = &owner.browser;
-    let from = env.page("api-keys?new=agent");
+    let from = env.path("api-keys?new=agent");
     let form = |end_user: &'static str| {
         vec![
             ("workspace", env.ws.clone()),
@@ -474,7 +432,7 @@ async fn a_bound_key_is_made_without_javascript_and_bad_end_users_are_refused() 
             .body
             .contains(r#"data-field="key-end-user"><code>customer-42</code>"#)
     );
-    let listed = keys(b, &env).await;
+    let listed = list(b, &env).await.unwrap();
     let [key] = listed.keys.as_slice() else {
         panic!("{listed:?}")
     };
@@ -516,7 +474,11 @@ async fn a_bound_key_is_made_without_javascript_and_bad_end_users_are_refused() 
         .await
         .unwrap_err();
     assert_eq!(err.field(), Some("end_user_id"), "{err:?}");
-    assert_eq!(keys(b, &env).await.keys.len(), 1, "nothing more was made");
+    assert_eq!(
+        list(b, &env).await.unwrap().keys.len(),
+        1,
+        "nothing more was made"
+    );
 
     // A refused form keeps what was typed into the field.
     let answer = post({

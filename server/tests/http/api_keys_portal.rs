@@ -7,21 +7,37 @@ use crate::common::TestApp;
 use crate::common::portal::{Browser, Owned, join, provision, set_up};
 use app::errors::AppError;
 use app::models::{ApiKeysPageView, ApiReferenceView, IssuedApiKey, KeyState};
+use domain::accounts::{EnvironmentId, WorkspaceId};
 use reqwest::StatusCode;
 
-struct Env {
-    ws: String,
-    id: String,
-    slug: String,
+/// An environment as these tests (and the Agents page's) address it.
+pub(super) struct Env {
+    pub(super) ws: String,
+    pub(super) id: String,
+    pub(super) slug: String,
 }
 
 impl Env {
+    /// Its API keys page.
     fn page(&self) -> String {
-        format!("/w/{}/e/{}/api-keys", self.ws, self.slug)
+        self.path("api-keys")
+    }
+
+    /// One of its pages: `/w/{ws}/e/{env}/{rest}`.
+    pub(super) fn path(&self, rest: &str) -> String {
+        format!("/w/{}/e/{}/{rest}", self.ws, self.slug)
+    }
+
+    pub(super) fn ids(&self) -> (WorkspaceId, EnvironmentId) {
+        (
+            WorkspaceId::parse(&self.ws).unwrap(),
+            EnvironmentId::parse(&self.id).unwrap(),
+        )
     }
 }
 
-async fn development(owner: &Owned) -> Env {
+/// The owner's workspace's Development environment.
+pub(super) async fn development(owner: &Owned) -> Env {
     let view = owner.browser.workspace(&owner.workspace_id).await.unwrap();
     let env = view
         .environments
@@ -52,7 +68,7 @@ async fn create(
     browser.call("api-keys/create", &form).await
 }
 
-async fn list(browser: &Browser, env: &Env) -> Result<ApiKeysPageView, AppError> {
+pub(super) async fn list(browser: &Browser, env: &Env) -> Result<ApiKeysPageView, AppError> {
     browser
         .call(
             "api-keys/view",

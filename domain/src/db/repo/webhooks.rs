@@ -84,6 +84,24 @@ pub async fn list_endpoints(
     Ok(rows)
 }
 
+pub async fn find_endpoint(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    id: &WebhookEndpointId,
+) -> Result<Option<EndpointRow>, DbError> {
+    let sql = format!(
+        "select {ENDPOINT_COLUMNS} from webhook_endpoints where workspace_id = $1 and id = $2"
+    );
+    let row = on_pool!(db, pool => {
+        sqlx::query_as::<_, EndpointRow>(&sql)
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(row)
+}
+
 pub async fn find_endpoint_tx(
     tx: &mut Tx,
     workspace_id: &WorkspaceId,
@@ -341,6 +359,8 @@ pub struct DeliveryWork {
     pub secret: String,
     pub previous_secret: Option<String>,
     pub previous_secret_until: Option<i64>,
+    /// Whether the endpoint is flagged (a success clears it).
+    pub flagged: bool,
 }
 
 pub async fn find_work(db: &Db, id: &WebhookDeliveryId) -> Result<Option<DeliveryWork>, DbError> {
@@ -348,7 +368,7 @@ pub async fn find_work(db: &Db, id: &WebhookDeliveryId) -> Result<Option<Deliver
         sqlx::query_as::<_, DeliveryWork>(
             "select d.attempts, d.created_at, v.id as event_id, v.event_type, v.payload, \
              e.id as endpoint_id, e.workspace_id, e.environment_id, e.url, e.secret, \
-             e.previous_secret, e.previous_secret_until \
+             e.previous_secret, e.previous_secret_until, e.flagged_at is not null as flagged \
              from webhook_deliveries d join webhook_events v on v.seq = d.event_seq \
              join webhook_endpoints e on e.id = d.endpoint_id where d.id = $1",
         )
@@ -382,11 +402,12 @@ pub enum AfterAttempt {
 }
 
 /// Records an attempt under the lease `fence` (false: the lease was lost and
-/// nothing was written), and what it means for the endpoint, in one transaction.
+/// nothing was written), and what it means for the endpoint, in one
+/// transaction. A success clears the endpoint's flag when it is `flagged`.
 pub async fn record_attempt(
     db: &Db,
     id: &WebhookDeliveryId,
-    endpoint_id: &WebhookEndpointId,
+    (endpoint_id, flagged): (&WebhookEndpointId, bool),
     fence: i64,
     attempt: &Attempt,
     after: &AfterAttempt,
@@ -425,6 +446,7 @@ pub async fn record_attempt(
     }
     let endpoint = match after {
         AfterAttempt::Retry(_) => None,
+        AfterAttempt::Succeeded if !flagged => None,
         AfterAttempt::Succeeded => Some((
             "update webhook_endpoints set flagged_at = null, flag_reason = null \
              where id = $1 and flagged_at is not null",
