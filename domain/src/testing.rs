@@ -216,3 +216,48 @@ pub fn webhook_policy() -> crate::webhooks::WebhookPolicy {
     }
     .quick_retries()
 }
+
+/// Writes `count` `connection.state_changed` events of `connections` (round robin,
+/// so each connection's events must go out in order) to every endpoint of the
+/// environment subscribed to `connection.state_changed`, in batches of 500 per
+/// transaction, as the outbox would hold them after that many changes.
+/// Answers the event ids in the order they were written.
+pub async fn seed_webhook_events(
+    db: &Db,
+    workspace_id: &crate::accounts::WorkspaceId,
+    environment_id: &crate::accounts::EnvironmentId,
+    connections: &[crate::accounts::ConnectionId],
+    count: usize,
+) -> Vec<crate::accounts::WebhookEventId> {
+    use crate::shared::WebhookEventType;
+    let kind = WebhookEventType::ConnectionStateChanged;
+    let mut ids = Vec::with_capacity(count);
+    let mut n = 0;
+    while n < count {
+        let mut tx = db.begin().await.expect("begin");
+        let endpoints = crate::db::repo::webhooks::subscribed_tx(&mut tx, environment_id, kind)
+            .await
+            .expect("subscribed endpoints");
+        for _ in 0..500.min(count - n) {
+            let connection = &connections[n % connections.len()];
+            let data = serde_json::json!({ "connection": { "id": connection }, "seeded": n });
+            let now = crate::db::now_ms();
+            let id = crate::webhooks::events::write_tx(
+                &mut tx,
+                workspace_id,
+                environment_id,
+                Some(connection),
+                kind,
+                data,
+                &endpoints,
+                now,
+            )
+            .await
+            .expect("write event");
+            ids.push(id);
+            n += 1;
+        }
+        tx.commit().await.expect("commit");
+    }
+    ids
+}

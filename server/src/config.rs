@@ -227,11 +227,11 @@ pub struct Settings {
     #[arg(
         long,
         global = true,
-        env = "PINBRIDGE_WEBHOOK_ALLOW_PRIVATE_TARGETS",
+        env = "PINBRIDGE_WEBHOOKS_ALLOW_PRIVATE",
         value_parser = clap::builder::BoolishValueParser::new(),
         action = clap::ArgAction::SetTrue
     )]
-    pub webhook_allow_private_targets: bool,
+    pub webhooks_allow_private: bool,
 
     /// How long one webhook attempt may take, answer included, in milliseconds (100 to 60000).
     #[arg(
@@ -538,7 +538,7 @@ fn webhook_policy(s: &Settings) -> Result<domain::webhooks::WebhookPolicy, Confi
         ));
     }
     let policy = domain::webhooks::WebhookPolicy {
-        allow_private: s.webhook_allow_private_targets,
+        allow_private: s.webhooks_allow_private,
         timeout: Duration::from_millis(s.webhook_timeout_ms),
         retry_for: Duration::from_secs(s.webhook_retry_hours * 3600),
         ..Default::default()

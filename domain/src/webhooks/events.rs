@@ -142,7 +142,7 @@ pub async fn emit_tx(
 
 /// Writes one event with a delivery to each of `endpoints`; answers its id.
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn write_tx(
+pub(crate) async fn write_tx(
     tx: &mut Tx,
     workspace_id: &WorkspaceId,
     environment_id: &EnvironmentId,

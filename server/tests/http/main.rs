@@ -23,3 +23,6 @@ mod pinterest;
 mod portal;
 mod sign_in_flood;
 mod webhooks;
+mod webhooks_portal;
+mod webhooks_scale;
+mod webhooks_sdk;

@@ -21,7 +21,7 @@ use super::connections::{EndUser, World, connect, world_with};
 
 /// Flags of an installation whose receivers live on 127.0.0.1, with retries in seconds.
 const LOCAL: [&str; 4] = [
-    "--webhook-allow-private-targets",
+    "--webhooks-allow-private",
     "--webhook-test-timing",
     "--webhook-timeout-ms",
     "1000",
