@@ -324,8 +324,7 @@ async fn send(services: &Services, work: &DeliveryWork) -> Sent {
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|s| i64::try_from(s.min(86_400)).unwrap_or(86_400) * 1000);
+        .and_then(|v| retry_after(v, std::time::SystemTime::now()));
     let mut body = Vec::new();
     let mut error = None;
     while body.len() < RESPONSE_MAX {
@@ -363,6 +362,19 @@ async fn send(services: &Services, work: &DeliveryWork) -> Sent {
     }
 }
 
+/// `Retry-After` as a delay in ms: seconds or an HTTP date, at most a day.
+fn retry_after(value: &str, now: std::time::SystemTime) -> Option<i64> {
+    let value = value.trim();
+    let secs = match value.parse::<u64>() {
+        Ok(secs) => secs,
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(now)
+            .map_or(0, |d| d.as_secs()),
+    };
+    Some(i64::try_from(secs.min(86_400)).unwrap_or(86_400) * 1000)
+}
+
 /// A failed request in words, without its URL's query (nor anything else).
 fn describe(e: &reqwest::Error, policy: &WebhookPolicy) -> String {
     use std::error::Error as _;
@@ -387,6 +399,19 @@ fn describe(e: &reqwest::Error, policy: &WebhookPolicy) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date_and_at_most_a_day() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_784_000_000);
+        assert_eq!(retry_after(" 120 ", now), Some(120_000));
+        assert_eq!(retry_after("999999999", now), Some(86_400_000));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        assert_eq!(retry_after(&later, now), Some(90_000));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(90));
+        assert_eq!(retry_after(&past, now), Some(0));
+        assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("-5", now), None);
+    }
 
     #[test]
     fn backoff_doubles_from_the_base_up_to_the_maximum_with_jitter() {

@@ -313,7 +313,9 @@ pub async fn update(
     input: EndpointInput,
     meta: &RequestMeta,
 ) -> Result<(), ConnectionError> {
-    actor.require_configure()?;
+    // Found first: nobody learns how a URL resolves through another's id. The
+    // lookup happens outside the transaction, which is read again inside.
+    endpoint_of(services, actor, environment_id, id).await?;
     check_target(services, &input.url).await?;
     let mut tx = services.db.begin().await?;
     let row = endpoint_tx(&mut tx, actor, environment_id, id).await?;
@@ -540,4 +542,100 @@ pub async fn replay_failed_since(
     tx.commit().await?;
     services.webhooks.wake();
     Ok(failed.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn types(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn field_of(r: Result<EndpointInput, ConnectionError>) -> (&'static str, String) {
+        match r {
+            Err(ConnectionError::Invalid { field, message }) => (field, message),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_form_is_read_strictly_and_each_mistake_named() {
+        let all = types(&["connection.created", "connection.disconnected"]);
+        let ok = EndpointInput::parse(
+            "  https://hooks.example.com/in  ",
+            "  Billing  ",
+            &types(&[
+                "connection.created",
+                " connection.created ",
+                "connection.refresh_failed",
+            ]),
+            false,
+            false,
+        )
+        .unwrap();
+        assert_eq!(ok.url.as_str(), "https://hooks.example.com/in");
+        assert_eq!(ok.description, "Billing");
+        assert_eq!(
+            ok.event_types,
+            [
+                WebhookEventType::ConnectionCreated,
+                WebhookEventType::ConnectionRefreshFailed
+            ],
+            "duplicates are dropped"
+        );
+        assert!(!ok.enabled);
+
+        let (field, message) = field_of(EndpointInput::parse(
+            "https://x.example.com",
+            "",
+            &types(&["connection.exploded"]),
+            true,
+            false,
+        ));
+        assert_eq!(field, EVENTS_FIELD);
+        assert!(message.contains("connection.exploded") && message.contains("connection.created"));
+        // The test event is sent on request, never subscribed to.
+        let (field, _) = field_of(EndpointInput::parse(
+            "https://x.example.com",
+            "",
+            &types(&["webhook.test"]),
+            true,
+            false,
+        ));
+        assert_eq!(field, EVENTS_FIELD);
+        let (field, message) = field_of(EndpointInput::parse(
+            "https://x.example.com",
+            "",
+            &[],
+            true,
+            false,
+        ));
+        assert_eq!(field, EVENTS_FIELD);
+        assert!(message.contains("at least one"));
+
+        let long = "d".repeat(DESCRIPTION_MAX + 1);
+        let (field, message) = field_of(EndpointInput::parse(
+            "https://x.example.com",
+            &long,
+            &all,
+            true,
+            false,
+        ));
+        assert_eq!(field, DESCRIPTION_FIELD);
+        assert!(message.contains("201 characters"), "{message}");
+        let (field, _) = field_of(EndpointInput::parse(
+            "https://x.example.com",
+            "a\tb",
+            &all,
+            true,
+            false,
+        ));
+        assert_eq!(field, DESCRIPTION_FIELD);
+
+        for url in ["", "example.com/hook", "https://", "javascript:alert(1)"] {
+            let (field, _) = field_of(EndpointInput::parse(url, "", &all, true, false));
+            assert_eq!(field, URL_FIELD, "{url:?}");
+        }
+    }
 }

@@ -7,3 +7,4 @@ mod support;
 mod accounts;
 mod handshake;
 mod refresh;
+mod webhooks;

@@ -158,6 +158,7 @@ fn verify(r: &Received, secret: &SecretString) -> bool {
 
 #[tokio::test]
 async fn connection_events_arrive_signed_once_each_in_order_through_failures_and_a_restart() {
+    crate::common::logs::captured();
     let mut w = world_with(&["user_accounts:read", "boards:read", "pins:read"], &LOCAL).await;
     let receiver = Receiver::start().await;
     let (_, secret) = new_endpoint(&w, &receiver.url).await;
@@ -255,6 +256,26 @@ async fn connection_events_arrive_signed_once_each_in_order_through_failures_and
     for r in &all {
         let body: Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(r.headers["webhook-id"].to_str().unwrap(), body["id"]);
+    }
+    // Neither the signing secret nor any signature is in pinbridge's logs.
+    let logs = crate::common::logs::captured();
+    assert!(logs.contains("webhook"), "the worker logged something");
+    // (The migration's comment, logged as it runs, names the `whsec_…` form.)
+    let leaks: Vec<&str> = logs
+        .lines()
+        .filter(|l| {
+            l.match_indices("whsec_")
+                .any(|(i, m)| l[i + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
+        })
+        .collect();
+    assert!(
+        leaks.is_empty() && !logs.contains(secret.expose()),
+        "{leaks:#?}"
+    );
+    for r in &all {
+        for signature in r.headers["webhook-signature"].to_str().unwrap().split(' ') {
+            assert!(!logs.contains(signature.trim_start_matches("v1,")));
+        }
     }
     restarted.running.take().unwrap().stop().await.unwrap();
     w.app.db.drop_database().await;

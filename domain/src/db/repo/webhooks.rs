@@ -476,7 +476,8 @@ pub async fn record_attempt(
     Ok(true)
 }
 
-/// Pending and failed deliveries per endpoint of an environment.
+/// Pending and failed deliveries per endpoint of an environment; a failed one
+/// whose event was delivered again since (or is being) is not counted.
 pub async fn counts(
     db: &Db,
     environment_id: &EnvironmentId,
@@ -485,7 +486,10 @@ pub async fn counts(
         sqlx::query_as::<_, (WebhookEndpointId, DeliveryStatus, i64)>(
             "select d.endpoint_id, d.status, count(*) from webhook_deliveries d \
              join webhook_endpoints e on e.id = d.endpoint_id \
-             where e.environment_id = $1 and d.status in ('pending', 'failed') \
+             where e.environment_id = $1 and (d.status = 'pending' or (d.status = 'failed' \
+               and not exists (select 1 from webhook_deliveries o \
+                 where o.endpoint_id = d.endpoint_id and o.order_key = d.order_key \
+                   and o.event_seq = d.event_seq and o.status in ('pending', 'succeeded')))) \
              group by d.endpoint_id, d.status",
         )
         .bind(environment_id)
@@ -597,7 +601,8 @@ pub async fn failed_since_tx(
             "select distinct d.event_seq, d.order_key from webhook_deliveries d \
              where d.endpoint_id = $1 and d.status = 'failed' and d.created_at >= $2 \
              and not exists (select 1 from webhook_deliveries o where o.endpoint_id = d.endpoint_id \
-               and o.event_seq = d.event_seq and o.status in ('pending', 'succeeded')) \
+               and o.order_key = d.order_key and o.event_seq = d.event_seq \
+               and o.status in ('pending', 'succeeded')) \
              order by d.event_seq limit $3",
         )
         .bind(endpoint_id)
