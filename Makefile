@@ -32,6 +32,7 @@ setup-test:
 	@scripts/setup.sh --test
 	@scripts/api-tools.sh
 	@scripts/mcp-tools.sh
+	@scripts/webhook-tools.sh
 
 # The server binary and hydrating site (release, wasm size-optimised), and the simulator.
 build: setup
@@ -62,11 +63,14 @@ lint:
 # The simulator's and the portal's own tests need no database: they run once.
 # PINBRIDGE_API_CHECK=1: validate and fuzz the live API with the PyPI tools
 # scripts/api-tools.sh installed (server/tests/http/api_fuzz.rs).
+# PINBRIDGE_WEBHOOK_CHECK=1: verify every webhook with the Standard Webhooks
+# library and validate it against the document's schemas, in the venv of
+# scripts/webhook-tools.sh (server/tests/http/webhooks_sdk.rs).
 test-sqlite:
 	cargo test -p pinterest-sim
 	cargo test -p app --features ssr
 	PINBRIDGE_TEST_BACKEND=sqlite cargo test -p domain
-	PINBRIDGE_TEST_BACKEND=sqlite PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 cargo test -p server
+	PINBRIDGE_TEST_BACKEND=sqlite PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 PINBRIDGE_WEBHOOK_CHECK=1 cargo test -p server
 
 # postgres.sh available: 0 run it, 1 skip it (said loudly; never under CI), anything else fail.
 test-postgres:
@@ -76,7 +80,7 @@ test-postgres:
 	  echo "== Rust tests on PostgreSQL ($$(scripts/postgres.sh url)) =="; \
 	  scripts/postgres.sh sweep; \
 	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p domain; \
-	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p server; \
+	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 PINBRIDGE_WEBHOOK_CHECK=1 PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p server; \
 	fi
 
 e2e: build

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod models;
 pub mod problem;
 pub mod proxy;
+pub mod webhooks;
 
 use std::sync::{Arc, OnceLock};
 
@@ -31,12 +32,13 @@ use problem::ApiProblem;
         title = "pinbridge application API",
         description = "Connect your users' Pinterest accounts, get fresh access tokens and call Pinterest on their behalf. Authenticate with an environment API key: `Authorization: Bearer pinbridge_…`. Errors are RFC 9457 problem details (`application/problem+json`); their types are listed under `x-problem-types`.",
     ),
-    components(schemas(problem::Problem)),
+    components(schemas(problem::Problem, models::WebhookEvent)),
     tags(
         (name = "Connect", description = "Links for end users to connect Pinterest"),
         (name = "Connections", description = "End users' Pinterest connections"),
         (name = "Tokens", description = "Fresh Pinterest access tokens"),
         (name = "Pinterest proxy", description = "Pinterest's API with a connection's token"),
+        (name = "Webhooks", description = "Events pinbridge posts to your webhook endpoints (see `webhooks`)"),
     )
 )]
 struct ApiDoc;
@@ -69,6 +71,7 @@ pub fn document() -> Arc<serde_json::Value> {
     DOC.get_or_init(|| {
         let (_, mut api) = routes().routes(routes!(proxy::forward)).split_for_parts();
         api.servers = Some(vec![utoipa::openapi::Server::new("/v1")]);
+        api.webhooks = Some(webhooks::webhooks());
         let components = api.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "api_key",

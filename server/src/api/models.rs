@@ -227,3 +227,234 @@ pub struct CheckResult {
     pub outcome: Option<String>,
     pub connection: Connection,
 }
+
+// Webhooks: the events pinbridge posts to an environment's endpoints (see the
+// document's `webhooks`). Each is signed the Standard Webhooks way; these types
+// are what the body is, exactly: no other field is sent.
+
+/// The environment an event happened in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEnvironment {
+    #[schema(format = "uuid")]
+    pub id: String,
+    /// Its name in the portal (e.g. `Development`).
+    pub name: String,
+}
+
+/// A Pinterest account as webhook events name it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookAccount {
+    /// Pinterest's id of the account.
+    pub id: String,
+    pub username: String,
+}
+
+/// The connection an event is about, as it is after the change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConnection {
+    /// The connection's id, as in `/v1/connections/{id}`.
+    #[schema(format = "uuid")]
+    pub id: String,
+    /// Your product's id for the end user.
+    pub end_user_id: String,
+    pub state: ConnectionState,
+    /// Why it is in this state, in words.
+    pub state_reason: String,
+    /// Since when it is in this state.
+    #[schema(format = DateTime)]
+    pub state_since: String,
+    /// The Pinterest account connected.
+    pub account: WebhookAccount,
+}
+
+/// The data of `connection.created`, `connection.reauthorized` and
+/// `connection.disconnected`: the connection alone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionEventData {
+    pub connection: WebhookConnection,
+}
+
+/// The data of `connection.state_changed`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateChangedData {
+    pub connection: WebhookConnection,
+    /// The state before the change.
+    pub previous_state: ConnectionState,
+    /// The state now (the same as `connection.state`).
+    pub state: ConnectionState,
+    /// Why, in words (the same as `connection.state_reason`).
+    pub reason: String,
+}
+
+/// The data of `connection.account_changed`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountChangedData {
+    pub connection: WebhookConnection,
+    /// The account that was connected.
+    pub previous_account: WebhookAccount,
+    /// The account Pinterest now answers for.
+    pub account: WebhookAccount,
+}
+
+/// The data of `connection.refresh_failed`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshFailedData {
+    pub connection: WebhookConnection,
+    /// Why the refresh failed, in words.
+    pub reason: String,
+    /// Transient failures in a row before pinbridge gave up (0 when Pinterest
+    /// refused the refresh token outright).
+    #[schema(minimum = 0)]
+    pub failures: i64,
+}
+
+/// The data of `webhook.test`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookTestData {
+    /// The endpoint the test was sent to.
+    #[schema(format = "uuid")]
+    pub endpoint_id: String,
+    pub message: String,
+}
+
+/// One webhook event type: its `type`, the schema of its body and the
+/// schema's `type` value (a one-value enum).
+macro_rules! webhook_event {
+    ($(#[$doc:meta])* $event:ident, $kind:ident = $name:tt, $data:ty) => {
+        #[doc = concat!("The `type` of [`", stringify!($event), "`].")]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        pub enum $kind {
+            #[serde(rename = $name)]
+            Type,
+        }
+
+        impl $kind {
+            pub const NAME: &str = $name;
+        }
+
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $event {
+            /// The event's id, sent as the `webhook-id` header too: the same
+            /// on every attempt, so deduplicate by it.
+            #[schema(format = "uuid")]
+            pub id: String,
+            #[serde(rename = "type")]
+            #[schema(inline)]
+            pub event_type: $kind,
+            /// When it happened (RFC 3339, UTC).
+            #[schema(format = DateTime)]
+            pub timestamp: String,
+            pub environment: WebhookEnvironment,
+            pub data: $data,
+        }
+    };
+}
+
+webhook_event!(
+    /// `connection.created`: an end user connected Pinterest for the first time.
+    ConnectionCreatedEvent,
+    ConnectionCreatedType = "connection.created",
+    ConnectionEventData
+);
+webhook_event!(
+    /// `connection.reauthorized`: an end user who was connected authorized
+    /// again; the connection keeps its id. When this changed its state or its
+    /// account, `connection.state_changed` or `connection.account_changed` follows.
+    ConnectionReauthorizedEvent,
+    ConnectionReauthorizedType = "connection.reauthorized",
+    ConnectionEventData
+);
+webhook_event!(
+    /// `connection.state_changed`: the connection's state changed (a refresh or
+    /// a health probe found it broken, or it recovered to `active`).
+    ConnectionStateChangedEvent,
+    ConnectionStateChangedType = "connection.state_changed",
+    StateChangedData
+);
+webhook_event!(
+    /// `connection.account_changed`: Pinterest now answers for a different
+    /// account than the one connected (seen by a probe, or on re-authorization).
+    ConnectionAccountChangedEvent,
+    ConnectionAccountChangedType = "connection.account_changed",
+    AccountChangedData
+);
+webhook_event!(
+    /// `connection.disconnected`: the connection was disconnected and
+    /// pinbridge deleted its tokens.
+    ConnectionDisconnectedEvent,
+    ConnectionDisconnectedType = "connection.disconnected",
+    ConnectionEventData
+);
+webhook_event!(
+    /// `connection.refresh_failed`: refreshing the tokens failed for good:
+    /// Pinterest refused the refresh token, or transient failures went on past
+    /// the backoff. The end user must connect again.
+    ConnectionRefreshFailedEvent,
+    ConnectionRefreshFailedType = "connection.refresh_failed",
+    RefreshFailedData
+);
+webhook_event!(
+    /// `webhook.test`: sent by the portal's "Send test event" to one endpoint;
+    /// no endpoint subscribes to it.
+    WebhookTestEvent,
+    WebhookTestType = "webhook.test",
+    WebhookTestData
+);
+
+/// Any webhook event, told apart by `type`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+#[schema(discriminator(property_name = "type", mapping(
+    ("connection.created" = "#/components/schemas/ConnectionCreatedEvent"),
+    ("connection.reauthorized" = "#/components/schemas/ConnectionReauthorizedEvent"),
+    ("connection.state_changed" = "#/components/schemas/ConnectionStateChangedEvent"),
+    ("connection.account_changed" = "#/components/schemas/ConnectionAccountChangedEvent"),
+    ("connection.disconnected" = "#/components/schemas/ConnectionDisconnectedEvent"),
+    ("connection.refresh_failed" = "#/components/schemas/ConnectionRefreshFailedEvent"),
+    ("webhook.test" = "#/components/schemas/WebhookTestEvent"),
+)))]
+pub enum WebhookEvent {
+    ConnectionCreated(ConnectionCreatedEvent),
+    ConnectionReauthorized(ConnectionReauthorizedEvent),
+    ConnectionStateChanged(ConnectionStateChangedEvent),
+    ConnectionAccountChanged(ConnectionAccountChangedEvent),
+    ConnectionDisconnected(ConnectionDisconnectedEvent),
+    ConnectionRefreshFailed(ConnectionRefreshFailedEvent),
+    WebhookTest(WebhookTestEvent),
+}
+
+/// Every webhook event type with its body's schema (a component schema's name).
+pub const WEBHOOK_EVENTS: [(&str, &str); 7] = [
+    (ConnectionCreatedType::NAME, "ConnectionCreatedEvent"),
+    (
+        ConnectionReauthorizedType::NAME,
+        "ConnectionReauthorizedEvent",
+    ),
+    (
+        ConnectionStateChangedType::NAME,
+        "ConnectionStateChangedEvent",
+    ),
+    (
+        ConnectionAccountChangedType::NAME,
+        "ConnectionAccountChangedEvent",
+    ),
+    (
+        ConnectionDisconnectedType::NAME,
+        "ConnectionDisconnectedEvent",
+    ),
+    (
+        ConnectionRefreshFailedType::NAME,
+        "ConnectionRefreshFailedEvent",
+    ),
+    (WebhookTestType::NAME, "WebhookTestEvent"),
+];
