@@ -19,7 +19,8 @@ use routes::{
     AccountPage, AgentsPage, ApiKeysPage, ApiReferencePage, AuditPage, ConnectionPage,
     ConnectionsPage, EnvironmentIndex, EnvironmentsPage, ErrorPage, InstallationPage,
     IntegrationsPage, InvitationPage, MembersPage, NotFound, PinterestPage, PreferencesPage,
-    SetupPage, SignInCodePage, SignInPage, WorkspaceFrame, WorkspaceIndex, WorkspacesPage,
+    SetupPage, SignInCodePage, SignInPage, WebhookPage, WebhooksPage, WorkspaceFrame,
+    WorkspaceIndex, WorkspacesPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -77,6 +78,8 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("e/:env/connections") view=ConnectionsPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/connections/:id") view=ConnectionPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
+                            <Route path=path!("e/:env/webhooks") view=WebhooksPage ssr=SsrMode::Async/>
+                            <Route path=path!("e/:env/webhooks/:id") view=WebhookPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/agents") view=AgentsPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/api-reference") view=ApiReferencePage ssr=SsrMode::Async/>
                             <Route path=path!("environments") view=EnvironmentsPage ssr=SsrMode::Async/>

@@ -31,6 +31,9 @@ pub struct Flash {
     /// A just-made API key (shown once), its text sealed.
     #[serde(default)]
     pub api_key: Option<KeptApiKey>,
+    /// A just-made webhook signing secret (shown once), sealed.
+    #[serde(default)]
+    pub webhook_secret: Option<KeptWebhookSecret>,
 }
 
 /// A just-made API key waiting for the page load after a plain post. The
@@ -40,6 +43,14 @@ pub struct Flash {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptApiKey {
     pub issued: crate::models::IssuedApiKey,
+    pub sealed: String,
+}
+
+/// A just-made webhook signing secret waiting for the page load after a plain
+/// post: sealed like [`KeptApiKey`] (`functions::webhooks`), `issued.secret` empty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptWebhookSecret {
+    pub issued: crate::models::IssuedSecret,
     pub sealed: String,
 }
 

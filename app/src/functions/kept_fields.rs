@@ -13,6 +13,7 @@ use super::environments::{AddEnvironment, DeleteEnvironment, RenameEnvironment};
 use super::flash::KeptFields;
 use super::members::{AcceptInvitation, InviteMember};
 use super::pinterest::{DeletePinterest, SavePinterest};
+use super::webhooks::{CreateWebhook, ReplayWebhookFailures, UpdateWebhook};
 use super::workspaces::CreateWorkspace;
 use crate::errors::CONFIRM_FIELD;
 
@@ -48,6 +49,17 @@ pub const KEPT_FIELDS: KeptFields = &[
     ),
     (RotateApiKey::PATH, &["key_id", "grace_secs"]),
     (SetApiKeyRateLimit::PATH, &["key_id", "rate_limit"]),
+    // Never the signing secret: it is an answer, not a field. The event type
+    // checkboxes of `routes::webhooks` are named `event_types[]`.
+    (
+        CreateWebhook::PATH,
+        &["url", "description", "event_types[]", "enabled"],
+    ),
+    (
+        UpdateWebhook::PATH,
+        &["url", "description", "event_types[]", "enabled"],
+    ),
+    (ReplayWebhookFailures::PATH, &["since"]),
 ];
 
 #[cfg(test)]

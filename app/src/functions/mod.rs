@@ -17,6 +17,7 @@ pub mod pinterest;
 pub mod portal;
 pub mod preferences;
 pub mod two_factor;
+pub mod webhooks;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]

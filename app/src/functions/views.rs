@@ -8,13 +8,15 @@ use domain::connections::portal::Counts;
 use domain::connections::portal::{ConnectionRow, ProbeRow};
 use domain::pinterest::settings::PinterestSettings;
 use domain::pinterest::{Scope, ScopeGroup};
-use domain::shared::{ApiPermission, Health};
+use domain::shared::{ApiPermission, Health, WebhookEventType};
+use domain::webhooks::endpoints::{DeliveryRow, EndpointSummary};
 
 use crate::models::{
     ApiCallsView, ApiKeyView, ConnectionCounts, ConnectionRowView, CredentialCheckView,
     EnvironmentView, IntegrationState, KeyState, PinterestSettingsView, ProbeView, ScopeGroupView,
     ScopeOptionView, ToolAccess, ToolCallView, ToolView, visible_key,
 };
+use crate::models::{DeliveryView, EndpointView};
 
 pub fn environment_view(row: EnvironmentRow) -> EnvironmentView {
     EnvironmentView {
@@ -197,6 +199,46 @@ pub fn tool_call_view(row: &ToolCallRow) -> ToolCallView {
         key_visible: visible_key(&row.key_prefix, &row.key_last_four),
         connection_id: row.connection_id.as_ref().map(ToString::to_string),
         end_user_id: row.end_user_id.clone(),
+    }
+}
+
+pub fn endpoint_view(e: &EndpointSummary) -> EndpointView {
+    let row = &e.row;
+    EndpointView {
+        id: row.id.to_string(),
+        url: row.url.clone(),
+        description: row.description.clone(),
+        event_types: WebhookEventType::split(&row.event_types),
+        enabled: row.enabled,
+        disabled_reason: row.disabled_reason.clone(),
+        flagged_at: row.flagged_at,
+        flag_reason: row.flag_reason.clone(),
+        // Once it has passed, the old secret signs nothing: not worth saying.
+        previous_secret_until: row
+            .previous_secret_until
+            .filter(|until| *until > domain::db::now_ms()),
+        created_by: row.created_by.clone(),
+        created_at: row.created_at,
+        pending: e.pending,
+        failed: e.failed,
+    }
+}
+
+pub fn delivery_view(row: &DeliveryRow) -> DeliveryView {
+    DeliveryView {
+        id: row.id.to_string(),
+        event_id: row.event_id.to_string(),
+        event_type: row.event_type,
+        connection_id: row.connection_id.as_ref().map(ToString::to_string),
+        status: row.status,
+        attempts: row.attempts,
+        next_attempt_at: row.next_attempt_at,
+        last_attempt_at: row.last_attempt_at,
+        last_status: row.last_status,
+        last_error: row.last_error.clone(),
+        last_latency_ms: row.last_latency_ms,
+        response_excerpt: row.response_excerpt.clone(),
+        created_at: row.created_at,
     }
 }
 

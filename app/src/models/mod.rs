@@ -11,6 +11,7 @@ mod pinterest;
 mod portal;
 mod preferences;
 mod time;
+mod webhooks;
 
 pub use account::{AccountView, EnrolmentView, PasswordChanged, SessionView, TwoFactorView};
 pub use accounts::{
@@ -38,4 +39,8 @@ pub use pinterest::{
 };
 pub use portal::PortalInfo;
 pub use preferences::Theme;
-pub use time::{coarse_ago, format_latency, format_utc};
+pub use time::{coarse_ago, format_input_utc, format_latency, format_utc, parse_input_utc};
+pub use webhooks::{
+    DeliveryView, EndpointLimits, EndpointState, EndpointView, IssuedSecret, WebhookPageView,
+    WebhooksPageView, delivery_class,
+};

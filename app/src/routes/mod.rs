@@ -18,6 +18,7 @@ mod preferences;
 mod setup;
 mod sign_in;
 mod sign_in_code;
+mod webhooks;
 pub mod workspace_frame;
 mod workspaces;
 
@@ -39,6 +40,7 @@ pub use preferences::PreferencesPage;
 pub use setup::SetupPage;
 pub use sign_in::SignInPage;
 pub use sign_in_code::SignInCodePage;
+pub use webhooks::{WebhookPage, WebhooksPage};
 pub use workspace_frame::{EnvironmentIndex, WorkspaceFrame, WorkspaceIndex};
 pub use workspaces::WorkspacesPage;
 

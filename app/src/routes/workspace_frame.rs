@@ -239,6 +239,8 @@ fn SideNav(w: WorkspaceView) -> impl IntoView {
     let location = use_location();
     let envs = w.environments.clone();
     let ws = w.id.clone();
+    // Webhooks are for those who configure: viewers are not shown the way there.
+    let configures = w.role.can_configure();
     // The environment in the address, else the first one.
     let env = Memo::new(move |_| {
         let slug = environment_in_path(&location.pathname.get()).map(|(slug, _)| slug);
@@ -256,6 +258,9 @@ fn SideNav(w: WorkspaceView) -> impl IntoView {
                         <li><A href=format!("/w/{ws}/e/{}/integrations", e.slug)>"Integrations"</A></li>
                         <li><A href=format!("/w/{ws}/e/{}/connections", e.slug)>"Connections"</A></li>
                         <li><A href=format!("/w/{ws}/e/{}/api-keys", e.slug)>"API keys"</A></li>
+                        {configures.then(|| view! {
+                            <li><A href=format!("/w/{ws}/e/{}/webhooks", e.slug)>"Webhooks"</A></li>
+                        })}
                         <li><A href=format!("/w/{ws}/e/{}/agents", e.slug)>"Agents"</A></li>
                         <li><A href=format!("/w/{ws}/e/{}/api-reference", e.slug)>"API reference"</A></li>
                     </ul>
