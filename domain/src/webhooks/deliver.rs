@@ -21,7 +21,7 @@ use crate::connections::ConnectionError;
 use crate::db::repo::webhooks::{self as rows, AfterAttempt, Attempt, DeliveryWork};
 use crate::db::{DbError, now_ms};
 
-/// Most deliveries one round claims.
+/// Most deliveries one round claims (rounds are how tests drive the worker).
 pub const BATCH: i64 = 100;
 /// Deliveries one process sends at once.
 pub const CONCURRENCY: usize = 16;
@@ -46,37 +46,56 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
 }
 
-/// Runs rounds forever: straight on while a round found a full batch, else
-/// when woken or every `policy.poll`. Removes old events once an hour.
+/// Delivers forever, up to [`CONCURRENCY`] at once: claims as many due
+/// deliveries as it has free lanes, and claims again as soon as one finishes
+/// (it may have made its connection's next event due), when woken, or every
+/// `policy.poll`. A slow receiver holds its lanes, not the other endpoints'
+/// deliveries. Removes old events once an hour.
 pub async fn run(services: Services) {
     let mut last_prune: Option<Instant> = None;
+    let mut in_flight: JoinSet<()> = JoinSet::new();
     loop {
-        let busy = match round(&services).await {
-            Ok(n) => n as i64 >= BATCH,
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook delivery round failed");
-                false
-            }
-        };
         if last_prune.is_none_or(|at| at.elapsed() > Duration::from_secs(3600)) {
             last_prune = Some(Instant::now());
-            match rows::prune(&services.db, now_ms() - RETENTION_MS).await {
-                Ok(0) => {}
-                Ok(n) => {
-                    tracing::info!(events = n, "removed delivered webhook events past 30 days")
+            prune(&services).await;
+        }
+        let free = CONCURRENCY - in_flight.len();
+        if free > 0 {
+            match claim(&services, free).await {
+                Ok(claimed) => {
+                    let full = claimed.len() == free;
+                    for (id, fence) in claimed {
+                        in_flight.spawn(deliver_logged(services.clone(), id, fence));
+                    }
+                    if full {
+                        continue;
+                    }
                 }
-                Err(e) => tracing::warn!(error = %e, "could not remove old webhook events"),
+                Err(e) => tracing::warn!(error = %e, "could not claim webhook deliveries"),
             }
         }
-        if !busy {
-            let poll = services.config.webhooks.poll;
-            let _ = tokio::time::timeout(poll, services.webhooks.wake.notified()).await;
+        let poll = services.config.webhooks.poll;
+        tokio::select! {
+            Some(done) = in_flight.join_next(), if !in_flight.is_empty() => log_stopped(done),
+            () = services.webhooks.wake.notified() => {}
+            () = tokio::time::sleep(poll) => {}
         }
     }
 }
 
-/// Claims and sends what is due, up to [`BATCH`]; answers how many it claimed.
-pub async fn round(services: &Services) -> Result<usize, DbError> {
+async fn prune(services: &Services) {
+    match rows::prune(&services.db, now_ms() - RETENTION_MS).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(events = n, "removed delivered webhook events past 30 days"),
+        Err(e) => tracing::warn!(error = %e, "could not remove old webhook events"),
+    }
+}
+
+/// Claims up to `limit` due deliveries for this process.
+async fn claim(
+    services: &Services,
+    limit: usize,
+) -> Result<Vec<(WebhookDeliveryId, i64)>, DbError> {
     let policy = &services.config.webhooks;
     let now = now_ms();
     // The lease covers the attempt (the client gives up at the timeout) with
@@ -84,7 +103,27 @@ pub async fn round(services: &Services) -> Result<usize, DbError> {
     // its deliveries, and the later events of their connections, this long.
     let until = now + ms(policy.timeout) + LEASE_MARGIN_MS;
     let owner = crate::connections::tokens::lease_owner();
-    let claimed = rows::claim_due(&services.db, &owner, now, until, BATCH).await?;
+    let limit = i64::try_from(limit).unwrap_or(BATCH);
+    rows::claim_due(&services.db, &owner, now, until, limit).await
+}
+
+async fn deliver_logged(services: Services, id: WebhookDeliveryId, fence: i64) {
+    if let Err(e) = deliver(&services, &id, fence).await {
+        tracing::warn!(error = %e, delivery = %id, "could not record a webhook delivery");
+    }
+}
+
+fn log_stopped(done: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = done {
+        tracing::error!(error = %e, "a webhook delivery task stopped");
+    }
+}
+
+/// One round, as tests drive the worker: claims what is due, up to
+/// [`BATCH`], and sends it [`CONCURRENCY`] at a time; answers how many it
+/// claimed once every attempt is recorded.
+pub async fn round(services: &Services) -> Result<usize, DbError> {
+    let claimed = claim(services, usize::try_from(BATCH).unwrap_or(100)).await?;
     let count = claimed.len();
     let lanes = Arc::new(Semaphore::new(CONCURRENCY));
     let mut set = JoinSet::new();
@@ -93,15 +132,11 @@ pub async fn round(services: &Services) -> Result<usize, DbError> {
         let lanes = lanes.clone();
         set.spawn(async move {
             let _lane = lanes.acquire_owned().await;
-            if let Err(e) = deliver(&services, &id, fence).await {
-                tracing::warn!(error = %e, delivery = %id, "could not record a webhook delivery");
-            }
+            deliver_logged(services, id, fence).await;
         });
     }
     while let Some(done) = set.join_next().await {
-        if let Err(e) = done {
-            tracing::error!(error = %e, "a webhook delivery task stopped");
-        }
+        log_stopped(done);
     }
     Ok(count)
 }
