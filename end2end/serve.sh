@@ -19,6 +19,9 @@ if [[ "$PINBRIDGE_DATABASE_URL" == postgres* ]]; then
   export PINBRIDGE_ENCRYPTION_KEYS="e2e:$(head -c32 /dev/urandom | base64)"
 fi
 export PINBRIDGE_LOG="${PINBRIDGE_LOG:-warn}"
+# The webhook tests' receivers listen on 127.0.0.1, and this sandbox resolves
+# no public names: allow private targets, as a development installation would.
+export PINBRIDGE_WEBHOOKS_ALLOW_PRIVATE="${PINBRIDGE_WEBHOOKS_ALLOW_PRIVATE:-true}"
 bin="${PINBRIDGE_BIN:-$root/target/release/pinbridge}"
 sim="${PINTEREST_SIM_BIN:-$root/target/release/pinterest-sim}"
 
