@@ -188,10 +188,7 @@ pub async fn delete_webhook(
     let (app, actor, environment_id, id) =
         target(&workspace, &environment_id, &endpoint_id).await?;
     let env = environments::find(&app.db, &actor, &environment_id).await?;
-    let row = endpoints::find(&app, &actor, &environment_id, &id)
-        .await?
-        .row;
-    endpoints::delete(
+    let row = endpoints::delete(
         &app,
         &actor,
         &environment_id,
@@ -224,15 +221,12 @@ pub async fn rotate_webhook_secret(
     let (app, actor, environment_id, id) =
         target(&workspace, &environment_id, &endpoint_id).await?;
     let meta = super::request::request_meta();
-    let secret = endpoints::rotate_secret(&app, &actor, &environment_id, &id, &meta).await?;
-    let row = endpoints::find(&app, &actor, &environment_id, &id)
-        .await?
-        .row;
+    let rotated = endpoints::rotate_secret(&app, &actor, &environment_id, &id, &meta).await?;
     let issued = IssuedSecret {
-        endpoint_id: row.id.to_string(),
-        url: row.url.clone(),
-        secret: secret.expose().to_owned(),
-        previous_until: row.previous_secret_until,
+        endpoint_id: rotated.row.id.to_string(),
+        url: rotated.row.url.clone(),
+        secret: rotated.secret.expose().to_owned(),
+        previous_until: rotated.row.previous_secret_until,
     };
     kept::answer(&app, issued).await
 }
@@ -248,12 +242,9 @@ pub async fn send_webhook_test(
     let (app, actor, environment_id, id) =
         target(&workspace, &environment_id, &endpoint_id).await?;
     let meta = super::request::request_meta();
-    let enabled = endpoints::find(&app, &actor, &environment_id, &id)
-        .await?
-        .row
-        .enabled;
-    let event = endpoints::send_test(&app, &actor, &environment_id, &id, &meta).await?;
-    let notice = if enabled {
+    let sent = endpoints::send_test(&app, &actor, &environment_id, &id, &meta).await?;
+    let event = sent.id;
+    let notice = if sent.endpoint_enabled {
         format!("Test event {event} sent: it appears in the delivery log below.")
     } else {
         format!("Test event {event} is waiting: it goes out once the endpoint is enabled again.")

@@ -113,12 +113,20 @@ pub struct EndpointSummary {
     pub failed: i64,
 }
 
-/// An endpoint just made, with its secret: the only time the secret exists
-/// outside the database.
+/// An endpoint with the secret just made for it (when it was added or its
+/// secret rotated): the only time the secret exists outside the database.
 #[derive(Debug)]
-pub struct CreatedEndpoint {
+pub struct EndpointSecret {
     pub row: EndpointRow,
     pub secret: SecretString,
+}
+
+/// A test event just written for an endpoint.
+#[derive(Clone, Debug)]
+pub struct TestEvent {
+    pub id: WebhookEventId,
+    /// Whether the endpoint is on (else the event waits until it is).
+    pub endpoint_enabled: bool,
 }
 
 async fn environment_of(
@@ -259,7 +267,7 @@ pub async fn create(
     environment_id: &EnvironmentId,
     input: EndpointInput,
     meta: &RequestMeta,
-) -> Result<CreatedEndpoint, ConnectionError> {
+) -> Result<EndpointSecret, ConnectionError> {
     environment_of(services, actor, environment_id).await?;
     check_target(services, &input.url).await?;
     let now = now_ms();
@@ -302,7 +310,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    Ok(CreatedEndpoint { row, secret })
+    Ok(EndpointSecret { row, secret })
 }
 
 pub async fn update(
@@ -357,7 +365,7 @@ pub async fn delete(
     environment_id: &EnvironmentId,
     id: &WebhookEndpointId,
     meta: &RequestMeta,
-) -> Result<(), ConnectionError> {
+) -> Result<EndpointRow, ConnectionError> {
     actor.require_configure()?;
     let mut tx = services.db.begin().await?;
     let row = endpoint_tx(&mut tx, actor, environment_id, id).await?;
@@ -372,7 +380,7 @@ pub async fn delete(
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(row)
 }
 
 /// A new signing secret, shown once; the old one signs beside it for 24 hours.
@@ -382,14 +390,14 @@ pub async fn rotate_secret(
     environment_id: &EnvironmentId,
     id: &WebhookEndpointId,
     meta: &RequestMeta,
-) -> Result<SecretString, ConnectionError> {
+) -> Result<EndpointSecret, ConnectionError> {
     actor.require_configure()?;
     let ws = actor.workspace_id();
     let secret = signing::generate();
     let sealed = signing::seal(&services.keys, ws, id, SecretColumn::Current, &secret)?;
     let now = now_ms();
     let mut tx = services.db.begin().await?;
-    let row = endpoint_tx(&mut tx, actor, environment_id, id).await?;
+    let mut row = endpoint_tx(&mut tx, actor, environment_id, id).await?;
     // The secret in use until now, sealed again for its new column.
     let old = signing::open(&services.keys, ws, id, SecretColumn::Current, &row.secret)?;
     let previous = signing::seal(&services.keys, ws, id, SecretColumn::Previous, &old)?;
@@ -405,7 +413,11 @@ pub async fn rotate_secret(
     )
     .await?;
     tx.commit().await?;
-    Ok(secret)
+    row.secret = sealed;
+    row.previous_secret = Some(previous);
+    row.previous_secret_until = Some(until);
+    row.updated_at = now;
+    Ok(EndpointSecret { row, secret })
 }
 
 /// Sends a `webhook.test` event to this endpoint alone (switched on or not:
@@ -416,7 +428,7 @@ pub async fn send_test(
     environment_id: &EnvironmentId,
     id: &WebhookEndpointId,
     meta: &RequestMeta,
-) -> Result<WebhookEventId, ConnectionError> {
+) -> Result<TestEvent, ConnectionError> {
     actor.require_configure()?;
     let now = now_ms();
     let mut tx = services.db.begin().await?;
@@ -446,7 +458,10 @@ pub async fn send_test(
     .await?;
     tx.commit().await?;
     services.webhooks.wake();
-    Ok(event)
+    Ok(TestEvent {
+        id: event,
+        endpoint_enabled: row.enabled,
+    })
 }
 
 /// A page of the endpoint's delivery log, newest first.

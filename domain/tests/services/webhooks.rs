@@ -507,9 +507,10 @@ async fn a_rotated_secret_signs_beside_the_new_one_for_a_day_then_stops() {
     let new = endpoints::rotate_secret(&w.services, &w.actor, &w.env, &id, &RequestMeta::default())
         .await
         .unwrap();
+    let (row, new) = (new.row, new.secret);
+    assert_eq!(row, endpoint(&w, &id).await.row, "as stored");
     assert_ne!(new.expose(), old.expose());
     assert!(new.expose().starts_with("whsec_"));
-    let row = endpoint(&w, &id).await.row;
     let keeps = row.previous_secret_until.unwrap() - row.updated_at;
     assert!((86_000_000..=86_400_000).contains(&keeps), "{keeps}");
     send_test(&w, &id).await;
@@ -858,7 +859,11 @@ async fn another_workspace_or_environment_never_reaches_an_endpoint() {
                 .await
                 .map(|_| ()),
         );
-        not_found(endpoints::delete(s, actor, env, &id, &meta).await);
+        not_found(
+            endpoints::delete(s, actor, env, &id, &meta)
+                .await
+                .map(|_| ()),
+        );
     }
     // Another workspace cannot list or add endpoints in this environment.
     assert!(matches!(
@@ -913,5 +918,42 @@ async fn an_environment_holds_at_most_ten_endpoints() {
         endpoints::ENDPOINTS_MAX,
         "the refusal wrote nothing"
     );
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn the_worker_sends_past_a_receiver_that_never_answers() {
+    let mut w = world().await;
+    with_policy(
+        &mut w,
+        WebhookPolicy {
+            timeout: Duration::from_secs(8),
+            ..local_policy()
+        },
+    );
+    let silent = Receiver::start(Answer::Silent).await;
+    let fine = Receiver::start(ok()).await;
+    let (silent_id, _) = add_endpoint(&w, &silent.url()).await;
+    let (fine_id, _) = add_endpoint(&w, &fine.url()).await;
+    let worker = tokio::spawn(deliver::run(w.services.clone()));
+    send_test(&w, &silent_id).await;
+    let started = Instant::now();
+    while silent.got().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(5), "never sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The silent receiver holds its attempt for 8 s; the other endpoint's
+    // event, written after that attempt began, goes out meanwhile.
+    send_test(&w, &fine_id).await;
+    let started = Instant::now();
+    while fine.got().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "held up behind the silent receiver"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(log(&w, &silent_id).await[0].attempts, 0, "still in flight");
+    worker.abort();
     w.stop().await;
 }

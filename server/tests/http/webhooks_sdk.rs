@@ -324,7 +324,7 @@ async fn the_standard_webhooks_library_verifies_and_the_schemas_validate_every_e
     )
     .await
     .unwrap();
-    let new = new.expose().to_owned();
+    let new = new.secret.expose().to_owned();
     assert_ne!(new, old);
     receiver.secrets(&[&new, &old]).await;
 
@@ -402,8 +402,8 @@ async fn the_standard_webhooks_library_verifies_and_the_schemas_validate_every_e
         .filter(|r| r["type"] == "webhook.test")
         .collect();
     assert_eq!(tests.len(), 2);
-    assert_eq!(tests[0]["id"], first_test.as_str());
-    assert_eq!(tests[1]["id"], second_test.as_str());
+    assert_eq!(tests[0]["id"], first_test.id.as_str());
+    assert_eq!(tests[1]["id"], second_test.id.as_str());
     let seen: std::collections::BTreeSet<&str> = records
         .iter()
         .map(|r| r["type"].as_str().unwrap())
