@@ -52,13 +52,29 @@ pub enum AdminError {
     Stdin(std::io::Error),
     #[error(transparent)]
     Accounts(AccountsError),
+    #[error(
+        "no key file at {0} yet: start pinbridge once to create it, or set PINBRIDGE_ENCRYPTION_KEYS"
+    )]
+    NoKeyFile(String),
+    /// A key id given on the command line; the text names where.
+    #[error("{0}")]
+    KeyId(String),
+    #[error(transparent)]
+    Keys(#[from] domain::keys::KeysError),
+    #[error(
+        "{remaining} value(s) are still sealed with keys other than {key}, written meanwhile by an instance that seals with an older key: restart it with the new key ring, then run `pinbridge keys rotate` again"
+    )]
+    RotationIncomplete { remaining: i64, key: String },
 }
 
 impl AdminError {
     /// 2 for a value refused at parsing (as for a bad setting), 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Invalid(_) | Self::Start(StartError::Config(_)) => 2,
+            Self::Invalid(_)
+            | Self::Start(StartError::Config(_))
+            | Self::KeyId(_)
+            | Self::Keys(domain::keys::KeysError::NotInRing(_)) => 2,
             _ => 1,
         }
     }

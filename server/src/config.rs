@@ -55,6 +55,47 @@ pub enum Command {
         #[command(subcommand)]
         command: OperatorCommand,
     },
+    /// Manage the encryption keys: add one, re-seal every stored secret under the newest,
+    /// see what each key still seals, retire one.
+    ///
+    /// The usual order: `keys add`, restart every instance with the new ring, `keys rotate`,
+    /// `keys retire OLD`, restart again. Instances keep serving throughout.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Put a new random key first in the ring (it seals new values once instances restart).
+    ///
+    /// With a key file, the file is rewritten in place (mode 0600) with the new key first. With
+    /// PINBRIDGE_ENCRYPTION_KEYS, the new value of that variable is printed once on standard
+    /// output: set it in every instance's environment.
+    Add {
+        /// The new key's id [default: the next free `k<n>`].
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+    },
+    /// Re-seal every stored secret under the ring's first key, while pinbridge serves.
+    ///
+    /// In batches, each in one short transaction; stopped at any moment (even by kill -9) it
+    /// loses nothing, and running it again finishes the job. Refused while a running instance
+    /// does not have the first key.
+    Rotate {
+        /// Values re-sealed per transaction.
+        #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        batch_size: u32,
+    },
+    /// How many stored values each key seals, which keys the running instances have, and the
+    /// latest key changes.
+    Status,
+    /// Take a key out of the ring; refused while any stored value still uses it.
+    Retire {
+        /// The key's id, as `keys status` lists it.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

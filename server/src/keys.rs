@@ -84,6 +84,44 @@ pub fn write_key_file(path: &Path, text: &str) -> Result<(), StartError> {
     Ok(())
 }
 
+/// Replaces an existing key file with `text`, atomically: the new text is
+/// written to a private temporary file beside it, synced, and renamed over the
+/// old one, so a crash leaves either the old file or the new one, never half.
+pub fn replace_key_file(path: &Path, text: &str) -> Result<(), StartError> {
+    let fail = |e: std::io::Error| StartError::Keys {
+        setting: format!("key file {}", path.display()),
+        message: format!("cannot be rewritten (it was not changed): {e}"),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "keys".into());
+    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&temp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options.open(&temp).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&temp, path)) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(fail(e));
+    }
+    // The rename itself is durable once the directory is synced.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(dir) = std::fs::File::open(dir) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a key file other users can read or change: anyone who reads it can
 /// open every secret in the database. `allowed` (PINBRIDGE_ALLOW_READABLE_KEY_FILE)
 /// turns the refusal into a warning, for file systems without Unix modes.

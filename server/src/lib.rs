@@ -6,6 +6,7 @@ pub mod client_ip;
 pub mod config;
 pub mod connect;
 pub mod headers;
+pub mod key_commands;
 pub mod keys;
 pub mod mcp;
 pub mod ops;
@@ -91,6 +92,14 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
         services.clone(),
         API_USAGE_EVERY,
     ));
+    // Reported every few seconds with the key ring's ids, so that `pinbridge
+    // keys rotate` knows whether every serving process can open what it seals.
+    let instance = domain::keys::instances::describe(&services.keys, env!("CARGO_PKG_VERSION"));
+    let instance_id = instance.id.clone();
+    let heartbeat = tokio::spawn(domain::keys::instances::report(
+        services.db.clone(),
+        instance,
+    ));
     let flush = services.clone();
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -115,6 +124,10 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
         scheduler.abort();
         webhooks.abort();
         api_usage.abort();
+        heartbeat.abort();
+        if let Err(e) = domain::keys::instances::leave(&flush.db, &instance_id).await {
+            tracing::warn!(error = %e, "could not remove this instance's row at shutdown");
+        }
         // What the API counted since the last write.
         if let Err(e) = domain::api::maintain(&flush, true).await {
             tracing::warn!(error = %e, "could not write API usage at shutdown");

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use server::admin::{self, AdminError};
-use server::config::{Cli, Command, Config, OperatorCommand};
+use server::config::{Cli, Command, Config, KeysCommand, OperatorCommand};
+use server::key_commands;
 use server::startup::StartError;
 
 #[tokio::main]
@@ -38,6 +39,20 @@ async fn main() -> ExitCode {
                     .map(|report| print!("{}", report.as_str())),
             )
         }
+        Command::Keys { command } => finished(match command {
+            KeysCommand::Add { id } => key_commands::add(&config, id.as_deref())
+                .await
+                .map(|out| print!("{}", out.as_str())),
+            KeysCommand::Rotate { batch_size } => key_commands::rotate(&config, batch_size)
+                .await
+                .map(|out| println!("{out}")),
+            KeysCommand::Status => key_commands::status(&config)
+                .await
+                .map(|out| print!("{out}")),
+            KeysCommand::Retire { id } => key_commands::retire(&config, &id)
+                .await
+                .map(|out| println!("{out}")),
+        }),
     }
 }
 

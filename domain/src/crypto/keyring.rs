@@ -143,14 +143,7 @@ impl KeyRing {
     /// and lines starting with `#` are ignored. The first key encrypts.
     pub fn parse(spec: &str) -> Result<Self, KeyRingError> {
         let mut keys: Vec<Key> = Vec::new();
-        // `#` starts a comment that runs to the end of its line.
-        let entries = spec
-            .lines()
-            .map(|line| line.split_once('#').map_or(line, |(before, _)| before))
-            .flat_map(|line| line.split(','))
-            .map(str::trim)
-            .filter(|e| !e.is_empty());
-        for entry in entries {
+        for entry in entries(spec) {
             let Some((id, material)) = entry.split_once(':') else {
                 return Err(KeyRingError::MissingSeparator);
             };
@@ -185,17 +178,8 @@ impl KeyRing {
 
     /// A new ring with one random key, and the key-file text that reloads it.
     pub fn generate(id: &KeyId) -> (Self, Zeroizing<String>) {
-        let mut material = Zeroizing::new([0u8; KEY_LEN]);
-        OsRng.fill_bytes(material.as_mut());
-        let text = Zeroizing::new(format!(
-            "# pinbridge encryption keys: one `id:base64` per line. The first key encrypts;\n\
-             # every key decrypts. Keep this file secret, and back it up with the database:\n\
-             # without it, stored secrets cannot be read.\n\
-             {id}:{}\n",
-            STANDARD.encode(material.as_ref())
-        ));
-        let ring = Self::parse(&text).expect("a freshly generated key parses");
-        (ring, text)
+        let spec = KeySpec::default().with_new_first(id.clone());
+        (spec.ring(), spec.file_text())
     }
 
     /// The id of the key that seals new values.
@@ -283,6 +267,129 @@ impl KeyRing {
         let bytes = self.open(sealed, aad)?;
         let text = std::str::from_utf8(&bytes).map_err(|_| CryptoError::Malformed)?;
         Ok(SecretString::new(text.to_owned()))
+    }
+}
+
+/// A key ring's entries, `#` comments and blank entries left out: the first
+/// sealing, each `id:base64`.
+fn entries(spec: &str) -> impl Iterator<Item = &str> {
+    // `#` starts a comment that runs to the end of its line.
+    spec.lines()
+        .map(|line| line.split_once('#').map_or(line, |(before, _)| before))
+        .flat_map(|line| line.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+}
+
+/// A key ring in its text form (a key file, or `PINBRIDGE_ENCRYPTION_KEYS`),
+/// for the commands that add a key to it or take one out.
+#[derive(Default)]
+pub struct KeySpec {
+    /// Each key's id and its material as written (base64), the sealing key first.
+    entries: Vec<(KeyId, Zeroizing<String>)>,
+}
+
+impl fmt::Debug for KeySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeySpec")
+            .field("ids", &self.ids().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl KeySpec {
+    /// Parses as [`KeyRing::parse`] does, refusing what it refuses.
+    pub fn parse(spec: &str) -> Result<Self, KeyRingError> {
+        KeyRing::parse(spec)?;
+        let entries = entries(spec)
+            .filter_map(|entry| {
+                let (id, material) = entry.split_once(':')?;
+                Some((
+                    KeyId::parse(id.trim()).ok()?,
+                    Zeroizing::new(material.trim().to_owned()),
+                ))
+            })
+            .collect();
+        Ok(Self { entries })
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &KeyId> {
+        self.entries.iter().map(|(id, _)| id)
+    }
+
+    /// `k<n>` for the smallest `n` above every `k<digits>` id here that `taken`
+    /// (ids used before, say) does not refuse.
+    pub fn next_id(&self, taken: impl Fn(&str) -> bool) -> KeyId {
+        let mut n = self
+            .ids()
+            .filter_map(|id| id.as_str().strip_prefix('k')?.parse::<u32>().ok())
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
+        loop {
+            let id = KeyId(format!("k{n}"));
+            if !taken(id.as_str()) && !self.ids().any(|k| k == &id) {
+                return id;
+            }
+            n = n.saturating_add(1);
+        }
+    }
+
+    /// This ring with a new random key named `id` first (sealing).
+    pub fn with_new_first(&self, id: KeyId) -> Self {
+        let mut material = Zeroizing::new([0u8; KEY_LEN]);
+        OsRng.fill_bytes(material.as_mut());
+        let mut entries = vec![(id, Zeroizing::new(STANDARD.encode(material.as_ref())))];
+        entries.extend(self.entries.iter().map(|(i, m)| (i.clone(), m.clone())));
+        Self { entries }
+    }
+
+    /// This ring without `id`, or `None` if it has no such key.
+    pub fn without(&self, id: &KeyId) -> Option<Self> {
+        if !self.ids().any(|k| k == id) {
+            return None;
+        }
+        let entries = self
+            .entries
+            .iter()
+            .filter(|(k, _)| k != id)
+            .map(|(i, m)| (i.clone(), m.clone()))
+            .collect();
+        Some(Self { entries })
+    }
+
+    pub fn ring(&self) -> KeyRing {
+        KeyRing::parse(&self.inline()).expect("a key spec's entries parse")
+    }
+
+    /// As a key file: a comment, then one key per line, the sealing key first.
+    pub fn file_text(&self) -> Zeroizing<String> {
+        let mut text = Zeroizing::new(String::from(
+            "# pinbridge encryption keys: one `id:base64` per line. The first key encrypts;\n\
+             # every key decrypts. Keep this file secret, and back it up with the database:\n\
+             # without it, stored secrets cannot be read.\n",
+        ));
+        for (id, material) in &self.entries {
+            text.push_str(id.as_str());
+            text.push(':');
+            text.push_str(material);
+            text.push('\n');
+        }
+        text
+    }
+
+    /// As the value of `PINBRIDGE_ENCRYPTION_KEYS`: entries separated by commas.
+    pub fn inline(&self) -> Zeroizing<String> {
+        let mut text = Zeroizing::new(String::new());
+        for (i, (id, material)) in self.entries.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(id.as_str());
+            text.push(':');
+            text.push_str(material);
+        }
+        text
     }
 }
 
@@ -514,6 +621,33 @@ mod tests {
         let short = STANDARD.encode([7u8; 31]);
         let err = KeyRing::parse(&format!("k1:{short}")).unwrap_err();
         assert!(!err.to_string().contains(&short));
+    }
+
+    #[test]
+    fn a_spec_gains_a_first_key_and_loses_one() {
+        let old = ring(&[("k1", 1)]);
+        let sealed = old.seal_str("v", AAD).unwrap();
+        let spec = KeySpec::parse(&format!("# c\nk1:{} # note\n", key_b64(1))).unwrap();
+        let id = spec.next_id(|_| false);
+        assert_eq!(id.as_str(), "k2");
+        assert_eq!(spec.next_id(|t| t == "k2").as_str(), "k3");
+        let added = spec.with_new_first(id.clone());
+        assert_eq!(
+            added.ids().map(KeyId::as_str).collect::<Vec<_>>(),
+            ["k2", "k1"]
+        );
+        for text in [added.file_text(), added.inline()] {
+            let reloaded = KeyRing::parse(&text).unwrap();
+            assert_eq!(reloaded.primary_id().as_str(), "k2");
+            assert_eq!(reloaded.open_str(&sealed, AAD).unwrap().expose(), "v");
+        }
+        let k1 = KeyId::parse("k1").unwrap();
+        let kept = added.without(&k1).unwrap();
+        assert_eq!(kept.ids().map(KeyId::as_str).collect::<Vec<_>>(), ["k2"]);
+        assert!(kept.ring().open(&sealed, AAD).is_err());
+        assert!(kept.without(&k1).is_none());
+        assert!(!format!("{added:?}").contains(&key_b64(1)));
+        assert!(KeySpec::parse("k1:short").is_err());
     }
 
     #[test]

@@ -3,5 +3,5 @@
 mod keyring;
 mod secret;
 
-pub use keyring::{Aad, CryptoError, KeyId, KeyRing, KeyRingError, Sealed};
+pub use keyring::{Aad, CryptoError, KeyId, KeyRing, KeyRingError, KeySpec, Sealed};
 pub use secret::{SecretString, fingerprint_of};

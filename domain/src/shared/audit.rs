@@ -54,5 +54,6 @@ closed_set! {
         WebhookEndpointDisabled = "webhook.endpoint_disabled",
         WebhookTestSent = "webhook.test_sent",
         WebhookRedelivered = "webhook.redelivered",
+        SecretsResealed = "encryption.resealed",
     }
 }

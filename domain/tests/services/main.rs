@@ -6,5 +6,6 @@ mod support;
 
 mod accounts;
 mod handshake;
+mod keys;
 mod refresh;
 mod webhooks;

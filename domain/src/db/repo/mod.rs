@@ -7,6 +7,7 @@ pub mod connections;
 pub mod environments;
 pub mod invitations;
 pub mod key_canaries;
+pub mod key_ring;
 pub mod memberships;
 pub mod operator_sessions;
 pub mod operators;
