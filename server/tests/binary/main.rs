@@ -7,5 +7,6 @@
 mod common;
 
 mod cli;
+mod keys;
 mod scripts;
 mod startup;
