@@ -191,8 +191,8 @@ fn render_status(status: &KeyStatus) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<12} {:<10} {:>10}  {}",
-        "KEY", "ROLE", "VALUES", "OF WHICH"
+        "{:<12} {:<10} {:>10}  OF WHICH",
+        "KEY", "ROLE", "VALUES"
     );
     for key in &status.keys {
         let role = match (key.in_ring, key.primary) {
@@ -283,11 +283,7 @@ impl Bar {
                 bar.set_position(p.done);
             }
             None => {
-                let tenth = if p.total == 0 {
-                    10
-                } else {
-                    p.done * 10 / p.total
-                };
+                let tenth = (p.done * 10).checked_div(p.total).unwrap_or(10);
                 if tenth != self.last_tenth {
                     self.last_tenth = tenth;
                     eprintln!("re-sealed {} of {}", p.done, p.total);

@@ -398,3 +398,53 @@ async fn bad_key_commands_say_what_is_wrong_and_change_nothing() {
     assert!(!file.exists());
     install.db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotation_waits_for_every_serving_instance_to_have_the_new_key() {
+    let mut app = crate::common::TestApp::spawn().await;
+    let url = app.db.url.clone();
+    let db = &app.state().db;
+    let live = keys::instances::live(db).await.unwrap();
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!(live[0].key_ids, "k1");
+    assert_eq!(live[0].pid, i64::from(std::process::id()));
+    // The serving ring's k1, wherever it lives, and a new k2 first.
+    let k1 = match crate::common::backend() {
+        crate::common::TestBackend::Postgres => key_spec(&[("k1", 1)]),
+        crate::common::TestBackend::Sqlite => {
+            let file = app.db.dir.path().join("pinbridge.keys");
+            let text = std::fs::read_to_string(file).unwrap();
+            text.lines()
+                .find(|l| l.starts_with("k1:"))
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let ring = format!("{},{k1}", key_spec(&[("k2", 2)]));
+    let rotate = || {
+        Command::new(BIN)
+            .env_clear()
+            .env("PINBRIDGE_LOG", "warn")
+            .env("PINBRIDGE_DATABASE_URL", &url)
+            .env("PINBRIDGE_ENCRYPTION_KEYS", &ring)
+            .args(["keys", "rotate"])
+            .output()
+            .unwrap()
+    };
+    let out = rotate();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("(pid {}, seen", std::process::id()))
+            && stderr(&out).contains("does not have key k2"),
+        "{}",
+        stderr(&out)
+    );
+    // A clean shutdown takes the instance off the list.
+    app.running.take().unwrap().stop().await.unwrap();
+    let db = Db::connect(&url).await.unwrap();
+    assert!(keys::instances::live(&db).await.unwrap().is_empty());
+    db.close().await;
+    let out = rotate();
+    assert!(out.status.success(), "{}", stderr(&out));
+    app.stop().await;
+}
