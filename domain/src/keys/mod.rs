@@ -373,18 +373,23 @@ pub async fn rotate(
                         }
                     }
                 }
+                let values: Vec<(&str, &str, &str)> = resealed
+                    .iter()
+                    .map(|(row, new)| (row.pk.as_str(), row.value.as_str(), new.as_stored()))
+                    .collect();
                 let mut tx = db.begin().await?;
-                let mut replaced = Vec::new();
-                for (row, new) in &resealed {
-                    if rows::replace_tx(&mut tx, column, &row.pk, &row.value, new.as_stored())
+                let replaced_pks: std::collections::HashSet<String> =
+                    rows::replace_many_tx(&mut tx, column, &values)
                         .await?
-                    {
-                        replaced.push(*row);
-                    } else {
-                        changed_this_pass += 1;
-                    }
-                }
+                        .into_iter()
+                        .collect();
                 tx.commit().await?;
+                let replaced: Vec<&SealedValueRow> = resealed
+                    .iter()
+                    .map(|(row, _)| *row)
+                    .filter(|row| replaced_pks.contains(&row.pk))
+                    .collect();
+                changed_this_pass += u64::try_from(resealed.len() - replaced.len()).unwrap_or(0);
                 for row in &replaced {
                     report.resealed += 1;
                     if let Some(ws) = &row.workspace_id {

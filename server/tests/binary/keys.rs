@@ -34,6 +34,8 @@ struct Install {
     inline: String,
     workspace: WorkspaceId,
     connections: Vec<ConnectionId>,
+    /// The `pinbridge` binary run.
+    bin: String,
 }
 
 impl Install {
@@ -45,6 +47,7 @@ impl Install {
             inline: key_spec(&[("k1", 1)]),
             workspace: WorkspaceId::generate(),
             connections: Vec::new(),
+            bin: BIN.to_owned(),
         };
         if keys == Keys::File {
             write_private(
@@ -72,7 +75,7 @@ impl Install {
     }
 
     fn pinbridge(&self) -> Command {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(&self.bin);
         cmd.current_dir(self.db.dir.path())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -447,4 +450,47 @@ async fn a_rotation_waits_for_every_serving_instance_to_have_the_new_key() {
     let out = rotate();
     assert!(out.status.success(), "{}", stderr(&out));
     app.stop().await;
+}
+
+/// `keys rotate` on `BENCH_CONNECTIONS` connections (default 20 000, two
+/// tokens each), with the binary `PINBRIDGE_BIN` names (a release build) or
+/// this test's own: prints the time and values per second per batch size.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark: run with scripts/bench-keys.sh"]
+async fn bench_key_rotation() {
+    let count: usize = std::env::var("BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
+    let bin = std::env::var("PINBRIDGE_BIN")
+        .ok()
+        .filter(|b| std::path::Path::new(b).exists())
+        .unwrap_or_else(|| BIN.to_owned());
+    let mut install = Install::new(Keys::Environment, count).await;
+    install.bin = bin;
+    let mut spec = key_spec(&[("k1", 1)]);
+    for (n, batch) in [(2u8, "500"), (3, "50")] {
+        spec = format!("{},{spec}", key_spec(&[(&format!("k{n}"), n)]));
+        install.inline = spec.clone();
+        let started = Instant::now();
+        let out = install
+            .pinbridge()
+            .env("PINBRIDGE_LOG", "warn")
+            .args(["keys", "rotate", "--batch-size", batch])
+            .output()
+            .unwrap();
+        let took = started.elapsed();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let values = count * 2;
+        println!(
+            "bench-keys: {} {values} values, batch {batch}: {:.2} s, {:.0} values/s",
+            match crate::common::backend() {
+                crate::common::TestBackend::Sqlite => "SQLite",
+                crate::common::TestBackend::Postgres => "PostgreSQL",
+            },
+            took.as_secs_f64(),
+            values as f64 / took.as_secs_f64()
+        );
+    }
+    install.db.drop_database().await;
 }

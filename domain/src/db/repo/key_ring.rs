@@ -80,6 +80,49 @@ pub async fn replace_tx(
     Ok(done == 1)
 }
 
+/// [`replace_tx`] for many values at once: answers the row keys replaced. On
+/// PostgreSQL one statement (a round trip per batch, not per value).
+pub async fn replace_many_tx(
+    tx: &mut Tx,
+    column: &SealedColumn,
+    values: &[(&str, &str, &str)],
+) -> Result<Vec<String>, DbError> {
+    match tx {
+        Tx::Postgres(t) => {
+            let SealedColumn {
+                table,
+                column: col,
+                pk: pk_col,
+                ..
+            } = column;
+            let sql = format!(
+                "update {table} as t set {col} = v.new \
+                 from unnest($1::text[], $2::text[], $3::text[]) as v(pk, old, new) \
+                 where t.{pk_col} = v.pk and t.{col} = v.old returning t.{pk_col}"
+            );
+            let pks: Vec<&str> = values.iter().map(|v| v.0).collect();
+            let olds: Vec<&str> = values.iter().map(|v| v.1).collect();
+            let news: Vec<&str> = values.iter().map(|v| v.2).collect();
+            let rows = sqlx::query_scalar::<_, String>(&sql)
+                .bind(pks)
+                .bind(olds)
+                .bind(news)
+                .fetch_all(&mut **t)
+                .await?;
+            Ok(rows)
+        }
+        Tx::Sqlite(_) => {
+            let mut replaced = Vec::with_capacity(values.len());
+            for (pk, old, new) in values {
+                if replace_tx(tx, column, pk, old, new).await? {
+                    replaced.push((*pk).to_owned());
+                }
+            }
+            Ok(replaced)
+        }
+    }
+}
+
 /// How many values of `column` each key id seals, by the id in the stored form.
 pub async fn count_by_key(db: &Db, column: &SealedColumn) -> Result<Vec<(String, i64)>, DbError> {
     let SealedColumn {
