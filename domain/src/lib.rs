@@ -26,6 +26,8 @@ pub mod db;
 #[cfg(feature = "server")]
 pub mod key_check;
 #[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
 pub mod pinterest;
 #[cfg(feature = "server")]
 pub mod services;
