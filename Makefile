@@ -33,6 +33,7 @@ setup-test:
 	@scripts/api-tools.sh
 	@scripts/mcp-tools.sh
 	@scripts/webhook-tools.sh
+	@scripts/metrics-tools.sh
 
 # The server binary and hydrating site (release, wasm size-optimised), and the simulator.
 build: setup
@@ -66,11 +67,13 @@ lint:
 # PINBRIDGE_WEBHOOK_CHECK=1: verify every webhook with the Standard Webhooks
 # library and validate it against the document's schemas, in the venv of
 # scripts/webhook-tools.sh (server/tests/http/webhooks_sdk.rs).
+# PINBRIDGE_METRICS_CHECK=1: read /metrics with the Prometheus client's parser,
+# in the venv of scripts/metrics-tools.sh (server/tests/http/metrics.rs).
 test-sqlite:
 	cargo test -p pinterest-sim
 	cargo test -p app --features ssr
 	PINBRIDGE_TEST_BACKEND=sqlite cargo test -p domain
-	PINBRIDGE_TEST_BACKEND=sqlite PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 PINBRIDGE_WEBHOOK_CHECK=1 cargo test -p server
+	PINBRIDGE_TEST_BACKEND=sqlite PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 PINBRIDGE_WEBHOOK_CHECK=1 PINBRIDGE_METRICS_CHECK=1 cargo test -p server
 
 # postgres.sh available: 0 run it, 1 skip it (said loudly; never under CI), anything else fail.
 test-postgres:
@@ -80,7 +83,7 @@ test-postgres:
 	  echo "== Rust tests on PostgreSQL ($$(scripts/postgres.sh url)) =="; \
 	  scripts/postgres.sh sweep; \
 	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p domain; \
-	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 PINBRIDGE_WEBHOOK_CHECK=1 PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p server; \
+	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 PINBRIDGE_WEBHOOK_CHECK=1 PINBRIDGE_METRICS_CHECK=1 PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p server; \
 	fi
 
 e2e: build

@@ -28,6 +28,8 @@ pub mod key_check;
 #[cfg(feature = "server")]
 pub mod keys;
 #[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
 pub mod pinterest;
 #[cfg(feature = "server")]
 pub mod services;

@@ -13,6 +13,7 @@ use domain::accounts::AccountPolicy;
 use domain::db::Backend;
 
 use crate::client_ip::TrustedProxies;
+use crate::metrics::{MetricsConfig, MetricsToken};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/pinbridge.db";
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
@@ -315,6 +316,22 @@ pub struct Settings {
     )]
     pub trusted_proxies: String,
 
+    /// Serve Prometheus metrics at `/metrics` on the main listener to requests with
+    /// `Authorization: Bearer <token>` (16 or more visible ASCII characters, e.g.
+    /// `openssl rand -hex 32`). Prefer the variable.
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
+    /// Also serve `/metrics` on a listener of its own at this address and port (e.g. on a
+    /// private network); no token is asked there unless PINBRIDGE_METRICS_TOKEN is set.
+    #[arg(long, global = true, env = "PINBRIDGE_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+
     /// Log line format.
     #[arg(long, global = true, env = "PINBRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -357,6 +374,8 @@ pub struct Config {
     pub accounts: AccountPolicy,
     pub allow_readable_key_file: bool,
     pub webhooks: domain::webhooks::WebhookPolicy,
+    /// `/metrics`: off unless a token or an address is given.
+    pub metrics: MetricsConfig,
 }
 
 impl fmt::Debug for Config {
@@ -367,6 +386,7 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("listen_addr", &self.listen_addr)
             .field("key_source", &self.key_source)
+            .field("metrics", &self.metrics)
             .finish_non_exhaustive()
     }
 }
@@ -498,6 +518,7 @@ impl Config {
         };
 
         let webhooks = webhook_policy(&s)?;
+        let metrics = metrics_config(&s, listen_addr)?;
 
         let encryption_keys = s.encryption_keys.filter(|k| !k.trim().is_empty());
         let key_source = match (&encryption_keys, s.key_file, &sqlite_path) {
@@ -534,6 +555,7 @@ impl Config {
             accounts,
             allow_readable_key_file: s.allow_readable_key_file,
             webhooks,
+            metrics,
         })
     }
 
@@ -589,6 +611,47 @@ fn webhook_policy(s: &Settings) -> Result<domain::webhooks::WebhookPolicy, Confi
     } else {
         policy
     })
+}
+
+/// `/metrics` as configured. An empty value is the same as none.
+fn metrics_config(s: &Settings, listen_addr: SocketAddr) -> Result<MetricsConfig, ConfigError> {
+    const TOKEN: (&str, &str) = ("PINBRIDGE_METRICS_TOKEN", "--metrics-token");
+    const ADDR: (&str, &str) = ("PINBRIDGE_METRICS_ADDR", "--metrics-addr");
+    let token = s
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(MetricsToken::parse)
+        .transpose()
+        .map_err(|m| err(TOKEN.0, TOKEN.1, m))?;
+    let addr = s
+        .metrics_addr
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            a.parse::<SocketAddr>().map_err(|_| {
+                err(
+                    ADDR.0,
+                    ADDR.1,
+                    format!("{a:?} is not an address and port such as 127.0.0.1:9464"),
+                )
+            })
+        })
+        .transpose()?;
+    if let Some(addr) = addr
+        && addr.port() != 0
+        && addr == listen_addr
+    {
+        return Err(err(
+            ADDR.0,
+            ADDR.1,
+            format!(
+                "{addr} is PINBRIDGE_LISTEN_ADDR too: give the metrics listener an address of its own, or leave it out and set PINBRIDGE_METRICS_TOKEN to serve /metrics on the main listener"
+            ),
+        ));
+    }
+    Ok(MetricsConfig { token, addr })
 }
 
 /// Seconds within `range`, or an error naming the setting and the range.
@@ -757,6 +820,77 @@ mod tests {
                 .to_string();
             assert!(e.starts_with(named), "{args:?}: {e}");
             assert!(!e.contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn metrics_are_off_unless_a_token_or_an_address_is_given() {
+        let c = Config::from_settings(settings(&[])).unwrap();
+        assert!(!c.metrics.enabled());
+        let c = Config::from_settings(settings(&["--metrics-token", "", "--metrics-addr", ""]))
+            .unwrap();
+        assert!(!c.metrics.enabled(), "empty values are none");
+
+        let token = "scrape-me-0123456789abcdef";
+        let c = Config::from_settings(settings(&["--metrics-token", token])).unwrap();
+        assert!(c.metrics.enabled());
+        assert!(c.metrics.addr.is_none());
+        let kept = c.metrics.token.as_ref().unwrap();
+        assert!(kept.admits(&format!("Bearer {token}")));
+        assert!(!kept.admits(&format!("Bearer {token}x")));
+        assert!(!format!("{c:?}").contains(token), "{c:?}");
+
+        let c = Config::from_settings(settings(&["--metrics-addr", "127.0.0.1:9464"])).unwrap();
+        assert_eq!(c.metrics.addr, Some("127.0.0.1:9464".parse().unwrap()));
+        assert!(c.metrics.token.is_none());
+    }
+
+    #[test]
+    fn bad_metrics_settings_are_refused_with_one_line_naming_them() {
+        const TOKEN: &str = "PINBRIDGE_METRICS_TOKEN (--metrics-token)";
+        const ADDR: &str = "PINBRIDGE_METRICS_ADDR (--metrics-addr)";
+        let cases: &[(&[&str], &str, &str)] = &[
+            (
+                &["--metrics-token", "only-15-chars-x"],
+                TOKEN,
+                "at least 16",
+            ),
+            (
+                &["--metrics-token", "sixteen chars and a space"],
+                TOKEN,
+                "visible ASCII",
+            ),
+            (
+                &["--metrics-token", "s\u{e9}cret-with-an-accent"],
+                TOKEN,
+                "visible ASCII",
+            ),
+            (
+                &["--metrics-addr", "localhost"],
+                ADDR,
+                "not an address and port",
+            ),
+            (
+                &["--metrics-addr", "127.0.0.1:99999"],
+                ADDR,
+                "not an address and port",
+            ),
+            (
+                &["--metrics-addr", "127.0.0.1:3000"],
+                ADDR,
+                "PINBRIDGE_LISTEN_ADDR too",
+            ),
+        ];
+        for (args, named, says) in cases {
+            let e = Config::from_settings(settings(args))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with(named), "{args:?}: {e}");
+            assert!(e.contains(says), "{args:?}: {e}");
+            assert!(!e.contains('\n'), "{e}");
+            if args[0] == "--metrics-token" {
+                assert!(!e.contains(args[1]), "the token is never echoed: {e}");
+            }
         }
     }
 

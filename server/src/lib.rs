@@ -9,6 +9,7 @@ pub mod headers;
 pub mod key_commands;
 pub mod keys;
 pub mod mcp;
+pub mod metrics;
 pub mod ops;
 pub mod router;
 pub mod start_error;
@@ -42,6 +43,8 @@ pub const API_USAGE_EVERY: std::time::Duration = std::time::Duration::from_secs(
 /// A started server: its address, and a handle to stop it.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where the metrics listener listens, when `PINBRIDGE_METRICS_ADDR` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub services: domain::Services,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -62,6 +65,8 @@ impl Running {
 
 /// Starts pinbridge on an already bound listener and returns at once.
 pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, StartError> {
+    // Before the database is touched, as with the main listener.
+    let metrics_listener = startup::bind_metrics(config).await?;
     let services = startup::prepare_services(config).await?;
     // The dummy hash that unknown-email sign-ins verify against: computed now, so
     // the first such sign-in does not take longer and give the email away.
@@ -73,15 +78,28 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
         message: e.to_string(),
     })?;
     let mcp_shutdown = tokio_util::sync::CancellationToken::new();
+    let metrics = metrics::Metrics::new(&config.metrics, services.clone());
     let app = router::router(
         state::AppState {
             services: services.clone(),
             leptos_options: leptos_options(config),
             trusted_proxies: std::sync::Arc::new(config.trusted_proxies.clone()),
             mcp_shutdown: mcp_shutdown.clone(),
+            metrics: metrics.clone(),
         },
         config.secure_cookies(),
     );
+    let metrics_stop = tokio_util::sync::CancellationToken::new();
+    let (metrics_addr, metrics_server) = match (&metrics, metrics_listener) {
+        (Some(metrics), Some(listener)) => {
+            let addr = listener.local_addr().ok();
+            let served = axum::serve(listener, metrics.router())
+                .with_graceful_shutdown(metrics_stop.clone().cancelled_owned());
+            (addr, Some(tokio::spawn(served.into_future())))
+        }
+        _ => (None, None),
+    };
+    let upkeep = metrics.as_ref().map(metrics::Metrics::spawn_upkeep);
     let cleanup = router::spawn_session_cleanup(&services);
     let scheduler = tokio::spawn(domain::connections::scheduler::run(
         services.clone(),
@@ -128,6 +146,15 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
         if let Err(e) = domain::keys::instances::leave(&flush.db, &instance_id).await {
             tracing::warn!(error = %e, "could not remove this instance's row at shutdown");
         }
+        metrics_stop.cancel();
+        if let Some(server) = metrics_server
+            && let Ok(Err(e)) = server.await
+        {
+            tracing::warn!(error = %e, "the metrics listener stopped with an error");
+        }
+        if let Some(upkeep) = upkeep {
+            upkeep.abort();
+        }
         // What the API counted since the last write.
         if let Err(e) = domain::api::maintain(&flush, true).await {
             tracing::warn!(error = %e, "could not write API usage at shutdown");
@@ -136,6 +163,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
     });
     Ok(Running {
         addr,
+        metrics_addr,
         services,
         shutdown,
         task,

@@ -115,9 +115,15 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
         .join(&*state.leptos_options.site_pkg_dir);
     let request_id = header::HeaderName::from_static("x-request-id");
-    Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
+        .route("/readyz", get(ops::readyz));
+    // Off, or on a listener of its own only: `/metrics` is the portal's 404.
+    if let Some(metrics) = state.metrics.as_ref().filter(|m| m.on_main_listener()) {
+        router = router.route_service("/metrics", metrics.router());
+    }
+    let tracked = state.metrics.is_some();
+    let router = router
         // The end user's pages: no operator session, no portal layers. But
         // "Continue to Pinterest" is a write another site's page could forge
         // (an attempt bound to the victim's browser): the portal's check.
@@ -178,8 +184,14 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .layer(middleware::from_fn_with_state(
             state.trusted_proxies.clone(),
             crate::client_ip::resolve,
-        ))
-        .with_state(state)
+        ));
+    // Counted and timed around everything else, once routing named the route.
+    let router = if tracked {
+        router.layer(middleware::from_fn(crate::metrics::track_requests))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 /// Single-threaded runtimes, one per core, that pages and server functions

@@ -10,6 +10,7 @@ use crate::config::ConfigError;
 pub enum StartError {
     Config(ConfigError),
     Listen { addr: String, message: String },
+    MetricsListen { addr: String, message: String },
     Keys { setting: String, message: String },
     Database(String),
     KeyCheck(String),
@@ -24,6 +25,12 @@ impl fmt::Display for StartError {
                 write!(
                     f,
                     "PINBRIDGE_LISTEN_ADDR (--listen-addr): cannot listen on {addr}: {message}"
+                )
+            }
+            Self::MetricsListen { addr, message } => {
+                write!(
+                    f,
+                    "PINBRIDGE_METRICS_ADDR (--metrics-addr): cannot listen on {addr}: {message}"
                 )
             }
             Self::Keys { setting, message } => write!(f, "{setting}: {message}"),

@@ -45,6 +45,23 @@ pub async fn bind(config: &Config) -> Result<TcpListener, StartError> {
         })
 }
 
+/// The metrics listener, when `PINBRIDGE_METRICS_ADDR` asks for one.
+pub async fn bind_metrics(config: &Config) -> Result<Option<TcpListener>, StartError> {
+    let Some(addr) = config.metrics.addr else {
+        return Ok(None);
+    };
+    TcpListener::bind(addr)
+        .await
+        .map(Some)
+        .map_err(|e| StartError::MetricsListen {
+            addr: addr.to_string(),
+            message: match e.kind() {
+                std::io::ErrorKind::AddrInUse => "the address is already in use".into(),
+                _ => e.to_string(),
+            },
+        })
+}
+
 /// Opens the database, creating a SQLite file (and its directory) if missing,
 /// and applies migrations.
 async fn open_database(config: &Config, created: &mut Created) -> Result<Db, StartError> {

@@ -17,6 +17,8 @@ pub struct AppState {
     /// Cancelled when the server stops: ends MCP sessions and their streams,
     /// which would otherwise hold the graceful shutdown open.
     pub mcp_shutdown: tokio_util::sync::CancellationToken,
+    /// `/metrics` and the request counting, when configured.
+    pub metrics: Option<crate::metrics::Metrics>,
 }
 
 impl FromRef<AppState> for Services {

@@ -192,6 +192,7 @@ async fn probe_inner(
         sent |= events::emit_tx(&mut tx, &subject, change, now).await?;
     }
     tx.commit().await?;
+    crate::metrics::probed(outcome, trigger);
     if sent {
         services.webhooks.wake();
     }
@@ -239,6 +240,7 @@ async fn record_skipped(
     let mut tx = services.db.begin().await?;
     if rows::record_probe_tx(&mut tx, &probe, &effect).await? {
         tx.commit().await?;
+        crate::metrics::probed(ProbeOutcome::Skipped, trigger);
     }
     Ok(())
 }

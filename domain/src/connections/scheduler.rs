@@ -27,6 +27,9 @@ pub struct Round {
     pub refreshed: usize,
     pub refresh_failed: usize,
     pub probed: usize,
+    /// How late the oldest due refresh or probe was when this round claimed
+    /// it, in milliseconds; 0 when nothing was due.
+    pub lag_ms: i64,
 }
 
 impl Round {
@@ -42,13 +45,22 @@ impl Round {
 /// whole batch under one lease let the lease lapse while rows still waited,
 /// and another process then refreshed them a second time.)
 pub async fn run_round(services: &Services, batch: i64) -> Result<Round, ConnectionError> {
-    let (refreshed, refresh_failed) = work(services, Due::Refresh, batch).await?;
-    let (probed, probe_failed) = work(services, Due::Probe, batch).await?;
+    let refreshes = work(services, Due::Refresh, batch).await?;
+    let probes = work(services, Due::Probe, batch).await?;
     Ok(Round {
-        refreshed,
-        refresh_failed,
-        probed: probed + probe_failed,
+        refreshed: refreshes.ok,
+        refresh_failed: refreshes.failed,
+        probed: probes.ok + probes.failed,
+        lag_ms: refreshes.lag_ms.max(probes.lag_ms),
     })
+}
+
+/// What [`work`] did with one kind of due work.
+struct Worked {
+    ok: usize,
+    failed: usize,
+    /// How late the oldest claimed connection was when it was claimed.
+    lag_ms: i64,
 }
 
 /// Claims up to `limit` due connections of `kind` under fresh leases.
@@ -64,17 +76,24 @@ async fn claim(
 }
 
 /// Works on up to `budget` due connections of `kind` in up to [`CONCURRENCY`]
-/// lanes; answers how many succeeded and how many failed.
-async fn work(
-    services: &Services,
-    kind: Due,
-    budget: i64,
-) -> Result<(usize, usize), ConnectionError> {
+/// lanes; answers how many succeeded and how many failed, and how late the
+/// first claim found the oldest of them.
+async fn work(services: &Services, kind: Due, budget: i64) -> Result<Worked, ConnectionError> {
     let owner = tokens::lease_owner();
     // One claim gives each lane its first connection; when nothing is due, that
-    // one statement is the whole round.
+    // one statement is the whole round. It takes the longest-due first, so it
+    // also tells the lag, without a query of its own.
     let lanes = i64::try_from(CONCURRENCY).unwrap_or(16).min(budget);
+    let claimed_at = now_ms();
     let first = claim(services, kind, &owner, lanes).await?;
+    let lag_ms = first
+        .iter()
+        .filter_map(|row| match kind {
+            Due::Refresh => row.next_refresh_at,
+            Due::Probe => row.next_probe_at,
+        })
+        .min()
+        .map_or(0, |due| (claimed_at - due).max(0));
     let remaining = Arc::new(AtomicI64::new(budget - first.len() as i64));
     let mut set = JoinSet::new();
     for row in first {
@@ -104,17 +123,21 @@ async fn work(
             (ok, failed)
         });
     }
-    let (mut ok, mut failed) = (0, 0);
+    let mut worked = Worked {
+        ok: 0,
+        failed: 0,
+        lag_ms,
+    };
     while let Some(done) = set.join_next().await {
         match done {
             Ok((o, f)) => {
-                ok += o;
-                failed += f;
+                worked.ok += o;
+                worked.failed += f;
             }
             Err(e) => tracing::error!(error = %e, "a scheduler lane stopped"),
         }
     }
-    Ok((ok, failed))
+    Ok(worked)
 }
 
 /// Refreshes or probes one claimed connection; answers whether a refresh
@@ -140,6 +163,7 @@ pub async fn run(services: Services, interval: Duration) {
     loop {
         let busy = match run_round(&services, BATCH).await {
             Ok(round) => {
+                crate::metrics::scheduler_lag(round.lag_ms);
                 if round.claimed() > 0 {
                     tracing::debug!(?round, "scheduler round");
                 }

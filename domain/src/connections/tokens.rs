@@ -94,9 +94,34 @@ pub enum Refreshed {
     LeaseLost,
 }
 
+impl Refreshed {
+    /// Its name in metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Stored => "stored",
+            Self::AlreadyDone => "already_done",
+            Self::Rejected { .. } => "rejected",
+            Self::Transient { .. } => "transient",
+            Self::Unavailable => "unavailable",
+            Self::LeaseLost => "lease_lost",
+        }
+    }
+}
+
 /// Refreshes a connection whose lease `row` holds (its `lease_fence` is ours).
-/// `trigger` says why, for the audit log. The lease stays held.
+/// `trigger` says why, for the audit log and metrics. The lease stays held.
 pub async fn refresh_leased(
+    services: &Services,
+    row: &ConnectionRow,
+    trigger: Trigger,
+) -> Result<Refreshed, ConnectionError> {
+    let result = refresh_under_lease(services, row, trigger).await;
+    let outcome = result.as_ref().map_or("error", Refreshed::label);
+    crate::metrics::refreshed(outcome, trigger);
+    result
+}
+
+async fn refresh_under_lease(
     services: &Services,
     row: &ConnectionRow,
     trigger: Trigger,

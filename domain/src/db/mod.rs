@@ -87,6 +87,24 @@ pub enum DbError {
     Query(#[from] sqlx::Error),
 }
 
+/// A snapshot of the connection pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections open, idle or in use.
+    pub open: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+}
+
+impl PoolUsage {
+    /// Open connections doing work.
+    pub fn in_use(&self) -> u32 {
+        self.open.saturating_sub(self.idle)
+    }
+}
+
 /// How long start-up waits for the database before giving up.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -129,6 +147,15 @@ impl Db {
             Self::Sqlite(_) => Backend::Sqlite,
             Self::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// How much of the connection pool is in use right now.
+    pub fn pool_usage(&self) -> PoolUsage {
+        on_pool!(self, pool => PoolUsage {
+            open: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        })
     }
 
     /// Applies pinbridge's migrations and the session table. Idempotent.

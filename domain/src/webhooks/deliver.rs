@@ -205,6 +205,12 @@ async fn deliver(
         tracing::warn!(delivery = %id, "a webhook attempt was not recorded: its lease was lost");
         return Ok(());
     }
+    crate::metrics::webhook_delivery(match &after {
+        AfterAttempt::Succeeded => "delivered",
+        AfterAttempt::Retry(_) => "retrying",
+        AfterAttempt::GaveUp(_) => "gave_up",
+        AfterAttempt::Gone(_) => "endpoint_gone",
+    });
     match &after {
         AfterAttempt::Gone(reason) => {
             tracing::warn!(endpoint = %work.endpoint_id, "a webhook receiver answered 410 Gone: endpoint switched off");

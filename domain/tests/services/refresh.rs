@@ -75,3 +75,36 @@ async fn a_lease_that_ran_short_is_renewed_before_the_token_is_spent() {
     assert_eq!(row.refresh_count, 1);
     w.stop().await;
 }
+
+#[tokio::test]
+async fn a_round_tells_how_late_the_oldest_due_connection_was() {
+    use domain::connections::scheduler::{BATCH, run_round};
+    let w = world().await;
+    let stored = w.connect("user-3").await;
+    let db = &w.services.db;
+    // Nothing due: no lag.
+    let round = run_round(&w.services, BATCH).await.unwrap();
+    assert_eq!((round.claimed(), round.lag_ms), (0, 0));
+    // Its refresh fell due 90 seconds ago (a scheduler that was down, say).
+    let due = now_ms() - 90_000;
+    domain::on_pool!(db, pool => {
+        sqlx::query("update connections set next_refresh_at = $1 where id = $2")
+            .bind(due)
+            .bind(&stored.connection_id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+    .unwrap();
+    let round = run_round(&w.services, BATCH).await.unwrap();
+    assert_eq!(round.refreshed, 1);
+    assert!(
+        (90_000..120_000).contains(&round.lag_ms),
+        "lag {} ms",
+        round.lag_ms
+    );
+    // Refreshed: nothing is late any more.
+    let round = run_round(&w.services, BATCH).await.unwrap();
+    assert_eq!((round.claimed(), round.lag_ms), (0, 0));
+    w.stop().await;
+}

@@ -21,8 +21,10 @@ pub async fn authenticate(
 ) -> Response {
     match gate(&services, request.headers(), None).await {
         Ok((caller, admission)) => {
+            let key = caller.key_id.clone();
             request.extensions_mut().insert(caller);
-            with_rate_headers(next.run(request).await, &admission)
+            let answer = with_rate_headers(next.run(request).await, &admission);
+            crate::metrics::answered_to(&key, answer)
         }
         Err(refused) => refused,
     }
@@ -68,7 +70,8 @@ pub async fn gate(
         )
         .retry_after(admission.reset_secs)
         .into_response();
-        return Err(with_rate_headers(refused, &admission));
+        let refused = with_rate_headers(refused, &admission);
+        return Err(crate::metrics::answered_to(&caller.key_id, refused));
     }
     Ok((caller, admission))
 }

@@ -124,6 +124,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(services: Services) -> Router<S>
             services.clone(),
             auth::authenticate,
         ))
+        .layer(middleware::from_fn(crate::metrics::count_api_requests))
         .with_state(services);
     Router::new()
         .route("/openapi.json", get(openapi_json))

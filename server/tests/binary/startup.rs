@@ -105,6 +105,8 @@ fn help_documents_every_setting() {
         "PINBRIDGE_SESSION_LIFETIME_SECS",
         "PINBRIDGE_REAUTH_AFTER_SECS",
         "PINBRIDGE_ALLOW_READABLE_KEY_FILE",
+        "PINBRIDGE_METRICS_TOKEN",
+        "PINBRIDGE_METRICS_ADDR",
         "serve",
         "migrate",
     ] {
@@ -365,6 +367,31 @@ fn a_port_in_use_stops_start_up_before_touching_the_disk() {
 }
 
 #[test]
+fn a_metrics_address_in_use_stops_start_up_before_touching_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let line = failed_start(
+        pinbridge(dir.path())
+            .env(
+                "PINBRIDGE_LISTEN_ADDR",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env("PINBRIDGE_METRICS_ADDR", addr.to_string()),
+    );
+    assert_eq!(
+        line,
+        format!(
+            "pinbridge: PINBRIDGE_METRICS_ADDR (--metrics-addr): cannot listen on {addr}: the address is already in use"
+        )
+    );
+    assert!(
+        snapshot(dir.path()).is_empty(),
+        "no database or key file created"
+    );
+}
+
+#[test]
 fn bad_configuration_exits_with_one_line_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
     for (var, value) in [
@@ -372,12 +399,17 @@ fn bad_configuration_exits_with_one_line_naming_the_setting() {
         ("PINBRIDGE_PINTEREST_API_URL", "api.pinterest.com"),
         ("PINBRIDGE_LISTEN_ADDR", "somewhere"),
         ("PINBRIDGE_DATABASE_URL", "mysql://x/y"),
+        ("PINBRIDGE_METRICS_ADDR", "somewhere:9464"),
+        ("PINBRIDGE_METRICS_TOKEN", "too-short-12"),
     ] {
         let out = pinbridge(dir.path()).env(var, value).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{var}");
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "one line: {err}");
         assert!(err.starts_with(&format!("pinbridge: {var}")), "{err}");
+        if var == "PINBRIDGE_METRICS_TOKEN" {
+            assert!(!err.contains(value), "the token is not repeated: {err}");
+        }
     }
     // A flag overrides the variable.
     let out = pinbridge(dir.path())

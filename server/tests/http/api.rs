@@ -18,7 +18,7 @@ use crate::common::TestApp;
 
 const ALL: [ApiPermission; 6] = ApiPermission::ALL;
 
-async fn new_key(
+pub(super) async fn new_key(
     app: &TestApp,
     ws: &str,
     operator: &str,

@@ -19,6 +19,7 @@ mod headers;
 mod load;
 mod mcp;
 mod mcp_sdk;
+mod metrics;
 mod pinterest;
 mod portal;
 mod sign_in_flood;

@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::connections::{EndUser, World, connect, world_with};
 
 /// Flags of an installation whose receivers live on 127.0.0.1, with retries in seconds.
-const LOCAL: [&str; 4] = [
+pub(super) const LOCAL: [&str; 4] = [
     "--webhooks-allow-private",
     "--webhook-test-timing",
     "--webhook-timeout-ms",
@@ -29,7 +29,7 @@ const LOCAL: [&str; 4] = [
 
 /// What the receiver answers next.
 #[derive(Clone, Copy, Debug)]
-enum Mode {
+pub(super) enum Mode {
     Ok,
     Status(u16),
     /// Answers 200 only after this long (longer than pinbridge waits).
@@ -45,14 +45,14 @@ struct Received {
 }
 
 #[derive(Clone)]
-struct Receiver {
-    url: String,
+pub(super) struct Receiver {
+    pub(super) url: String,
     mode: Arc<Mutex<Mode>>,
     got: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Receiver {
-    async fn start() -> Self {
+    pub(super) async fn start() -> Self {
         let mode = Arc::new(Mutex::new(Mode::Ok));
         let got = Arc::new(Mutex::new(Vec::new()));
         let (m, g) = (mode.clone(), got.clone());
@@ -85,7 +85,7 @@ impl Receiver {
         Self { url, mode, got }
     }
 
-    fn set(&self, mode: Mode) {
+    pub(super) fn set(&self, mode: Mode) {
         *self.mode.lock().unwrap() = mode;
     }
 
@@ -102,7 +102,7 @@ impl Receiver {
             .collect()
     }
 
-    async fn wait_for(&self, count: usize, within: Duration) -> Vec<Value> {
+    pub(super) async fn wait_for(&self, count: usize, within: Duration) -> Vec<Value> {
         let started = Instant::now();
         loop {
             let got = self.acknowledged();
@@ -131,7 +131,7 @@ fn all_types() -> Vec<String> {
         .collect()
 }
 
-async fn new_endpoint(w: &World, url: &str) -> (String, SecretString) {
+pub(super) async fn new_endpoint(w: &World, url: &str) -> (String, SecretString) {
     let input = EndpointInput::parse(url, "Our backend", &all_types(), true, true).unwrap();
     let created = endpoints::create(
         w.app.state(),

@@ -642,6 +642,20 @@ pub async fn counts(
     Ok(rows)
 }
 
+/// How many connections every environment has per state, across workspaces
+/// (for `/metrics`): one pass over the `(environment_id, health)` index.
+pub async fn count_by_environment(db: &Db) -> Result<Vec<(EnvironmentId, Health, i64)>, DbError> {
+    let rows = on_pool!(db, pool => {
+        sqlx::query_as::<_, (EnvironmentId, Health, i64)>(
+            "select environment_id, health, count(*) from connections \
+             group by environment_id, health",
+        )
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(rows)
+}
+
 /// Connections that still hold tokens in the environment (revoked ones hold none).
 pub async fn count_live_tx(
     tx: &mut Tx,
