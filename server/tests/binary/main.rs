@@ -9,3 +9,4 @@ mod common;
 mod cli;
 mod scripts;
 mod startup;
+mod upgrade;

@@ -9,7 +9,7 @@ use crate::common::{TestBackend, TestDb, backend, free_port, key_spec, snapshot,
 
 const BIN: &str = env!("CARGO_BIN_EXE_pinbridge");
 
-fn pinbridge(dir: &Path) -> Command {
+pub(super) fn pinbridge(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir)
         .env_clear()

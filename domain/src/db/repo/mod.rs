@@ -11,6 +11,7 @@ pub mod memberships;
 pub mod operator_sessions;
 pub mod operators;
 pub mod pinterest_settings;
+pub mod schema;
 pub mod setup_tokens;
 pub mod sign_in_attempts;
 pub mod two_factor;
