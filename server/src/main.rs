@@ -38,6 +38,8 @@ async fn main() -> ExitCode {
                     .map(|report| print!("{}", report.as_str())),
             )
         }
+        Command::Backup(args) => reported(server::backup::backup(&config, &args).await),
+        Command::Restore(args) => reported(server::backup::restore(&config, &args).await),
     }
 }
 
@@ -80,6 +82,17 @@ fn started(result: Result<(), StartError>) -> ExitCode {
 fn finished(result: Result<(), AdminError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
+/// The exit code after `backup` or `restore`, whose report goes to stdout.
+fn reported(result: Result<String, server::backup::BackupError>) -> ExitCode {
+    match result {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::SUCCESS
+        }
         Err(e) => fail(&e, e.exit_code()),
     }
 }

@@ -14,6 +14,7 @@ pub mod pinterest_settings;
 pub mod schema;
 pub mod setup_tokens;
 pub mod sign_in_attempts;
+pub mod sqlite_file;
 pub mod two_factor;
 pub mod webhooks;
 pub mod workspaces;
