@@ -18,6 +18,8 @@ pub mod agent;
 #[cfg(feature = "server")]
 pub mod api;
 #[cfg(feature = "server")]
+pub mod backup;
+#[cfg(feature = "server")]
 pub mod connections;
 #[cfg(feature = "server")]
 pub mod crypto;

@@ -65,6 +65,20 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Copy a SQLite installation's database to FILE and its key ring to FILE.keys.
+    ///
+    /// The copy is consistent while pinbridge serves. Both files get mode 0600; neither replaces
+    /// an existing file; each is checked before success is reported. Store the key file apart
+    /// from the database backup: the database alone opens no secret, the two together open all.
+    /// For PostgreSQL use pg_dump (see the README's "Backups, restores and upgrades").
+    Backup(BackupArgs),
+    /// Put a backup made by `pinbridge backup` in place of this SQLite installation's database.
+    ///
+    /// Stop pinbridge first. The backup and its key file are checked before anything changes;
+    /// an installation that holds a database is replaced only with --force, and what it held is
+    /// kept beside it (`….before-restore-<time>`). Start pinbridge afterwards: it migrates a
+    /// backup made by an older version.
+    Restore(RestoreArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +146,28 @@ pub struct OperatorCreateArgs {
     /// generating one.
     #[arg(long)]
     pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The database backup to write; the key ring goes to FILE.keys beside it.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A database backup made by `pinbridge backup`.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// The backup's key file [default: FILE.keys].
+    #[arg(long, value_name = "KEYFILE")]
+    pub keys: Option<PathBuf>,
+
+    /// Replace an installation that holds a database (its files are kept aside, not deleted).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod backup;
 pub mod client_ip;
 pub mod config;
 pub mod connect;

@@ -53,6 +53,8 @@ async fn main() -> ExitCode {
                 .await
                 .map(|out| println!("{out}")),
         }),
+        Command::Backup(args) => reported(server::backup::backup(&config, &args).await),
+        Command::Restore(args) => reported(server::backup::restore(&config, &args).await),
     }
 }
 
@@ -95,6 +97,17 @@ fn started(result: Result<(), StartError>) -> ExitCode {
 fn finished(result: Result<(), AdminError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
+/// The exit code after `backup` or `restore`, whose report goes to stdout.
+fn reported(result: Result<String, server::backup::BackupError>) -> ExitCode {
+    match result {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::SUCCESS
+        }
         Err(e) => fail(&e, e.exit_code()),
     }
 }

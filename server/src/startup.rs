@@ -82,24 +82,11 @@ async fn open_database(config: &Config, created: &mut Created) -> Result<Db, Sta
 /// itself (0600) before SQLite opens it: SQLite gives its `-wal` and `-shm`
 /// files the database file's mode, so none of them is readable by others.
 fn prepare_sqlite_path(path: &Path, created: &mut Created) -> Result<(), StartError> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        let mut missing = Vec::new();
-        let mut dir = Some(parent);
-        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
-            missing.push(d.to_path_buf());
-            dir = d.parent();
-        }
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            builder.mode(0o700);
-        }
-        builder.create(parent).map_err(|e| {
+    if let Some(parent) = path.parent() {
+        let missing = create_private_dirs(parent).map_err(|e| {
             StartError::Database(format!("cannot create directory {}: {e}", parent.display()))
         })?;
-        created.0.extend(missing.into_iter().rev());
+        created.0.extend(missing);
     }
     if !path.exists() {
         created.0.push(path.to_path_buf());
@@ -128,6 +115,30 @@ fn prepare_sqlite_path(path: &Path, created: &mut Created) -> Result<(), StartEr
         }
     }
     Ok(())
+}
+
+/// Creates `dir` and its missing parents with mode 0700; answers the
+/// directories it created, outermost first.
+pub(crate) fn create_private_dirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut missing = Vec::new();
+    let mut next = Some(dir);
+    while let Some(d) = next.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        missing.push(d.to_path_buf());
+        next = d.parent();
+    }
+    if missing.is_empty() {
+        return Ok(missing);
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)?;
+    missing.reverse();
+    Ok(missing)
 }
 
 /// `pinbridge migrate`.

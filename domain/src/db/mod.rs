@@ -17,6 +17,7 @@ pub mod tx;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -83,6 +84,11 @@ pub enum DbError {
     Connect(String),
     #[error("migration failed: {0}")]
     Migrate(String),
+    /// Applied migrations this binary does not know: a newer pinbridge ran here.
+    #[error(
+        "the database was migrated by a newer pinbridge (schema version {found}; this pinbridge knows up to {known}): run that version or newer, or restore a backup made for this version"
+    )]
+    NewerSchema { found: i64, known: i64 },
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
 }
@@ -102,6 +108,26 @@ impl PoolUsage {
     /// Open connections doing work.
     pub fn in_use(&self) -> u32 {
         self.open.saturating_sub(self.idle)
+    }
+}
+
+/// pinbridge's migrations, one set per backend (the same versions in both).
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// The newest schema version (migration) this pinbridge knows on `backend`.
+pub fn known_schema_version(backend: Backend) -> i64 {
+    migrations(backend)
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
+fn migrations(backend: Backend) -> &'static Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
     }
 }
 
@@ -159,12 +185,35 @@ impl Db {
     }
 
     /// Applies pinbridge's migrations and the session table. Idempotent.
+    ///
+    /// A database that a newer pinbridge migrated (it has migrations this one
+    /// does not know) is refused with [`DbError::NewerSchema`] before anything
+    /// is applied: an older binary must not write to a schema it cannot read.
     pub async fn migrate(&self) -> Result<(), DbError> {
-        let migrated = match self {
-            Self::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await,
-            Self::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await,
-        };
-        migrated.map_err(|e| DbError::Migrate(e.to_string()))?;
+        let migrator = migrations(self.backend());
+        // On a connection of its own: sqlx stops at a refusal without releasing
+        // its migration lock (on PostgreSQL an advisory lock held by the
+        // session), so a failed run closes the connection rather than
+        // returning it to the pool still holding the lock.
+        let migrated = on_pool!(self, pool => match pool.acquire().await {
+            Ok(mut conn) => {
+                let result = migrator.run(&mut *conn).await;
+                if result.is_err() {
+                    conn.close_on_drop();
+                }
+                result
+            }
+            Err(e) => Err(MigrateError::from(e)),
+        });
+        match migrated {
+            Ok(()) => {}
+            Err(MigrateError::VersionMissing(_)) => {
+                let known = known_schema_version(self.backend());
+                let found = repo::schema::latest_applied(self).await?.unwrap_or(known);
+                return Err(DbError::NewerSchema { found, known });
+            }
+            Err(e) => return Err(DbError::Migrate(e.to_string())),
+        }
         SessionStore::new(self.clone())
             .migrate()
             .await

@@ -161,7 +161,7 @@ impl Install {
 }
 
 /// The one-line message of a command that must fail with `code`.
-fn failure(out: &Output, code: i32) -> String {
+pub(super) fn failure(out: &Output, code: i32) -> String {
     assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
     let err = stderr(out);
     let last = err.lines().last().unwrap_or_default().to_owned();

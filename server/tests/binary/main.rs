@@ -6,7 +6,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod backup;
 mod cli;
 mod keys;
 mod scripts;
 mod startup;
+mod upgrade;

@@ -9,7 +9,7 @@ use crate::common::{TestBackend, TestDb, backend, free_port, key_spec, snapshot,
 
 const BIN: &str = env!("CARGO_BIN_EXE_pinbridge");
 
-fn pinbridge(dir: &Path) -> Command {
+pub(super) fn pinbridge(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir)
         .env_clear()
@@ -30,7 +30,7 @@ fn failed_start(cmd: &mut Command) -> String {
 }
 
 /// Starts the binary and waits until `/readyz` answers.
-fn start_and_wait(cmd: &mut Command, port: u16) -> std::process::Child {
+pub(super) fn start_and_wait(cmd: &mut Command, port: u16) -> std::process::Child {
     let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -75,7 +75,7 @@ fn ready(port: u16) -> bool {
     answer.starts_with("HTTP/1.1 200")
 }
 
-fn sigterm(child: &std::process::Child) {
+pub(super) fn sigterm(child: &std::process::Child) {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -531,7 +531,7 @@ async fn a_sign_in_flood_from_many_addresses_keeps_memory_bounded() {
     );
 }
 
-fn mode_of(path: &Path) -> u32 {
+pub(super) fn mode_of(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))

@@ -41,7 +41,8 @@ impl TestApp {
         Self::spawn_on(other.db.sharing(), extra).await
     }
 
-    async fn spawn_on(db: TestDb, extra: &[&str]) -> Self {
+    /// [`TestApp::spawn_with`] on a database the test prepared (say, of an older schema).
+    pub async fn spawn_on(db: TestDb, extra: &[&str]) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
