@@ -1101,7 +1101,6 @@ async fn kill_in_a_refresh_batch(
     a: &mut Proc,
     secrets: &mut Secrets,
 ) {
-    seed_due_connections(install, &portal.ws, &portal.env_id, DUE).await;
     install
         .sim_admin(
             reqwest::Method::PUT,
@@ -1109,10 +1108,7 @@ async fn kill_in_a_refresh_batch(
             json!({"latency_ms": TOKEN_LATENCY_MS, "paths": ["/v5/oauth/token"]}),
         )
         .await;
-    sqlx::query("update connections set next_refresh_at = 0 where end_user_id like 'due-%'")
-        .execute(&install.pg)
-        .await
-        .unwrap();
+    seed_due_connections(install, &portal.ws, &portal.env_id, DUE).await;
     let mut held = Vec::new();
     until(
         "instance A claims refreshes",
