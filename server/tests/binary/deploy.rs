@@ -216,6 +216,8 @@ fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Waits until `done` answers true, checking every 20 ms; fails naming `what`
+/// after `limit`.
 async fn until(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !done().await {
