@@ -1078,18 +1078,35 @@ async fn set_up_through_the_proxy(install: &Install, secrets: &mut Secrets) -> P
     }
 }
 
-/// `POST /v1/connections/{id}/access-token` through the proxy: the token.
+/// `POST /v1/connections/{id}/access-token` through the proxy: the token. An
+/// application told to come back (503 `busy`: another instance holds the
+/// connection's lease, or held it until it died) does so after `Retry-After`.
 async fn access_token(install: &Install, key: &str, connection_id: &str) -> String {
-    let answer = install
-        .api()
-        .post(install.url(&format!("/v1/connections/{connection_id}/access-token")))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::OK);
-    let token: Value = answer.json().await.unwrap();
-    token["access_token"].as_str().unwrap().to_owned()
+    let api = install.api();
+    for _ in 0..3 {
+        let answer = api
+            .post(install.url(&format!("/v1/connections/{connection_id}/access-token")))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status();
+        let retry_after = answer
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let body: Value = answer.json().await.unwrap();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            assert_eq!(body["type"], "urn:pinbridge:problem:busy", "{body}");
+            let wait = retry_after.expect("a busy answer says when to come back");
+            eprintln!("deploy: {connection_id} is busy; the application comes back in {wait} s");
+            tokio::time::sleep(Duration::from_secs(wait.min(10))).await;
+            continue;
+        }
+        assert_eq!(status, StatusCode::OK, "{body}");
+        return body["access_token"].as_str().unwrap().to_owned();
+    }
+    panic!("{connection_id}: still busy after three tries");
 }
 
 /// `DUE` connections come due while Pinterest answers token requests slowly;
