@@ -2,7 +2,8 @@
 # Installs what building and testing pinbridge needs, skipping whatever is
 # already there. Safe to run again and again.
 #   scripts/setup.sh          toolchain pieces for building and running
-#   scripts/setup.sh --test   also Debian's chromium for the end-to-end tests
+#   scripts/setup.sh --test   also Debian's chromium for the end-to-end tests, psql and
+#                             nginx (for the deployment test; its service is not started)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,5 +52,25 @@ if [[ "${1:-}" == "--test" ]] && ! command -v psql >/dev/null; then
   [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq postgresql-client
+fi
+# 7. For the deployment test (server/tests/binary/deploy.rs): Debian's nginx. The
+#    test runs its own nginx, as the test user, on ports and paths of its own; the
+#    package's own service is never wanted, so it is kept from starting on install
+#    (it would take port 80) with a policy-rc.d, unless the machine already has one.
+if [[ "${1:-}" == "--test" ]] && [[ ! -x /usr/sbin/nginx ]]; then
+  say "installing Debian's nginx (its service is not started)"
+  sudo_cmd=""
+  [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+  policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\n# scripts/setup.sh: no service starts while nginx installs\nexit 101\n' |
+      $sudo_cmd tee "$policy" >/dev/null
+    $sudo_cmd chmod 755 "$policy"
+    trap '$sudo_cmd rm -f "$policy"' EXIT
+  fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends nginx
+  # Under systemd the package also enables its service for the next boot.
+  if [[ -d /run/systemd/system ]]; then $sudo_cmd systemctl disable --now nginx >/dev/null 2>&1 || true; fi
 fi
 say "ready"

@@ -59,15 +59,22 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.base, reqwest::Client::builder())
+    }
+
+    /// A browser of the site at `base` (e.g. behind a proxy), its client made
+    /// from `builder` (a root certificate, a local address) with its own
+    /// cookies and no redirects followed.
+    pub fn at(base: &str, builder: reqwest::ClientBuilder) -> Self {
         let jar = Arc::new(Jar::default());
-        let client = reqwest::Client::builder()
+        let client = builder
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .timeout(super::REQUEST_TIMEOUT)
             .build()
             .unwrap();
         Self {
-            base: app.base.clone(),
+            base: base.to_owned(),
             client,
             jar,
             bodies: Mutex::new(Vec::new()),
