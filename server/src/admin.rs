@@ -71,8 +71,9 @@ impl AdminError {
     /// 2 for a value refused at parsing (as for a bad setting), 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Self::Start(e) => e.exit_code(),
             Self::Invalid(_)
-            | Self::Start(StartError::Config(_))
+            | Self::NoKeyFile(_)
             | Self::KeyId(_)
             | Self::Keys(domain::keys::KeysError::NotInRing(_)) => 2,
             _ => 1,

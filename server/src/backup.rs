@@ -116,8 +116,8 @@ impl BackupError {
     /// that is not what it should be, a missing `--force`), 1 for the rest.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Start(StartError::Config(_))
-            | Self::Postgres { .. }
+            Self::Start(e) => e.exit_code(),
+            Self::Postgres { .. }
             | Self::InMemory
             | Self::Exists(_)
             | Self::NoDirectory(_)

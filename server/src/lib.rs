@@ -115,6 +115,9 @@ pub async fn start(config: &Config, listener: TcpListener) -> Result<Running, St
     // keys rotate` knows whether every serving process can open what it seals.
     let instance = domain::keys::instances::describe(&services.keys, env!("CARGO_PKG_VERSION"));
     let instance_id = instance.id.clone();
+    if let Err(e) = domain::keys::instances::join(&services.db, &instance).await {
+        tracing::warn!(error = %e, "could not report this instance to the database");
+    }
     let heartbeat = tokio::spawn(domain::keys::instances::report(
         services.db.clone(),
         instance,

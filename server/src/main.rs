@@ -89,7 +89,10 @@ async fn serve(config: &Config) -> Result<(), StartError> {
 fn started(result: Result<(), StartError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(&e, 1),
+        Err(e) => {
+            let code = e.exit_code();
+            fail(&e, code)
+        }
     }
 }
 

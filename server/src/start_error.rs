@@ -17,6 +17,18 @@ pub enum StartError {
     Signals(std::io::Error),
 }
 
+impl StartError {
+    /// 2 when a setting is wrong (a bad value, keys that do not parse or do not
+    /// open this database): starting again cannot help, and systemd's
+    /// `RestartPreventExitStatus=2` stops trying. 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) | Self::Keys { .. } | Self::KeyCheck(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
 impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -45,15 +45,20 @@ pub fn describe(ring: &KeyRing, version: &str) -> InstanceRow {
     }
 }
 
-/// Reports `row` now and then every [`HEARTBEAT`], until the task is dropped.
-/// A failed report is logged and tried again at the next beat.
+/// Reports `row` once, now: a process is listed before it serves.
+pub async fn join(db: &Db, row: &InstanceRow) -> Result<(), DbError> {
+    rows::upsert_instance(db, row).await
+}
+
+/// Reports `row` again every [`HEARTBEAT`], until the task is dropped. A
+/// failed report is logged and tried again at the next beat.
 pub async fn report(db: Db, mut row: InstanceRow) {
     loop {
+        tokio::time::sleep(HEARTBEAT).await;
         row.seen_at = now_ms();
         if let Err(e) = rows::upsert_instance(&db, &row).await {
             tracing::warn!(error = %e, "could not report this instance to the database");
         }
-        tokio::time::sleep(HEARTBEAT).await;
     }
 }
 

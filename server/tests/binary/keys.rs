@@ -325,7 +325,7 @@ async fn with_the_keys_in_the_environment_add_prints_the_new_ring_once() {
     assert!(out.status.success(), "{}", stderr(&out));
     install.inline = key_spec(&[("k1", 1)]);
     let out = install.run(&["keys", "status"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("key id k2, which is not in the key ring"),
         "{}",
@@ -385,7 +385,7 @@ async fn bad_key_commands_say_what_is_wrong_and_change_nothing() {
             &["keys", "status"],
         ] {
             let out = install.run(args);
-            assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
             assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
             assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
             assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "{args:?}");
@@ -396,7 +396,7 @@ async fn bad_key_commands_say_what_is_wrong_and_change_nothing() {
     // No key file at all.
     std::fs::remove_file(&file).unwrap();
     let out = install.run(&["keys", "add"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no key file at"), "{}", stderr(&out));
     assert!(!file.exists());
     install.db.drop_database().await;
