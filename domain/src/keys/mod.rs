@@ -77,6 +77,16 @@ pub struct SealedColumn {
 }
 
 impl SealedColumn {
+    /// Where it is, for the statements that read and write it.
+    pub fn at(&self) -> rows::SealedColumn {
+        rows::SealedColumn {
+            table: self.table,
+            column: self.column,
+            pk: self.pk,
+            workspace: self.workspace,
+        }
+    }
+
     fn row_binding(&self, row: &SealedValueRow) -> String {
         match (self.binding, &row.workspace_id) {
             (Binding::WorkspaceAndKey, Some(ws)) => format!("{ws}/{}", row.pk),
@@ -267,7 +277,7 @@ pub async fn status(db: &Db, ring: &KeyRing) -> Result<KeyStatus, KeysError> {
         keys[i].canary = true;
     }
     for column in SEALED {
-        for (id, n) in rows::count_by_key(db, column).await? {
+        for (id, n) in rows::count_by_key(db, &column.at()).await? {
             let i = entry(&mut keys, &id);
             *keys[i].by_kind.entry(column.kind).or_default() += n;
         }
@@ -354,7 +364,7 @@ pub async fn rotate(
         for column in SEALED {
             let mut after = String::new();
             loop {
-                let page = rows::page_not_under(db, column, &current, &after, batch).await?;
+                let page = rows::page_not_under(db, &column.at(), &current, &after, batch).await?;
                 let Some(last) = page.last() else { break };
                 after = last.pk.clone();
                 let mut resealed = Vec::with_capacity(page.len());
@@ -379,7 +389,7 @@ pub async fn rotate(
                     .collect();
                 let mut tx = db.begin().await?;
                 let replaced_pks: std::collections::HashSet<String> =
-                    rows::replace_many_tx(&mut tx, column, &values)
+                    rows::replace_many_tx(&mut tx, &column.at(), &values)
                         .await?
                         .into_iter()
                         .collect();

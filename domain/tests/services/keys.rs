@@ -383,7 +383,7 @@ async fn refreshes_during_a_rotation_are_kept_and_their_tokens_still_work() {
         .iter()
         .find(|c| c.table == "connections" && c.column == "refresh_token")
         .unwrap();
-    let page = ring_rows::page_not_under(db, refresh, "pb1:k2:", "", 100)
+    let page = ring_rows::page_not_under(db, &refresh.at(), "pb1:k2:", "", 100)
         .await
         .unwrap();
     let first = page.iter().find(|r| r.pk == ids[0].as_str()).unwrap();
@@ -411,7 +411,7 @@ async fn refreshes_during_a_rotation_are_kept_and_their_tokens_still_work() {
     assert!(
         !ring_rows::replace_tx(
             &mut tx,
-            refresh,
+            &refresh.at(),
             &first.pk,
             &first.value,
             resealed.unwrap().as_stored()

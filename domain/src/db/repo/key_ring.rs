@@ -1,13 +1,23 @@
 //! The key ring's own tables (`instances`, `key_ring_events`), and the
-//! statements that find and re-seal every sealed column named in
-//! [`crate::keys::SEALED`].
+//! statements that find and re-seal every sealed column named in the domain's
+//! list of them (`keys::SEALED`).
 //!
 //! The sealed columns' table and column names come from that static list, never
 //! from input, so formatting them into SQL is safe.
 
 use crate::db::tx::{Tx, on_tx};
 use crate::db::{Backend, Db, DbError, on_pool};
-use crate::keys::SealedColumn;
+
+/// Where a column of sealed values is, as the statements name it.
+#[derive(Clone, Copy, Debug)]
+pub struct SealedColumn {
+    pub table: &'static str,
+    pub column: &'static str,
+    /// The table's primary key column (text).
+    pub pk: &'static str,
+    /// The column naming the row's workspace, if it has one.
+    pub workspace: Option<&'static str>,
+}
 
 /// One sealed value and what binds it: its row's key and workspace.
 #[derive(Clone, Debug, sqlx::FromRow)]
