@@ -33,7 +33,8 @@ use subtle::ConstantTimeEq;
 pub const HTTP_REQUESTS: &str = "pinbridge_http_requests_total";
 /// How long HTTP requests took until their answer's head, by `route` and `method`.
 pub const HTTP_DURATION: &str = "pinbridge_http_request_duration_seconds";
-/// `/v1` requests, by `key` (the API key's id) and `status`.
+/// `/v1` and `/mcp` requests, by `api` (`v1` or `mcp`), `key` (the API key's
+/// id) and `status`.
 pub const API_REQUESTS: &str = "pinbridge_api_requests_total";
 /// Always 1, labelled with the running `version`.
 pub const BUILD_INFO: &str = "pinbridge_build_info";
@@ -304,13 +305,22 @@ pub fn answered_to(key: &ApiKeyId, mut response: Response) -> Response {
 /// Counts every `/v1` request by API key and status; a request refused
 /// before a key was accepted counts as key `none`.
 pub async fn count_api_requests(request: Request, next: Next) -> Response {
+    count_requests("v1", request, next).await
+}
+
+/// As [`count_api_requests`], for the MCP gateway (`/mcp`).
+pub async fn count_mcp_requests(request: Request, next: Next) -> Response {
+    count_requests("mcp", request, next).await
+}
+
+async fn count_requests(api: &'static str, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let key = response
         .extensions()
         .get::<AnsweredKey>()
         .map_or_else(|| "none".to_owned(), |k| k.0.as_str().to_owned());
     let status = response.status().as_u16().to_string();
-    counter!(API_REQUESTS, "key" => key, "status" => status).increment(1);
+    counter!(API_REQUESTS, "api" => api, "key" => key, "status" => status).increment(1);
     response
 }
 

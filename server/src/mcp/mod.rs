@@ -28,6 +28,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use domain::Services;
 use domain::accounts::ApiKeyId;
+use domain::api::{Admission, ApiCaller};
 use domain::shared::ApiPermission;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -111,12 +112,13 @@ pub fn router<S: Clone + Send + Sync + 'static>(
     Router::new()
         .route_service("/mcp", service)
         .layer(middleware::from_fn_with_state(gate, authenticate))
+        .layer(middleware::from_fn(crate::metrics::count_mcp_requests))
         .layer(middleware::from_fn(auth::api_headers))
 }
 
 /// The key (with `agent`) and its rate limit; a request on a session must be
 /// the session's key's.
-async fn authenticate(State(gate): State<Gate>, mut request: Request, next: Next) -> Response {
+async fn authenticate(State(gate): State<Gate>, request: Request, next: Next) -> Response {
     let (caller, admission) = match auth::gate(
         &gate.services,
         request.headers(),
@@ -127,6 +129,19 @@ async fn authenticate(State(gate): State<Gate>, mut request: Request, next: Next
         Ok(admitted) => admitted,
         Err(refused) => return refused,
     };
+    let key = caller.key_id.clone();
+    let answer = admitted(gate, caller, admission, request, next).await;
+    crate::metrics::answered_to(&key, answer)
+}
+
+/// What follows for a request whose key was admitted.
+async fn admitted(
+    gate: Gate,
+    caller: ApiCaller,
+    admission: Admission,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let session = request
         .headers()
         .get(SESSION_HEADER)

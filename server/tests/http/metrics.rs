@@ -295,6 +295,24 @@ async fn counters_move_with_real_traffic_and_labels_hold_no_ids_or_secrets() {
     let slow_key = format!("Bearer {}", slow.key.expose());
     assert_eq!(api(Some(slow_key.clone())).await, StatusCode::OK);
     assert_eq!(api(Some(slow_key)).await, StatusCode::TOO_MANY_REQUESTS);
+    // An agent's first MCP request, with the same key, and one without a key.
+    let mcp = |authorization: Option<String>| {
+        let url = w.app.url("/mcp");
+        async move {
+            let mut req = reqwest::Client::new()
+                .post(url)
+                .header("accept", "application/json, text/event-stream")
+                .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                    "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                               "clientInfo": {"name": "metrics-test", "version": "1"}}}));
+            if let Some(a) = authorization {
+                req = req.header("authorization", a);
+            }
+            req.send().await.unwrap().status()
+        }
+    };
+    assert_eq!(mcp(Some(format!("Bearer {key}"))).await, StatusCode::OK);
+    assert_eq!(mcp(None).await, StatusCode::UNAUTHORIZED);
     // Refresh now; a probe while Pinterest fails, then one that passes.
     let b = &w.owner.browser;
     let form = [("workspace", w.ws.as_str()), ("connection", id.as_str())];
@@ -315,13 +333,26 @@ async fn counters_move_with_real_traffic_and_labels_hold_no_ids_or_secrets() {
 
     let after = scrape_app(&w.app).await;
     let grew = |name: &str, with: &[(&str, &str)]| after.sum(name, with) - before.sum(name, with);
-    // API requests by key: this test's key alone, exactly.
+    // API requests by API and key: this test's key alone, exactly.
     assert_eq!(
         after.value(
             "pinbridge_api_requests_total",
-            &[("key", &key_id), ("status", "200")]
+            &[("api", "v1"), ("key", &key_id), ("status", "200")]
         ),
         Some(2.0)
+    );
+    assert_eq!(
+        after.value(
+            "pinbridge_api_requests_total",
+            &[("api", "mcp"), ("key", &key_id), ("status", "200")]
+        ),
+        Some(1.0)
+    );
+    assert!(
+        grew(
+            "pinbridge_api_requests_total",
+            &[("api", "mcp"), ("key", "none"), ("status", "401")]
+        ) >= 1.0
     );
     let slow_id = slow.row.id.as_str();
     for status in ["200", "429"] {
