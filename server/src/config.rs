@@ -180,7 +180,7 @@ pub enum LogFormat {
 }
 
 /// Raw settings as given; see [`Config::from_settings`] for their checks.
-#[derive(Clone, Debug, Args)]
+#[derive(Clone, Args)]
 pub struct Settings {
     /// Database URL: `sqlite://path/file.db` (created if missing) or `postgres://user@host/db`.
     #[arg(long, global = true, env = "PINBRIDGE_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
@@ -412,6 +412,18 @@ pub struct Config {
     pub webhooks: domain::webhooks::WebhookPolicy,
     /// `/metrics`: off unless a token or an address is given.
     pub metrics: MetricsConfig,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // As [`Config`]'s: never the keys, the metrics token or the database URL.
+        f.debug_struct("Settings")
+            .field("public_url", &self.public_url)
+            .field("listen_addr", &self.listen_addr)
+            .field("key_file", &self.key_file)
+            .field("metrics_addr", &self.metrics_addr)
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Debug for Config {
@@ -960,17 +972,23 @@ mod tests {
 
     #[test]
     fn debug_hides_keys_and_database_url() {
-        let c = Config::from_settings(settings(&[
+        let given = settings(&[
             "--database-url",
             "postgres://user:hunter2@db/x",
             "--encryption-keys",
             "k1:c2VjcmV0a2V5",
-        ]))
-        .unwrap();
-        let shown = format!("{c:?}");
-        assert!(
-            !shown.contains("hunter2") && !shown.contains("c2VjcmV0a2V5"),
-            "{shown}"
-        );
+            "--metrics-token",
+            "metrics-token-0123456789abcdef",
+        ]);
+        let raw = format!("{given:?}");
+        let c = Config::from_settings(given).unwrap();
+        for shown in [format!("{c:?}"), raw] {
+            assert!(
+                !shown.contains("hunter2")
+                    && !shown.contains("c2VjcmV0a2V5")
+                    && !shown.contains("0123456789abcdef"),
+                "{shown}"
+            );
+        }
     }
 }
