@@ -51,8 +51,12 @@ async function addEndpoint(page: Page, url: string, description: string, types: 
   await form.getByRole("button", { name: "Add endpoint" }).click();
 }
 
-async function shownSecret(page: Page): Promise<string> {
-  const text = (await page.locator('[data-field="issued-secret-text"]').textContent())!.trim();
+/** The secret the page shows once; after `previous`, waits until it is a new one
+ * (the form's answer has arrived, not the last form's still on screen). */
+async function shownSecret(page: Page, previous?: string): Promise<string> {
+  const shown = page.locator('[data-field="issued-secret-text"]');
+  if (previous !== undefined) await expect(shown).not.toHaveText(previous);
+  const text = (await shown.textContent())!.trim();
   expect(text).toMatch(/^whsec_[A-Za-z0-9+/=]{20,}$/);
   return text;
 }
@@ -116,7 +120,7 @@ test("an endpoint gets a secret once, receives a test event, is rotated, switche
     // Rotated: a new secret, once; the old one keeps signing for 24 hours.
     await page.getByRole("button", { name: "Rotate secret" }).click();
     await expect(page.locator('[data-field="issued-secret"]')).toContainText("keeps signing");
-    const rotated = await shownSecret(page);
+    const rotated = await shownSecret(page, secret);
     expect(rotated).not.toBe(secret);
 
     // Switched off.
@@ -156,11 +160,11 @@ test("the list counts pending and failed deliveries; a refusal is said at its fi
 
     // Three endpoints: one that answers, one gone (410), one nobody listens on.
     await addEndpoint(page, ok.url, "Analytics", ["connection.created"]);
-    await shownSecret(page);
+    const first = await shownSecret(page);
     await addEndpoint(page, gone.url, "Old CRM", ["connection.disconnected"]);
-    await shownSecret(page);
+    const second = await shownSecret(page, first);
     await addEndpoint(page, "http://127.0.0.1:9/nobody", "Staging receiver", ["connection.refresh_failed"]);
-    await shownSecret(page);
+    await shownSecret(page, second);
     for (const name of ["Analytics", "Old CRM", "Staging receiver"]) {
       await page.locator("article.webhook-endpoint").filter({ hasText: name }).locator('[data-field="endpoint-link"]').click();
       await page.getByRole("button", { name: "Send test event" }).click();
