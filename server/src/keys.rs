@@ -106,6 +106,7 @@ pub fn replace_key_file(path: &Path, text: &str) -> Result<(), StartError> {
         options.mode(0o600);
     }
     let written = options.open(&temp).and_then(|mut file| {
+        keep_owner(path, &file)?;
         file.write_all(text.as_bytes())?;
         file.sync_all()
     });
@@ -119,6 +120,25 @@ pub fn replace_key_file(path: &Path, text: &str) -> Result<(), StartError> {
     {
         let _ = dir.sync_all();
     }
+    Ok(())
+}
+
+/// Gives the new key file the old one's owner and group: an operator who runs
+/// `sudo pinbridge keys add` must not leave a file the service's own user can
+/// no longer read. Only root may give a file away; anyone else owns it already.
+fn keep_owner(old: &Path, new: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(old)?;
+        let (uid, gid) = (meta.uid(), meta.gid());
+        let mine = new.metadata()?;
+        if (mine.uid(), mine.gid()) != (uid, gid) {
+            std::os::unix::fs::fchown(new, Some(uid), Some(gid))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (old, new);
     Ok(())
 }
 

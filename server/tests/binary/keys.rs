@@ -157,6 +157,13 @@ fn write_private(path: &std::path::Path, text: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
+/// Whether this test runs as root (the file it made is root's), so it may
+/// give a file to another user.
+fn made_by_root(made: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(made).unwrap().uid() == 0
+}
+
 fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -209,6 +216,12 @@ async fn a_rotation_killed_twice_loses_nothing_and_a_third_run_finishes_it() {
         stderr(&out)
     );
 
+    // The service's own user owns the file (here: nobody, when the test may
+    // give it away); `keys add` run by root keeps it so.
+    let root = made_by_root(&file);
+    if root {
+        std::os::unix::fs::chown(&file, Some(65534), Some(65534)).unwrap();
+    }
     let out = install.run(&["keys", "add"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -216,6 +229,15 @@ async fn a_rotation_killed_twice_loses_nothing_and_a_third_run_finishes_it() {
         "{}",
         stdout(&out)
     );
+    if root {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(&file).unwrap();
+        assert_eq!(
+            (meta.uid(), meta.gid()),
+            (65534, 65534),
+            "the owner is kept"
+        );
+    }
     let text = std::fs::read_to_string(&file).unwrap();
     let entries: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(entries.len(), 2);
