@@ -196,21 +196,12 @@ pub enum KeysError {
     Crypto(#[from] CryptoError),
     #[error("{0}")]
     Db(#[from] DbError),
-}
-
-impl From<key_check::KeyCheckError> for KeysError {
-    fn from(e: key_check::KeyCheckError) -> Self {
-        match e {
-            key_check::KeyCheckError::Db(e) => Self::Db(e),
-            other => Self::Db(DbError::Migrate(other.to_string())),
-        }
-    }
-}
-
-impl From<crate::accounts::AccountsError> for KeysError {
-    fn from(e: crate::accounts::AccountsError) -> Self {
-        Self::Db(DbError::Migrate(e.to_string()))
-    }
+    /// Recording the new key's canary failed.
+    #[error(transparent)]
+    KeyCheck(#[from] key_check::KeyCheckError),
+    /// Writing a workspace's audit record failed.
+    #[error(transparent)]
+    Audit(#[from] crate::accounts::AccountsError),
 }
 
 /// How many values one key id seals, by kind.
@@ -408,7 +399,7 @@ pub async fn rotate(
                 }
                 done += u64::try_from(resealed.len()).unwrap_or(0);
                 progress(Progress {
-                    done: done.min(total.max(done)),
+                    done,
                     total: total.max(done),
                 });
             }
