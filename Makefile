@@ -37,7 +37,7 @@ setup-test:
 
 # The server binary and hydrating site (release, wasm size-optimised), and the simulator.
 build: setup
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 	cargo build --release -p pinterest-sim
 
 run: build

@@ -3,6 +3,7 @@
 // Deeply nested views make deep types; release builds need the headroom.
 #![recursion_limit = "256"]
 
+pub mod assets;
 pub mod components;
 pub mod errors;
 pub mod functions;
@@ -10,7 +11,7 @@ pub mod models;
 pub mod routes;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -36,8 +37,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // never send it to another site as a referrer.
                 <meta name="referrer" content="same-origin"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <AutoReload options/>
+                // The stylesheet and the hydration script, by their hashed names.
+                <assets::Hydration/>
                 <MetaTags/>
             </head>
             <body>
@@ -51,7 +53,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/pinbridge.css"/>
         <Title text="pinbridge"/>
         <Router>
             <Layout>

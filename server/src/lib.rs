@@ -2,8 +2,10 @@
 
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod backup;
 pub mod client_ip;
+pub mod compression;
 pub mod config;
 pub mod connect;
 pub mod headers;

@@ -20,15 +20,15 @@ use leptos_axum::{
 };
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::services::ServeDir;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
+use crate::assets::{self, Site};
 use crate::headers::{self, SecurityHeaders, security_headers};
 use crate::state::AppState;
-use crate::{connect, ops};
+use crate::{compression, connect, ops};
 
 /// Largest request body accepted anywhere.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -51,12 +51,15 @@ fn routes() -> Vec<AxumRouteListing> {
 pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let security = SecurityHeaders::new(&state.services.config.public_url);
     let routes = routes();
+    let site = Site::load(std::path::Path::new(&*state.leptos_options.site_root));
     let context = {
         let services = state.services.clone();
         let api_document = app::functions::api_reference::ApiDocument(crate::api::document());
+        let asset_urls = site.urls().clone();
         move || {
             provide_context(services.clone());
             provide_context(api_document.clone());
+            provide_context(asset_urls.clone());
             headers::provide_request_nonce();
         }
     };
@@ -108,12 +111,12 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .layer(middleware::from_fn_with_state(
             security.clone(),
             security_headers,
-        ));
+        ))
+        .layer(compression::layer())
+        .layer(middleware::map_response(compression::strip_marker));
 
-    // Operations endpoints and the wasm/JS/CSS bundle need no session: keeping them
-    // outside those layers spares a session read per asset a page loads.
-    let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
-        .join(&*state.leptos_options.site_pkg_dir);
+    // Operations endpoints and the site's files (`assets::serve`) need no session:
+    // keeping them outside those layers spares a session read per file a page loads.
     let request_id = header::HeaderName::from_static("x-request-id");
     let mut router = Router::new()
         .route("/healthz", get(ops::healthz))
@@ -147,7 +150,6 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                 headers::end_user_headers,
             )),
         )
-        .nest_service("/pkg", ServeDir::new(pkg_dir))
         .merge(portal)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // The application API: API keys, not sessions; none of the portal's
@@ -159,6 +161,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             state.services.clone(),
             state.mcp_shutdown.clone(),
         ))
+        .layer(middleware::from_fn_with_state(site, assets::serve))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http()

@@ -162,6 +162,9 @@ fn TwoFactor(t: TwoFactorView, actions: Actions) -> impl IntoView {
             .get()
             .and_then(Result::ok)
             .unwrap_or_else(|| shown_codes.clone());
+        if !codes.is_empty() {
+            crate::assets::shows_a_secret();
+        }
         (!codes.is_empty()).then(|| view! {
             <div class="notice" role="status" id="recovery-codes">
                 <p><strong>"Two-factor sign-in is on. Save these recovery codes now: they are shown only once."</strong></p>
@@ -196,6 +199,8 @@ fn TwoFactor(t: TwoFactorView, actions: Actions) -> impl IntoView {
         }
         .into_any()
     } else if let Some(p) = t.pending {
+        // Sent uncompressed (BREACH: see server/src/compression.rs).
+        crate::assets::shows_a_secret();
         view! {
             <p>"Scan this QR code with your authenticator app, or type the key into it, then enter the code it shows."</p>
             <div class="qr-code" inner_html=p.qr_svg></div>

@@ -209,6 +209,8 @@ fn ApiKeys(
 /// A key just made: its text, once, to copy.
 #[component]
 fn IssuedKey(key: IssuedApiKey) -> impl IntoView {
+    // Sent uncompressed (BREACH: see server/src/compression.rs).
+    crate::assets::shows_a_secret();
     let heading = if key.replaces.is_some() {
         format!("New key for \u{201c}{}\u{201d}", key.name)
     } else {

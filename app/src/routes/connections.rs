@@ -280,6 +280,8 @@ fn NewLink(
             .and_then(Result::ok)
             .or_else(|| issued.clone())
             .map(|l| {
+                // Sent uncompressed (BREACH: see server/src/compression.rs).
+                crate::assets::shows_a_secret();
                 view! {
                     <div class="card issued" role="status" data-field="connect-link">
                         <p>"Connect link for " <strong>{l.end_user_id.clone()}</strong>

@@ -40,6 +40,8 @@ pub fn InvitationPage() -> impl IntoView {
 
 #[component]
 fn Invitation(view: InvitationView, token: String) -> impl IntoView {
+    // Sent uncompressed (BREACH: see server/src/compression.rs).
+    crate::assets::shows_a_secret();
     let action = ServerAction::<AcceptInvitation>::new();
     let error = last_error(action);
     let signed_in_as_invited = view.signed_in_as.as_deref() == Some(view.email.as_str());

@@ -264,6 +264,8 @@ fn Invite(
 
 #[component]
 fn IssuedLink(i: IssuedInvitation) -> impl IntoView {
+    // Sent uncompressed (BREACH: see server/src/compression.rs).
+    crate::assets::shows_a_secret();
     view! {
         <div class="card issued" role="status">
             <h3>"Invitation link for " {i.email.clone()} " (" {i.role.label()} ")"</h3>

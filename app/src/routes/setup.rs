@@ -61,6 +61,8 @@ pub fn SetupPage() -> impl IntoView {
 
 #[component]
 fn SetupForm(token: String) -> impl IntoView {
+    // Sent uncompressed (BREACH: see server/src/compression.rs).
+    crate::assets::shows_a_secret();
     let action = ServerAction::<CompleteSetup>::new();
     let error = last_error(action);
     let typed = |field| typed_value(CompleteSetup::PATH, field);

@@ -166,6 +166,8 @@ fn Notices(notices: Vec<String>) -> impl IntoView {
 /// A secret just made: shown once, to copy.
 #[component]
 fn IssuedSecretCard(issued: IssuedSecret, base: String) -> impl IntoView {
+    // Sent uncompressed (BREACH: see server/src/compression.rs).
+    crate::assets::shows_a_secret();
     let rotated = issued.previous_until.is_some();
     let heading = if rotated {
         "New signing secret"

@@ -150,6 +150,26 @@ impl Browser {
         self.read(request).await
     }
 
+    /// Loads `path` offering `accept_encoding`: the status, the headers and the
+    /// body as it came over the wire (this client decompresses nothing).
+    pub async fn fetch_encoded(
+        &self,
+        path: &str,
+        accept_encoding: &str,
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let res = self
+            .client
+            .get(self.url(path))
+            .header(ACCEPT, "text/html")
+            .header(reqwest::header::ACCEPT_ENCODING, accept_encoding)
+            .header(USER_AGENT, BROWSER_AGENT)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("no answer: {e}"));
+        let (status, headers) = (res.status(), res.headers().clone());
+        (status, headers, res.bytes().await.unwrap().to_vec())
+    }
+
     /// The value of the session cookie this browser holds, if any.
     pub fn session_cookie(&self) -> Option<String> {
         let url = self.base.parse().unwrap();

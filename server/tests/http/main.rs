@@ -12,6 +12,7 @@ mod agents_portal;
 mod api;
 mod api_fuzz;
 mod api_keys_portal;
+mod assets;
 mod concurrent_starts;
 mod connect_security;
 mod connections;
