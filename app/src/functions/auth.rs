@@ -188,7 +188,7 @@ mod guard {
     use http::Method;
     use tower_sessions::Session;
 
-    use crate::functions::context::verify_session;
+    use crate::functions::context::{RequestMemo, verify_session};
     use domain::Services;
     use domain::accounts::OperatorId;
     use domain::accounts::workspaces::{self, Home};
@@ -204,20 +204,25 @@ mod guard {
     pub async fn route_guard(
         State(services): State<Services>,
         session: Session,
-        request: Request,
+        mut request: Request,
         next: Next,
     ) -> Response {
         if !matches!(*request.method(), Method::GET | Method::HEAD) {
             return next.run(request).await;
         }
-        let path = request.uri().path();
+        let memo = RequestMemo::default();
+        request.extensions_mut().insert(memo.clone());
         let operator = match verify_session(&services, &session).await {
-            Ok(signed_in) => signed_in.map(|(operator, _)| operator),
+            Ok(signed_in) => {
+                memo.set_sign_in(signed_in.clone());
+                signed_in.map(|(operator, _)| operator)
+            }
             Err(err) => {
                 tracing::error!(error = %err, "could not read the session");
                 None
             }
         };
+        let path = request.uri().path();
         match operator {
             None if needs_operator(path) => {
                 let wanted = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
@@ -240,7 +245,7 @@ mod guard {
                 // without it to their account page to turn it on first.
                 let ws = path["/w/".len()..].split('/').next().unwrap_or_default();
                 let missing = match domain::accounts::WorkspaceId::parse(ws) {
-                    Some(ws) => crate::functions::context::two_factor_missing(&services, &ws, &operator)
+                    Some(ws) => crate::functions::context::two_factor_missing_in(&services, &ws, &operator, Some(&memo))
                         .await
                         .unwrap_or_else(|err| {
                             tracing::error!(error = %err, "could not check the workspace's two-factor requirement");

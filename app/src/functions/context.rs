@@ -50,11 +50,73 @@ pub async fn signed_in() -> Result<OperatorId, AppError> {
 
 /// The signed-in operator and their sign-in, or `Unauthenticated`.
 pub async fn current_sign_in() -> Result<(OperatorId, ActiveSignIn), AppError> {
+    let memo = RequestMemo::current();
+    if let Some(known) = memo.as_ref().and_then(RequestMemo::sign_in) {
+        return known.ok_or(AppError::Unauthenticated);
+    }
     let services = services()?;
     let session = session().await?;
-    verify_session(&services, &session)
-        .await?
-        .ok_or(AppError::Unauthenticated)
+    let found = verify_session(&services, &session).await?;
+    if let Some(memo) = memo {
+        memo.set_sign_in(found.clone());
+    }
+    found.ok_or(AppError::Unauthenticated)
+}
+
+/// What one page load already learned about who is asking. A page's frame and
+/// its content each call server functions while it renders, and each would
+/// check the sign-in and the workspace's two-factor rule again: the page guard
+/// (`auth::route_guard`, GET and HEAD only) puts one of these in the request,
+/// and the checks within that request are made once. Writes (POST) have none
+/// and check everything themselves.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMemo(std::sync::Arc<std::sync::Mutex<Memo>>);
+
+#[derive(Debug, Default)]
+pub struct Memo {
+    sign_in: Option<Option<(OperatorId, ActiveSignIn)>>,
+    two_factor_missing: Vec<(WorkspaceId, OperatorId, bool)>,
+}
+
+impl RequestMemo {
+    /// This request's memo, when the page guard made one.
+    fn current() -> Option<Self> {
+        leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Self>().cloned())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Memo> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn sign_in(&self) -> Option<Option<(OperatorId, ActiveSignIn)>> {
+        self.lock().sign_in.clone()
+    }
+
+    pub(crate) fn set_sign_in(&self, found: Option<(OperatorId, ActiveSignIn)>) {
+        self.lock().sign_in = Some(found);
+    }
+
+    fn two_factor_missing(&self, workspace: &WorkspaceId, operator: &OperatorId) -> Option<bool> {
+        self.lock()
+            .two_factor_missing
+            .iter()
+            .find(|(w, o, _)| w == workspace && o == operator)
+            .map(|(_, _, missing)| *missing)
+    }
+
+    fn set_two_factor_missing(
+        &self,
+        workspace: &WorkspaceId,
+        operator: &OperatorId,
+        missing: bool,
+    ) {
+        self.lock()
+            .two_factor_missing
+            .push((workspace.clone(), operator.clone(), missing));
+    }
 }
 
 /// Who the session is signed in as, if its sign-in still holds. A session whose
@@ -106,9 +168,30 @@ pub async fn two_factor_missing(
     workspace: &WorkspaceId,
     operator: &OperatorId,
 ) -> Result<bool, AppError> {
-    use domain::accounts::two_factor;
-    Ok(
-        two_factor::workspace_requires(&services.db, workspace).await?
-            && !two_factor::is_enabled(&services.db, operator).await?,
+    two_factor_missing_in(
+        services,
+        workspace,
+        operator,
+        RequestMemo::current().as_ref(),
     )
+    .await
+}
+
+/// [`two_factor_missing`], remembered in `memo` for the rest of the request.
+pub async fn two_factor_missing_in(
+    services: &Services,
+    workspace: &WorkspaceId,
+    operator: &OperatorId,
+    memo: Option<&RequestMemo>,
+) -> Result<bool, AppError> {
+    use domain::accounts::two_factor;
+    if let Some(known) = memo.and_then(|m| m.two_factor_missing(workspace, operator)) {
+        return Ok(known);
+    }
+    let missing = two_factor::workspace_requires(&services.db, workspace).await?
+        && !two_factor::is_enabled(&services.db, operator).await?;
+    if let Some(memo) = memo {
+        memo.set_two_factor_missing(workspace, operator, missing);
+    }
+    Ok(missing)
 }
