@@ -356,7 +356,10 @@ async fn browse(
             more.then_some(last).flatten(),
             first.or_else(|| Some(c.clone())),
         ),
-        Position::Before(_) => (last, more.then_some(first).flatten()),
+        Position::Before(c) => (
+            last.or_else(|| Some(c.clone())),
+            more.then_some(first).flatten(),
+        ),
         Position::Oldest => (None, more.then_some(first).flatten()),
     };
     let ids = got.iter().map(|r| r.id.clone()).collect();
@@ -728,4 +731,172 @@ pub async fn check_all(
         }
     });
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cursor(at: i64) -> Cursor {
+        Cursor {
+            created_at: at,
+            id: ConnectionId::parse(&format!(
+                "00000000-0000-7000-8000-{:012}",
+                at % 1_000_000_000_000
+            ))
+            .unwrap(),
+        }
+    }
+
+    fn parse(
+        state: Option<&str>,
+        search: Option<&str>,
+        page: Option<&str>,
+        after: Option<&str>,
+        before: Option<&str>,
+    ) -> Result<ListRequest, String> {
+        ListRequest::parse(state, search, page, after, before).map_err(|e| match e {
+            ConnectionError::Invalid { field, message } => format!("{field}: {message}"),
+            other => panic!("{other:?}"),
+        })
+    }
+
+    #[test]
+    fn list_addresses_are_read_or_refused_with_a_message() {
+        let c = cursor(1_700_000_000_000);
+        let text = format_cursor(&c);
+        assert_eq!(
+            parse(None, None, None, None, None),
+            Ok(ListRequest::default())
+        );
+        assert_eq!(
+            parse(
+                Some(" revoked "),
+                Some(" @demo "),
+                Some("1"),
+                Some(""),
+                None
+            ),
+            Ok(ListRequest {
+                health: Some(Health::Revoked),
+                search: Some("@demo".into()),
+                position: Position::Newest,
+            })
+        );
+        assert_eq!(
+            parse(None, None, Some("last"), None, None)
+                .unwrap()
+                .position,
+            Position::Oldest
+        );
+        assert_eq!(
+            parse(None, None, None, Some(&text), None).unwrap().position,
+            Position::After(c.clone())
+        );
+        assert_eq!(
+            parse(None, None, Some("first"), None, Some(&text))
+                .unwrap()
+                .position,
+            Position::Before(c.clone())
+        );
+        for page in ["-1", "0", "2", "99999999999999999999", "abc", "last page"] {
+            let refused = parse(None, None, Some(page), None, None).unwrap_err();
+            assert!(refused.starts_with("page: “"), "{page}: {refused}");
+        }
+        for (after, field) in [
+            ("garbage", "after"),
+            ("-1_00000000-0000-7000-8000-000000000001", "after"),
+            ("12_not-a-uuid", "after"),
+            (
+                "99999999999999999999_00000000-0000-7000-8000-000000000001",
+                "after",
+            ),
+        ] {
+            let refused = parse(None, None, None, Some(after), None).unwrap_err();
+            assert!(
+                refused.starts_with(&format!("{field}: This page link")),
+                "{refused}"
+            );
+        }
+        let long = "1".repeat(1000);
+        assert!(
+            parse(None, None, None, None, Some(&long))
+                .unwrap_err()
+                .starts_with("before: ")
+        );
+        assert!(
+            parse(None, None, Some("last"), Some(&text), None)
+                .unwrap_err()
+                .contains("two places at once")
+        );
+        assert!(
+            parse(None, None, None, Some(&text), Some(&text))
+                .unwrap_err()
+                .contains("two places at once")
+        );
+        let state = parse(Some(&"x".repeat(5000)), None, None, None, None).unwrap_err();
+        assert!(
+            state.starts_with("state: “xxxx") && state.len() < 300,
+            "{state}"
+        );
+        let search = parse(None, Some(&"é".repeat(101)), None, None, None).unwrap_err();
+        assert!(search.contains("at most 100 characters"), "{search}");
+        assert!(parse(None, Some(&"é".repeat(100)), None, None, None).is_ok());
+        assert!(
+            parse(None, Some("a\u{0}b"), None, None, None)
+                .unwrap_err()
+                .contains("control characters")
+        );
+    }
+
+    #[test]
+    fn a_sorted_search_is_paged_like_the_list() {
+        // 60 matches, newest (60) first.
+        let all: Vec<Cursor> = (1..=60).rev().map(cursor).collect();
+        let at = |p: &Paged| {
+            p.ids
+                .iter()
+                .map(|id| id.as_str()[24..].parse::<i64>().unwrap())
+                .collect::<Vec<_>>()
+        };
+        let first = page_of_sorted(&all, &Position::Newest);
+        assert_eq!(at(&first), (36..=60).rev().collect::<Vec<_>>());
+        assert_eq!(
+            (first.older.clone(), first.newer.clone()),
+            (Some(cursor(36)), None)
+        );
+        assert_eq!(first.matching, Some(Matching::Exactly(60)));
+        let second = page_of_sorted(&all, &Position::After(cursor(36)));
+        assert_eq!(at(&second), (11..=35).rev().collect::<Vec<_>>());
+        assert_eq!(
+            (second.older.clone(), second.newer.clone()),
+            (Some(cursor(11)), Some(cursor(35)))
+        );
+        let third = page_of_sorted(&all, &Position::After(cursor(11)));
+        assert_eq!(at(&third), (1..=10).rev().collect::<Vec<_>>());
+        assert_eq!(
+            (third.older.clone(), third.newer.clone()),
+            (None, Some(cursor(10)))
+        );
+        // Back: the 25 just newer than the cursor, then the few newest.
+        let back = page_of_sorted(&all, &Position::Before(cursor(10)));
+        assert_eq!(at(&back), (11..=35).rev().collect::<Vec<_>>());
+        let start = page_of_sorted(&all, &Position::Before(cursor(55)));
+        assert_eq!(at(&start), (56..=60).rev().collect::<Vec<_>>());
+        assert_eq!(
+            (start.older.clone(), start.newer.clone()),
+            (Some(cursor(56)), None)
+        );
+        let oldest = page_of_sorted(&all, &Position::Oldest);
+        assert_eq!(at(&oldest), (1..=25).rev().collect::<Vec<_>>());
+        assert_eq!(
+            (oldest.older.clone(), oldest.newer.clone()),
+            (None, Some(cursor(25)))
+        );
+        // A cursor past the end: an empty page.
+        let past = page_of_sorted(&all, &Position::After(cursor(1)));
+        assert!(past.ids.is_empty() && past.older.is_none());
+        let none = page_of_sorted(&[], &Position::Oldest);
+        assert!(none.ids.is_empty() && none.older.is_none() && none.newer.is_none());
+    }
 }

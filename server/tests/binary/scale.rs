@@ -10,7 +10,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use domain::accounts::{ConnectionId, WorkspaceId, WorkspaceName, workspaces};
+use domain::accounts::{ConnectionId, EnvironmentId, WorkspaceId, WorkspaceName, workspaces};
 use domain::connections::{TokenColumn, seal_token};
 use domain::crypto::{KeyRing, SecretString};
 use domain::db::Db;
@@ -143,6 +143,122 @@ async fn audit_cursor(
     row.map(|(at, id)| format!("{at}_{id}"))
 }
 
+/// The plans the database chooses at this size (no planner setting changed)
+/// for the statements the pages and the scheduler run, printed for the record.
+async fn print_plans(db: &Db, ws: &WorkspaceId, env: &EnvironmentId, seeded: &seed::Seeded) {
+    use domain::db::repo::audit_events::{self, AuditQuery};
+    use domain::db::repo::connections::{self as rows, Cursor, Due, Position};
+    use domain::db::repo::statement::explain;
+    use domain::shared::{AuditAction, Health};
+    let newest = rows::find_by_id(db, &seeded.newest).await.unwrap().unwrap();
+    let deep: (i64, String) = domain::on_pool!(db, pool => {
+        sqlx::query_as(
+            "select created_at, id from audit_events where workspace_id = $1 \
+             order by created_at desc, id desc limit 1 offset 49999",
+        )
+        .bind(ws)
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap();
+    let deep_id = domain::accounts::AuditEventId::parse(&deep.1).unwrap();
+    let actor = &seeded.actors[0].0;
+    let now = domain::db::now_ms();
+    let mut statements = vec![
+        (
+            "Connections, newest",
+            rows::list_statement(ws, env, None, None, &Position::Newest, 26, "*"),
+        ),
+        (
+            "Connections, last page",
+            rows::list_statement(ws, env, None, None, &Position::Oldest, 26, "*"),
+        ),
+        (
+            "Connections, older than the newest",
+            rows::list_statement(
+                ws,
+                env,
+                None,
+                None,
+                &Position::After(Cursor::of(&newest)),
+                26,
+                "*",
+            ),
+        ),
+        (
+            "Connections in a state (needs_reauth)",
+            rows::list_statement(
+                ws,
+                env,
+                Some(Health::NeedsReauth),
+                None,
+                &Position::Newest,
+                26,
+                "*",
+            ),
+        ),
+        (
+            "search by end user id",
+            rows::search_statement(db, ws, env, "end_user_id", "user-05432", 1001),
+        ),
+        (
+            "Check all's progress",
+            rows::run_remaining_statement(ws, env, now),
+        ),
+        (
+            "the scheduler's refresh claim",
+            rows::claim_due_statement(db, Due::Refresh, "bench", now, now + 60_000, 16),
+        ),
+        (
+            "the scheduler's probe claim",
+            rows::claim_due_statement(db, Due::Probe, "bench", now, now + 60_000, 16),
+        ),
+    ];
+    for (name, action, deep) in [
+        ("audit log", None, false),
+        ("audit log, page 1000", None, true),
+        (
+            "audit log by action",
+            Some(AuditAction::MemberRoleChanged),
+            false,
+        ),
+    ] {
+        let query = AuditQuery {
+            environment_id: None,
+            actor_operator_id: None,
+            action,
+            before: deep.then_some((deep.0, &deep_id)),
+            limit: 51,
+        };
+        statements.push((name, audit_events::list_statement(ws, &query)));
+    }
+    let by_env = AuditQuery {
+        environment_id: Some(env),
+        before: Some((deep.0, &deep_id)),
+        limit: 51,
+        ..Default::default()
+    };
+    statements.push((
+        "audit log by environment, deep",
+        audit_events::list_statement(ws, &by_env),
+    ));
+    let by_actor = AuditQuery {
+        actor_operator_id: Some(actor),
+        limit: 51,
+        ..Default::default()
+    };
+    statements.push((
+        "audit log by actor",
+        audit_events::list_statement(ws, &by_actor),
+    ));
+    for (name, st) in statements {
+        println!("bench-scale: {} plan of {name}:", label());
+        for line in explain(db, &st, false).await.unwrap() {
+            println!("  {line}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "benchmark: run with scripts/bench-scale.sh"]
 async fn bench_portal_at_scale() {
@@ -220,6 +336,7 @@ async fn bench_portal_at_scale() {
         started.elapsed().as_secs_f64()
     );
 
+    print_plans(&pool, &ws.id, &dev.id, &seeded).await;
     if std::env::var("BENCH_SEED_ONLY").is_ok() {
         // For looking at the data by hand (sqlite3, psql).
         println!(
