@@ -45,18 +45,31 @@ pub async fn load_audit(
         Some(raw) => Some(AuditAction::parse(&raw).ok_or_else(|| {
             AppError::invalid(
                 "action",
-                format!("“{raw}” is not an action in the audit log."),
+                format!(
+                    "“{}” is not an action in the audit log: choose one from the list.",
+                    super::listing::quoted(&raw)
+                ),
             )
         })?),
     };
+    // A page link names the last event of the page before (`{created_at}_{id}`):
+    // one that is garbled, or names no event of this workspace's log, is refused
+    // before the log is read.
+    let bad_link = || {
+        AppError::invalid(
+            "after",
+            "This page link is not valid (it names no event in this workspace's audit log): start again from the newest events.",
+        )
+    };
     let after = match non_empty(after) {
         None => None,
-        Some(raw) => Some(ssr::parse_cursor(&raw).ok_or_else(|| {
-            AppError::invalid(
-                "after",
-                "This page link is not valid: start again from the newest events.",
-            )
-        })?),
+        Some(raw) => {
+            let cursor = ssr::parse_cursor(&raw).ok_or_else(bad_link)?;
+            if !audit::cursor_exists(&state.db, &me, &cursor).await? {
+                return Err(bad_link());
+            }
+            Some(cursor)
+        }
     };
     let filter = AuditFilter {
         environment_id,
@@ -110,8 +123,14 @@ mod ssr {
     use domain::accounts::audit::{AuditCursor, AuditEventRow};
     use domain::accounts::environments::EnvironmentRow;
 
+    /// Longest cursor `load_audit` hands out: 20 digits, `_`, a UUID.
+    const CURSOR_MAX: usize = 60;
+
     /// `"{created_at}_{id}"`, as `load_audit` hands it out.
     pub fn parse_cursor(raw: &str) -> Option<AuditCursor> {
+        if raw.len() > CURSOR_MAX {
+            return None;
+        }
         let (at, id) = raw.split_once('_')?;
         Some(AuditCursor {
             created_at: at.parse().ok()?,

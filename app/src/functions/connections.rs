@@ -7,47 +7,50 @@ use crate::errors::AppError;
 use crate::models::{ConnectionDetailView, ConnectionsPageView, IssuedConnectLink};
 
 /// The Connections page: counts per state, one page of the filtered list, the
-/// latest "Check all" and the allowed return origins.
+/// latest "Check all" and the allowed return origins. The list is paged by
+/// cursor: `after` (older than that connection) and `before` (newer), as the
+/// page's links carry them, or `page=last` for the oldest; `state` and
+/// `search` filter it. Anything else is refused with a message.
 #[server(endpoint = "connections/view")]
 pub async fn load_connections(
     workspace: String,
     environment: String,
     #[server(default)] state: Option<String>,
     #[server(default)] search: Option<String>,
-    #[server(default)] page: Option<i64>,
+    #[server(default)] page: Option<String>,
+    #[server(default)] after: Option<String>,
+    #[server(default)] before: Option<String>,
 ) -> Result<ConnectionsPageView, AppError> {
     use super::views::{counts_view, environment_view, row_view};
+    use crate::models::MatchCount;
     use domain::accounts::environments;
-    use domain::connections::{Health, portal};
+    use domain::connections::portal::{self, ListRequest, Matching};
     let (app, actor) = super::context::actor(&workspace).await?;
     let env = environments::find_by_slug(&app.db, &actor, &environment).await?;
-    let health = state
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            Health::parse(s).ok_or_else(|| {
-                let names = Health::ALL.map(Health::as_str).join(", ");
-                AppError::invalid("state", format!("Filter by one of: {names}."))
-            })
-        })
-        .transpose()?;
-    let page = page.unwrap_or(1).clamp(1, 1_000_000);
-    let listed = portal::list(&app.db, &actor, &env.id, health, search.clone(), page).await?;
+    let request = ListRequest::parse(
+        state.as_deref(),
+        search.as_deref(),
+        page.as_deref(),
+        after.as_deref(),
+        before.as_deref(),
+    )?;
+    let listed = portal::list(&app.db, &actor, &env.id, &request).await?;
     Ok(ConnectionsPageView {
         can_configure: actor.role().can_configure(),
         integration_ready: listed.integration_ready,
         counts: counts_view(&listed.counts),
         rows: listed.rows.iter().map(row_view).collect(),
-        matching: listed.total,
-        page,
+        matching: match listed.matching {
+            Matching::Exactly(n) => MatchCount::Exactly(n),
+            Matching::MoreThan(n) => MatchCount::MoreThan(n),
+            Matching::Uncounted => MatchCount::Uncounted,
+        },
+        older: listed.older.as_ref().map(portal::format_cursor),
+        newer: listed.newer.as_ref().map(portal::format_cursor),
+        search_stopped: listed.search_stopped.then_some(portal::SEARCH_BUDGET),
         page_size: portal::PAGE_SIZE,
-        filter_state: health,
-        search: search
-            .unwrap_or_default()
-            .trim()
-            .chars()
-            .take(100)
-            .collect(),
+        filter_state: request.health,
+        search: request.search.unwrap_or_default(),
         check_all: listed.run.map(|r| crate::models::CheckAllView {
             started_by: r.run.started_by,
             started_at: r.run.started_at,

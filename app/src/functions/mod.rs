@@ -25,6 +25,8 @@ pub(crate) mod context;
 #[cfg(feature = "ssr")]
 pub mod kept_fields;
 #[cfg(feature = "ssr")]
+pub(crate) mod listing;
+#[cfg(feature = "ssr")]
 pub(crate) mod openapi;
 #[cfg(feature = "ssr")]
 pub(crate) mod reauth;

@@ -95,8 +95,14 @@ pub struct ConnectionsPageView {
     pub counts: ConnectionCounts,
     pub rows: Vec<ConnectionRowView>,
     /// How many connections match the filter (all pages).
-    pub matching: i64,
-    pub page: i64,
+    pub matching: MatchCount,
+    /// The cursor of the next older page (`after=`), if there is one.
+    pub older: Option<String>,
+    /// The cursor of the next newer page (`before=`), if there is one.
+    pub newer: Option<String>,
+    /// A search that read this many connections (its limit) without filling
+    /// the page: the Older (or Newer) link goes on searching.
+    pub search_stopped: Option<i64>,
     pub page_size: i64,
     pub filter_state: Option<Health>,
     pub search: String,
@@ -105,6 +111,28 @@ pub struct ConnectionsPageView {
     /// A link made by a form sent without JavaScript, shown once.
     pub issued_link: Option<IssuedConnectLink>,
     pub notices: Vec<String>,
+}
+
+/// How many connections match the list's filter and search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MatchCount {
+    Exactly(i64),
+    /// A search that matches more than this many (not counted further).
+    MoreThan(i64),
+    /// A search in one state that matches too many to count.
+    Uncounted,
+}
+
+impl MatchCount {
+    /// "1 connection", "25 connections", "more than 1000 connections match".
+    pub fn describe(self) -> String {
+        match self {
+            Self::Exactly(1) => "1 connection".to_owned(),
+            Self::Exactly(n) => format!("{n} connections"),
+            Self::MoreThan(n) => format!("more than {n} connections"),
+            Self::Uncounted => "many connections".to_owned(),
+        }
+    }
 }
 
 /// A link just made: shown once.

@@ -30,7 +30,7 @@ pub use api_reference::{
 };
 pub use connections::{
     CheckAllView, ConnectionCounts, ConnectionDetailView, ConnectionRowView, ConnectionsPageView,
-    IssuedConnectLink, ProbeView, ScopeCompareView, state_class,
+    IssuedConnectLink, MatchCount, ProbeView, ScopeCompareView, state_class,
 };
 pub use integrations::{IntegrationCard, IntegrationState, IntegrationsView};
 pub use pinterest::{

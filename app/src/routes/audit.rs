@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_location, use_query_map};
 
+use crate::errors::AppError;
 use crate::functions::audit::load_audit;
 use crate::models::{AuditEntryView, AuditView, FilterOption, format_utc};
 use crate::routes::percent_encode;
@@ -33,10 +34,32 @@ pub fn AuditPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(view) => view! { <Audit view/> }.into_any(),
+                    // A filter or page link that cannot be read: what is wrong,
+                    // and the way back to the log.
+                    Err(AppError::Invalid { message, .. }) => view! {
+                        <LogRefused message workspace=ctx.workspace.get_untracked()/>
+                    }.into_any(),
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// A filter or page link of the log that cannot be read (an unknown action,
+/// a garbled or forged cursor): what is wrong, and the way back (HTTP 422).
+#[component]
+fn LogRefused(message: String, workspace: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    view! {
+        <section class="page page-message">
+            <h1>"Audit log"</h1>
+            <p class="error" role="alert" data-field="log-refused">{message}</p>
+            <p><a class="button" href=format!("/w/{workspace}/audit")>"Show the newest events"</a></p>
+        </section>
     }
 }
 

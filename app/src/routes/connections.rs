@@ -10,6 +10,7 @@ use crate::components::{
     CopyButton, FormError, ProbeChart, TextField, ToolCallsTable, bump_on_success, last_error,
     reset_on_success,
 };
+use crate::errors::AppError;
 use crate::functions::connections::{
     CheckAllConnections, CheckConnection, CreateConnectLink, DisconnectConnection,
     RefreshConnection, SaveReturnOrigins, load_connection, load_connections,
@@ -36,10 +37,10 @@ pub fn ConnectionsPage() -> impl IntoView {
     let environment = Memo::new(move |_| params.read().get("env").unwrap_or_default());
     let filter = Memo::new(move |_| {
         let q = query.read();
+        let given = |name: &str| q.get(name).filter(|v| !v.is_empty());
         (
-            q.get("state").filter(|s| !s.is_empty()),
-            q.get("q").filter(|s| !s.is_empty()),
-            q.get("page").and_then(|p| p.parse::<i64>().ok()),
+            (given("state"), given("q")),
+            (given("page"), given("after"), given("before")),
         )
     });
     let actions = ListActions {
@@ -59,7 +60,9 @@ pub fn ConnectionsPage() -> impl IntoView {
                 changed.get(),
             )
         },
-        |(ws, env, (state, search, page), _)| load_connections(ws, env, state, search, page),
+        |(ws, env, ((state, search), (page, after, before)), _)| {
+            load_connections(ws, env, state, search, page, after, before)
+        },
     );
     // While a "Check all" runs, reload its progress every second (with JavaScript).
     Effect::new(move |_| {
@@ -78,6 +81,14 @@ pub fn ConnectionsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(view) => view! { <Connections view workspace=ctx.workspace.get_untracked() actions/> }.into_any(),
+                    Err(AppError::Invalid { message, .. }) => {
+                        let base = format!(
+                            "/w/{}/e/{}/connections",
+                            ctx.workspace.get_untracked(),
+                            environment.get_untracked()
+                        );
+                        view! { <ListRefused message base/> }.into_any()
+                    }
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }
             })}
@@ -85,7 +96,28 @@ pub fn ConnectionsPage() -> impl IntoView {
     }
 }
 
-fn list_href(base: &str, state: Option<Health>, search: &str, page: i64) -> String {
+/// A list address its filter, search or page link made unreadable (a state
+/// that does not exist, a search too long, a garbled or forged page link):
+/// what is wrong, and the way back to the list.
+#[component]
+fn ListRefused(message: String, base: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    view! {
+        <section class="page page-message">
+            <h1>"Connections"</h1>
+            <p class="error" role="alert" data-field="list-refused">{message}</p>
+            <p><a class="button" href=base>"Show the newest connections"</a></p>
+        </section>
+    }
+}
+
+/// Where a page link of the list points: the cursor parameter and its value.
+type At<'a> = Option<(&'a str, &'a str)>;
+
+fn list_href(base: &str, state: Option<Health>, search: &str, at: At<'_>) -> String {
     let mut parts = Vec::new();
     if let Some(s) = state {
         parts.push(format!("state={s}"));
@@ -103,8 +135,8 @@ fn list_href(base: &str, state: Option<Health>, search: &str, page: i64) -> Stri
             .collect();
         parts.push(format!("q={encoded}"));
     }
-    if page > 1 {
-        parts.push(format!("page={page}"));
+    if let Some((name, value)) = at {
+        parts.push(format!("{name}={}", crate::routes::percent_encode(value)));
     }
     if parts.is_empty() {
         base.to_owned()
@@ -140,7 +172,7 @@ fn Connections(
             .map(|(state, label, n)| {
                 let current = state == filter_state;
                 view! {
-                    <a class="chip" class:chip-current=current href=list_href(&base, state, "", 1)
+                    <a class="chip" class:chip-current=current href=list_href(&base, state, "", None)
                         aria-current=current.then_some("page") data-state=state.map_or("all", Health::as_str)>
                         {label} " " <strong>{n}</strong>
                     </a>
@@ -148,9 +180,32 @@ fn Connections(
             })
             .collect_view()
     };
-    let pages = (view.matching + view.page_size - 1) / view.page_size;
-    let prev = (view.page > 1).then(|| list_href(&base, filter_state, &search, view.page - 1));
-    let next = (view.page < pages).then(|| list_href(&base, filter_state, &search, view.page + 1));
+    // Newest first; the links carry the first or last connection shown.
+    let newest = view
+        .newer
+        .is_some()
+        .then(|| list_href(&base, filter_state, &search, None));
+    let newer = view
+        .newer
+        .as_deref()
+        .map(|c| list_href(&base, filter_state, &search, Some(("before", c))));
+    let older = view
+        .older
+        .as_deref()
+        .map(|c| list_href(&base, filter_state, &search, Some(("after", c))));
+    let oldest = view
+        .older
+        .is_some()
+        .then(|| list_href(&base, filter_state, &search, Some(("page", "last"))));
+    let matching = view.matching.describe();
+    let stopped = view.search_stopped.map(|read| {
+        view! {
+            <p class="muted small" role="status" data-field="search-stopped">
+                "This search read " {read} " connections without filling the page: "
+                "Older (or Newer) searches on from the last one it read. A longer search text is quicker."
+            </p>
+        }
+    });
     let rows = view
         .rows
         .iter()
@@ -250,10 +305,13 @@ fn Connections(
                         </div>
                     }.into_any()
                 }}
+                {stopped}
                 <nav class="pager" aria-label="Pages">
-                    <span class="muted small">{view.matching} " matching · page " {view.page} " of " {pages.max(1)}</span>
-                    {prev.map(|h| view! { <a href=h rel="prev">"Previous"</a> })}
-                    {next.map(|h| view! { <a href=h rel="next">"Next"</a> })}
+                    <span class="muted small" data-field="matching">{matching} " · newest first"</span>
+                    {newest.map(|h| view! { <a href=h>"Newest"</a> })}
+                    {newer.map(|h| view! { <a href=h rel="prev">"Newer"</a> })}
+                    {older.map(|h| view! { <a href=h rel="next">"Older"</a> })}
+                    {oldest.map(|h| view! { <a href=h>"Oldest"</a> })}
                 </nav>
             </div>
             {view.can_configure.then(|| view! {

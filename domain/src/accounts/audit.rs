@@ -216,6 +216,17 @@ pub async fn list(
     Ok(AuditPage { events, next })
 }
 
+/// Whether `cursor` is a position in the actor's workspace's log (one of its
+/// events, at its time): a page link made by [`list`] is, a forged or garbled
+/// one is not, and is refused rather than shown as an arbitrary page.
+pub async fn cursor_exists(
+    db: &Db,
+    actor: &Actor,
+    cursor: &AuditCursor,
+) -> Result<bool, AccountsError> {
+    Ok(audit_events::exists_at(db, actor.workspace_id(), &cursor.id, cursor.created_at).await?)
+}
+
 /// Builds a `detail` object from pairs.
 pub fn detail<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()

@@ -130,10 +130,15 @@ impl World {
     }
 
     pub async fn connections(&self) -> i64 {
-        portal::list(&self.services.db, &self.actor, &self.env, None, None, 1)
+        let request = portal::ListRequest::default();
+        match portal::list(&self.services.db, &self.actor, &self.env, &request)
             .await
             .unwrap()
-            .total
+            .matching
+        {
+            portal::Matching::Exactly(n) => n,
+            other => panic!("an unfiltered list is counted exactly: {other:?}"),
+        }
     }
 
     pub async fn stop(self) {

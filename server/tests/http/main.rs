@@ -23,6 +23,7 @@ mod mcp_sdk;
 mod metrics;
 mod pinterest;
 mod portal;
+mod scale;
 mod sign_in_flood;
 mod webhooks;
 mod webhooks_portal;

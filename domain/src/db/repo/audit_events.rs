@@ -1,6 +1,7 @@
 //! `audit_events`: the append-only log of who changed what in a workspace.
 
 use crate::accounts::{AuditEventId, EnvironmentId, OperatorId, WorkspaceId};
+use crate::db::repo::statement::{Statement, bind_args};
 use crate::db::tx::{Tx, on_tx};
 use crate::db::{Db, DbError, on_pool};
 use crate::shared::AuditAction;
@@ -58,33 +59,82 @@ pub async fn insert(tx: &mut Tx, row: &AuditEventRow) -> Result<(), DbError> {
     Ok(())
 }
 
+const COLUMNS: &str = "id, workspace_id, environment_id, actor_operator_id, actor_label, action, \
+     target, detail, ip, user_agent, created_at";
+
+/// The statement [`list`] runs: only the filters set are in it, so each is
+/// served by its index (`audit_events_environment`, `_actor`, `_action`, or
+/// `audit_events_workspace_time` for none), read newest first from the
+/// position `before`: a page deep in the log costs what the first one does.
+pub fn list_statement(workspace_id: &WorkspaceId, query: &AuditQuery<'_>) -> Statement {
+    let mut st = Statement::default();
+    let mut sql = format!(
+        "select {COLUMNS} from audit_events where workspace_id = {}",
+        st.text(workspace_id.as_str())
+    );
+    if let Some(environment_id) = query.environment_id {
+        sql.push_str(&format!(
+            " and environment_id = {}",
+            st.text(environment_id.as_str())
+        ));
+    }
+    if let Some(operator_id) = query.actor_operator_id {
+        sql.push_str(&format!(
+            " and actor_operator_id = {}",
+            st.text(operator_id.as_str())
+        ));
+    }
+    if let Some(action) = query.action {
+        sql.push_str(&format!(" and action = {}", st.text(action.as_str())));
+    }
+    if let Some((at, id)) = query.before {
+        // `created_at <= at` bounds the index range; the rest breaks ties.
+        let at = st.int(at);
+        let id = st.text(id.as_str());
+        sql.push_str(&format!(
+            " and created_at <= {at} and (created_at < {at} or id < {id})"
+        ));
+    }
+    sql.push_str(&format!(
+        " order by created_at desc, id desc limit {}",
+        st.int(query.limit)
+    ));
+    st.sql = sql;
+    st
+}
+
 /// One workspace's events matching `query`, newest first.
 pub async fn list(
     db: &Db,
     workspace_id: &WorkspaceId,
     query: &AuditQuery<'_>,
 ) -> Result<Vec<AuditEventRow>, DbError> {
-    let (before_at, before_id) = query.before.unzip();
+    let st = list_statement(workspace_id, query);
     let rows = on_pool!(db, pool => {
-        sqlx::query_as::<_, AuditEventRow>(
-            "select id, workspace_id, environment_id, actor_operator_id, actor_label, action, \
-             target, detail, ip, user_agent, created_at from audit_events \
-             where workspace_id = $1 \
-             and ($2 is null or environment_id = $2) \
-             and ($3 is null or actor_operator_id = $3) \
-             and ($4 is null or action = $4) \
-             and ($5 is null or created_at < $5 or (created_at = $5 and id < $6)) \
-             order by created_at desc, id desc limit $7",
-        )
-        .bind(workspace_id)
-        .bind(query.environment_id)
-        .bind(query.actor_operator_id)
-        .bind(query.action)
-        .bind(before_at)
-        .bind(before_id)
-        .bind(query.limit)
-        .fetch_all(pool)
-        .await
+        bind_args!(sqlx::query_as::<_, AuditEventRow>(&st.sql), &st.args)
+            .fetch_all(pool)
+            .await
     })?;
     Ok(rows)
+}
+
+/// Whether the workspace's log has the event `id`, recorded at `created_at`
+/// (a page link's position is one of its events).
+pub async fn exists_at(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    id: &AuditEventId,
+    created_at: i64,
+) -> Result<bool, DbError> {
+    let found: Option<(i32,)> = on_pool!(db, pool => {
+        sqlx::query_as(
+            "select 1 from audit_events where id = $1 and workspace_id = $2 and created_at = $3",
+        )
+        .bind(id)
+        .bind(workspace_id)
+        .bind(created_at)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(found.is_some())
 }

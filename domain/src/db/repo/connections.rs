@@ -8,6 +8,7 @@
 use crate::accounts::{
     ConnectLinkId, ConnectionId, EnvironmentId, HealthRunId, ProbeId, WorkspaceId,
 };
+use crate::db::repo::statement::{Statement, bind_args};
 use crate::db::tx::{Tx, on_tx};
 use crate::db::{Db, DbError, on_pool};
 use crate::shared::{Health, ProbeOutcome, Trigger};
@@ -507,76 +508,312 @@ pub async fn reauthorize(tx: &mut Tx, r: &ConnectionRow) -> Result<(), DbError> 
     Ok(())
 }
 
-/// What the Connections page filters by.
-#[derive(Clone, Debug, Default)]
-pub struct ListQuery {
-    pub health: Option<Health>,
-    /// Matched, case-insensitively, against the end user's id and display name
-    /// and the Pinterest username.
-    pub search: Option<String>,
-    pub limit: i64,
-    pub offset: i64,
+/// A position in an environment's list of connections, which runs newest
+/// first: a connection's creation time, then its id (ids break ties).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: i64,
+    pub id: ConnectionId,
 }
 
-/// `like` with `\` as the escape character: the search text is matched literally.
-fn like_pattern(text: &str) -> String {
-    let mut out = String::from("%");
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
+impl Cursor {
+    pub fn of(row: &ConnectionRow) -> Self {
+        Self {
+            created_at: row.created_at,
+            id: row.id.clone(),
         }
-        out.push(c);
     }
-    out.push('%');
-    out
 }
 
-/// One page of the environment's connections, newest first, and how many match.
+/// Where a page of the list starts, and so which way it is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Position {
+    /// The newest connections.
+    Newest,
+    /// Those after the cursor (older than it).
+    After(Cursor),
+    /// Those before the cursor (newer than it).
+    Before(Cursor),
+    /// The oldest connections.
+    Oldest,
+}
+
+impl Position {
+    /// Whether the page is read oldest first (and then turned around).
+    pub fn ascending(&self) -> bool {
+        matches!(self, Position::Before(_) | Position::Oldest)
+    }
+
+    pub fn cursor(&self) -> Option<&Cursor> {
+        match self {
+            Position::After(c) | Position::Before(c) => Some(c),
+            Position::Newest | Position::Oldest => None,
+        }
+    }
+}
+
+/// `lower(column)` as the search indexes hold it: on PostgreSQL compared byte
+/// by byte (`collate "C"`), so that the names starting with a text are one range.
+fn folded(db: &Db, column: &str) -> String {
+    match db {
+        Db::Sqlite(_) => format!("lower({column})"),
+        Db::Postgres(_) => format!("(lower({column}) collate \"C\")"),
+    }
+}
+
+/// The columns a search matches, in the order [`SearchFields`] holds them.
+pub const SEARCHED: [&str; 3] = ["end_user_id", "display_name", "account_username"];
+
+/// Above every character: `text` followed by it is past every name that
+/// starts with `text` (in byte order).
+const PAST_PREFIX: char = char::MAX;
+
+/// The statement [`list`] runs: the environment's connections (in `health`
+/// when set) from `position`, `limit` of them in the order they are read,
+/// `columns` of each. It walks `connections_list` (or `connections_state_list`)
+/// from the position: the last page costs what the first does.
+pub fn list_statement(
+    workspace_id: &WorkspaceId,
+    environment_id: &EnvironmentId,
+    health: Option<Health>,
+    end_user_id: Option<&str>,
+    position: &Position,
+    limit: i64,
+    columns: &str,
+) -> Statement {
+    let mut st = Statement::default();
+    let mut sql = format!(
+        "select {columns} from connections where environment_id = {} and workspace_id = {}",
+        st.text(environment_id.as_str()),
+        st.text(workspace_id.as_str())
+    );
+    if let Some(h) = health {
+        sql.push_str(&format!(" and health = {}", st.text(h.as_str())));
+    }
+    if let Some(end_user_id) = end_user_id {
+        // One end user has at most one connection here (a unique index).
+        sql.push_str(&format!(" and end_user_id = {}", st.text(end_user_id)));
+    }
+    let (cmp, order) = if position.ascending() {
+        (">", "asc")
+    } else {
+        ("<", "desc")
+    };
+    if let Some(c) = position.cursor() {
+        // `created_at` bounds the index range; the id breaks ties.
+        let at = st.int(c.created_at);
+        let id = st.text(c.id.as_str());
+        sql.push_str(&format!(
+            " and created_at {cmp}= {at} and (created_at {cmp} {at} or id {cmp} {id})"
+        ));
+    }
+    sql.push_str(&format!(
+        " order by created_at {order}, id {order} limit {}",
+        st.int(limit)
+    ));
+    st.sql = sql;
+    st
+}
+
+/// Up to `limit` of the environment's connections (in `health` when set) from
+/// `position`, in the order they are read: newest first, or oldest first for
+/// [`Position::Before`] and [`Position::Oldest`].
 pub async fn list(
     db: &Db,
     workspace_id: &WorkspaceId,
     environment_id: &EnvironmentId,
-    q: &ListQuery,
-) -> Result<(Vec<ConnectionRow>, i64), DbError> {
-    let filter = "workspace_id = $1 and environment_id = $2 \
-         and ($3 = '' or health = $3) \
-         and ($4 = '' or lower(end_user_id) like $4 escape '\\' \
-              or lower(coalesce(display_name, '')) like $4 escape '\\' \
-              or lower(account_username) like $4 escape '\\')";
-    let health = q.health.map_or("", Health::as_str);
-    let search = q
-        .search
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(like_pattern)
-        .unwrap_or_default();
-    let sql = format!(
-        "select {COLUMNS} from connections where {filter} \
-         order by created_at desc, id desc limit $5 offset $6"
+    health: Option<Health>,
+    position: &Position,
+    limit: i64,
+) -> Result<Vec<ConnectionRow>, DbError> {
+    let st = list_statement(
+        workspace_id,
+        environment_id,
+        health,
+        None,
+        position,
+        limit,
+        COLUMNS,
     );
-    let count_sql = format!("select count(*) from connections where {filter}");
     let rows = on_pool!(db, pool => {
-        sqlx::query_as::<_, ConnectionRow>(&sql)
-            .bind(workspace_id)
-            .bind(environment_id)
-            .bind(health)
-            .bind(&search)
-            .bind(q.limit)
-            .bind(q.offset)
+        bind_args!(sqlx::query_as::<_, ConnectionRow>(&st.sql), &st.args)
             .fetch_all(pool)
             .await
     })?;
-    let total: (i64,) = on_pool!(db, pool => {
-        sqlx::query_as(&count_sql)
-            .bind(workspace_id)
-            .bind(environment_id)
-            .bind(health)
-            .bind(&search)
-            .fetch_one(pool)
+    Ok(rows)
+}
+
+/// The connections `ids` of the workspace, in the order of `ids`.
+pub async fn find_many(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    ids: &[ConnectionId],
+) -> Result<Vec<ConnectionRow>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut st = Statement::default();
+    let ws = st.text(workspace_id.as_str());
+    let list = ids
+        .iter()
+        .map(|id| st.text(id.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    st.sql =
+        format!("select {COLUMNS} from connections where workspace_id = {ws} and id in ({list})");
+    let mut rows = on_pool!(db, pool => {
+        bind_args!(sqlx::query_as::<_, ConnectionRow>(&st.sql), &st.args)
+            .fetch_all(pool)
             .await
     })?;
-    let total = total.0;
-    Ok((rows, total))
+    rows.sort_by_key(|r| ids.iter().position(|id| id == &r.id));
+    Ok(rows)
+}
+
+/// Whether the environment has the connection `cursor` names, made at its
+/// time (a page link's position is one of its connections).
+pub async fn cursor_exists(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    environment_id: &EnvironmentId,
+    cursor: &Cursor,
+) -> Result<bool, DbError> {
+    let found: Option<(i32,)> = on_pool!(db, pool => {
+        sqlx::query_as(
+            "select 1 from connections where id = $1 and workspace_id = $2 \
+             and environment_id = $3 and created_at = $4",
+        )
+        .bind(&cursor.id)
+        .bind(workspace_id)
+        .bind(environment_id)
+        .bind(cursor.created_at)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(found.is_some())
+}
+
+/// `text` lower-cased by the database itself, as the search indexes fold names.
+pub async fn fold(db: &Db, text: &str) -> Result<String, DbError> {
+    let folded: (String,) = on_pool!(db, pool => {
+        sqlx::query_as("select lower($1)").bind(text).fetch_one(pool).await
+    })?;
+    Ok(folded.0)
+}
+
+/// One connection a search found: where it is in the list, and its state.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Candidate {
+    pub created_at: i64,
+    pub id: ConnectionId,
+    pub health: Health,
+}
+
+/// The statement that finds, through its index, up to `cap` connections of
+/// the environment whose `column` (one of [`SEARCHED`]) starts with `prefix`
+/// (already folded): a range of `connections_search_*`.
+pub fn search_statement(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    environment_id: &EnvironmentId,
+    column: &str,
+    prefix: &str,
+    cap: i64,
+) -> Statement {
+    let mut st = Statement::default();
+    let env = st.text(environment_id.as_str());
+    let low = st.text(prefix);
+    let high = st.text(format!("{prefix}{PAST_PREFIX}"));
+    let ws = st.text(workspace_id.as_str());
+    let limit = st.int(cap);
+    let name = folded(db, column);
+    st.sql = format!(
+        "select created_at, id, health from connections where environment_id = {env} \
+         and {name} >= {low} and {name} < {high} and workspace_id = {ws} limit {limit}"
+    );
+    st
+}
+
+/// The environment's connections whose end user id, display name or
+/// username starts with `prefix` (already [`fold`]ed), at most `cap` found per
+/// column (one index range each), without repeats; and whether a column had
+/// more than `cap` (then the answer is not all of them).
+pub async fn search_candidates(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    environment_id: &EnvironmentId,
+    prefix: &str,
+    cap: i64,
+) -> Result<(Vec<Candidate>, bool), DbError> {
+    let mut found: Vec<Candidate> = Vec::new();
+    let mut capped = false;
+    for column in SEARCHED {
+        let st = search_statement(db, workspace_id, environment_id, column, prefix, cap + 1);
+        let rows = on_pool!(db, pool => {
+            bind_args!(sqlx::query_as::<_, Candidate>(&st.sql), &st.args)
+                .fetch_all(pool)
+                .await
+        })?;
+        capped |= rows.len() as i64 > cap;
+        for row in rows {
+            if !found.iter().any(|f| f.id == row.id) {
+                found.push(row);
+            }
+        }
+    }
+    Ok((found, capped))
+}
+
+/// What a search compares of one connection: its position and its searched
+/// names, lower-cased by the database.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SearchFields {
+    pub created_at: i64,
+    pub id: ConnectionId,
+    pub end_user_id: String,
+    pub display_name: Option<String>,
+    pub account_username: String,
+}
+
+impl SearchFields {
+    /// Whether one of the names starts with `prefix` (folded the same way).
+    pub fn starts_with(&self, prefix: &str) -> bool {
+        self.end_user_id.starts_with(prefix)
+            || self
+                .display_name
+                .as_deref()
+                .is_some_and(|n| n.starts_with(prefix))
+            || self.account_username.starts_with(prefix)
+    }
+}
+
+/// [`list`]'s walk with only what a search compares: for a search that
+/// matches too many connections to sort them all, the list is read in order
+/// and each window's names are compared as they come.
+pub async fn search_window(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    environment_id: &EnvironmentId,
+    health: Option<Health>,
+    position: &Position,
+    limit: i64,
+) -> Result<Vec<SearchFields>, DbError> {
+    let st = list_statement(
+        workspace_id,
+        environment_id,
+        health,
+        None,
+        position,
+        limit,
+        "created_at, id, lower(end_user_id) as end_user_id, lower(display_name) as display_name, \
+         lower(account_username) as account_username",
+    );
+    let rows = on_pool!(db, pool => {
+        bind_args!(sqlx::query_as::<_, SearchFields>(&st.sql), &st.args)
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows)
 }
 
 /// What the API's connection list filters by, and where its page starts.
@@ -598,42 +835,40 @@ pub async fn page(
     environment_id: &EnvironmentId,
     q: &PageQuery,
 ) -> Result<Vec<ConnectionRow>, DbError> {
-    let (after_at, after_id) = q
-        .after
-        .as_ref()
-        .map_or((i64::MAX, String::new()), |(at, id)| {
-            (*at, id.as_str().to_owned())
-        });
-    let sql = format!(
-        "select {COLUMNS} from connections where workspace_id = $1 and environment_id = $2 \
-         and ($3 = '' or end_user_id = $3) and ($4 = '' or health = $4) \
-         and (created_at < $5 or (created_at = $5 and $6 <> '' and id < $6)) \
-         order by created_at desc, id desc limit $7"
+    let position = q.after.as_ref().map_or(Position::Newest, |(at, id)| {
+        Position::After(Cursor {
+            created_at: *at,
+            id: id.clone(),
+        })
+    });
+    let st = list_statement(
+        workspace_id,
+        environment_id,
+        q.health,
+        q.end_user_id.as_deref(),
+        &position,
+        q.limit,
+        COLUMNS,
     );
     let rows = on_pool!(db, pool => {
-        sqlx::query_as::<_, ConnectionRow>(&sql)
-            .bind(workspace_id)
-            .bind(environment_id)
-            .bind(q.end_user_id.as_deref().unwrap_or(""))
-            .bind(q.health.map_or("", Health::as_str))
-            .bind(after_at)
-            .bind(&after_id)
-            .bind(q.limit)
+        bind_args!(sqlx::query_as::<_, ConnectionRow>(&st.sql), &st.args)
             .fetch_all(pool)
             .await
     })?;
     Ok(rows)
 }
 
-/// How many connections the workspace has per environment and state.
+/// How many connections each environment of the workspace has in each state
+/// (states with none left out), from `connection_counts`.
 pub async fn counts(
     db: &Db,
     workspace_id: &WorkspaceId,
 ) -> Result<Vec<(EnvironmentId, Health, i64)>, DbError> {
     let rows = on_pool!(db, pool => {
         sqlx::query_as::<_, (EnvironmentId, Health, i64)>(
-            "select environment_id, health, count(*) from connections where workspace_id = $1 \
-             group by environment_id, health",
+            "select c.environment_id, c.health, c.n from connection_counts c \
+             join environments e on e.id = c.environment_id \
+             where e.workspace_id = $1 and c.n > 0",
         )
         .bind(workspace_id)
         .fetch_all(pool)
@@ -642,13 +877,33 @@ pub async fn counts(
     Ok(rows)
 }
 
+/// How many connections one environment of the workspace has in each state
+/// (states with none left out): five rows of `connection_counts`.
+pub async fn counts_in(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    environment_id: &EnvironmentId,
+) -> Result<Vec<(Health, i64)>, DbError> {
+    let rows = on_pool!(db, pool => {
+        sqlx::query_as::<_, (Health, i64)>(
+            "select c.health, c.n from connection_counts c \
+             join environments e on e.id = c.environment_id \
+             where c.environment_id = $1 and e.workspace_id = $2 and c.n > 0",
+        )
+        .bind(environment_id)
+        .bind(workspace_id)
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(rows)
+}
+
 /// How many connections every environment has per state, across workspaces
-/// (for `/metrics`): one pass over the `(environment_id, health)` index.
+/// (for `/metrics`), from `connection_counts`.
 pub async fn count_by_environment(db: &Db) -> Result<Vec<(EnvironmentId, Health, i64)>, DbError> {
     let rows = on_pool!(db, pool => {
         sqlx::query_as::<_, (EnvironmentId, Health, i64)>(
-            "select environment_id, health, count(*) from connections \
-             group by environment_id, health",
+            "select environment_id, health, n from connection_counts where n > 0",
         )
         .fetch_all(pool)
         .await
@@ -747,6 +1002,47 @@ pub async fn claim(
     Ok(row)
 }
 
+/// The statement [`claim_due`] runs: the longest-due connections of `due`'s
+/// kind, by `connections_refresh_due` (or `connections_probe_due`), leased.
+pub fn claim_due_statement(
+    db: &Db,
+    due: Due,
+    owner: &str,
+    now: i64,
+    until: i64,
+    limit: i64,
+) -> Statement {
+    let column = due.column();
+    let states = match due {
+        Due::Refresh => "('active', 'degraded')",
+        Due::Probe => "('active', 'degraded', 'needs_reauth', 'insufficient_scope')",
+    };
+    let mut st = Statement::default();
+    let (owner, until, now, limit) = (st.text(owner), st.int(until), st.int(now), st.int(limit));
+    st.sql = match db {
+        Db::Postgres(_) => format!(
+            "with due as (select id from connections \
+               where {column} <= {now} and health in {states} \
+               and (lease_until is null or lease_until <= {now}) \
+               order by {column} limit {limit} for update skip locked) \
+             update connections c set lease_owner = {owner}, lease_until = {until}, \
+               lease_fence = c.lease_fence + 1 \
+             from due where c.id = due.id returning {}",
+            qualified()
+        ),
+        Db::Sqlite(_) => format!(
+            "update connections set lease_owner = {owner}, lease_until = {until}, \
+               lease_fence = lease_fence + 1 \
+             where id in (select id from connections \
+               where {column} <= {now} and health in {states} \
+               and (lease_until is null or lease_until <= {now}) \
+               order by {column} limit {limit}) \
+             returning {COLUMNS}"
+        ),
+    };
+    st
+}
+
 /// Takes the lease on up to `limit` connections whose refresh (or probe) is due.
 /// On PostgreSQL rows another instance is claiming are skipped (`for update skip
 /// locked`); SQLite runs the statement under its single write lock.
@@ -758,50 +1054,12 @@ pub async fn claim_due(
     until: i64,
     limit: i64,
 ) -> Result<Vec<ConnectionRow>, DbError> {
-    let column = due.column();
-    let states = match due {
-        Due::Refresh => "('active', 'degraded')",
-        Due::Probe => "('active', 'degraded', 'needs_reauth', 'insufficient_scope')",
-    };
-    let rows = match db {
-        Db::Postgres(pool) => {
-            let sql = format!(
-                "with due as (select id from connections \
-                   where {column} <= $3 and health in {states} \
-                   and (lease_until is null or lease_until <= $3) \
-                   order by {column} limit $4 for update skip locked) \
-                 update connections c set lease_owner = $1, lease_until = $2, \
-                   lease_fence = c.lease_fence + 1 \
-                 from due where c.id = due.id returning {}",
-                qualified()
-            );
-            sqlx::query_as::<_, ConnectionRow>(&sql)
-                .bind(owner)
-                .bind(until)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?
-        }
-        Db::Sqlite(pool) => {
-            let sql = format!(
-                "update connections set lease_owner = $1, lease_until = $2, \
-                   lease_fence = lease_fence + 1 \
-                 where id in (select id from connections \
-                   where {column} <= $3 and health in {states} \
-                   and (lease_until is null or lease_until <= $3) \
-                   order by {column} limit $4) \
-                 returning {COLUMNS}"
-            );
-            sqlx::query_as::<_, ConnectionRow>(&sql)
-                .bind(owner)
-                .bind(until)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?
-        }
-    };
+    let st = claim_due_statement(db, due, owner, now, until, limit);
+    let rows = on_pool!(db, pool => {
+        bind_args!(sqlx::query_as::<_, ConnectionRow>(&st.sql), &st.args)
+            .fetch_all(pool)
+            .await
+    })?;
     Ok(rows)
 }
 
@@ -1040,24 +1298,37 @@ pub async fn record_probe_tx(
     Ok(true)
 }
 
+/// The statement [`recent_probes`] runs: the newest of one connection's
+/// probes, by `connection_probes_connection`.
+pub fn recent_probes_statement(
+    workspace_id: &WorkspaceId,
+    connection_id: &ConnectionId,
+    limit: i64,
+) -> Statement {
+    let mut st = Statement::default();
+    st.sql = format!(
+        "select id, connection_id, workspace_id, checked_at, trigger, outcome, latency_ms, \
+         http_status, error_code, error_message, account_id, account_username, account_changed \
+         from connection_probes where connection_id = {} and workspace_id = {} \
+         order by checked_at desc, id desc limit {}",
+        st.text(connection_id.as_str()),
+        st.text(workspace_id.as_str()),
+        st.int(limit)
+    );
+    st
+}
+
 pub async fn recent_probes(
     db: &Db,
     workspace_id: &WorkspaceId,
     connection_id: &ConnectionId,
     limit: i64,
 ) -> Result<Vec<ProbeRow>, DbError> {
+    let st = recent_probes_statement(workspace_id, connection_id, limit);
     let rows = on_pool!(db, pool => {
-        sqlx::query_as::<_, ProbeRow>(
-            "select id, connection_id, workspace_id, checked_at, trigger, outcome, latency_ms, \
-             http_status, error_code, error_message, account_id, account_username, account_changed \
-             from connection_probes where workspace_id = $1 and connection_id = $2 \
-             order by checked_at desc, id desc limit $3",
-        )
-        .bind(workspace_id)
-        .bind(connection_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+        bind_args!(sqlx::query_as::<_, ProbeRow>(&st.sql), &st.args)
+            .fetch_all(pool)
+            .await
     })?;
     Ok(rows)
 }
@@ -1129,8 +1400,10 @@ pub async fn insert_run_tx(tx: &mut Tx, row: &HealthRunRow) -> Result<(), DbErro
     Ok(())
 }
 
-/// The environment's latest "Check all", and how many of its connections were
-/// probed since it started.
+/// The environment's latest "Check all", and how many of its connections it
+/// has yet to probe: those still due from before it started. (Each probe moves
+/// its connection's next probe past the start; counting those probed since
+/// would count every connection once the run is done, on every page load.)
 pub async fn latest_run(
     db: &Db,
     workspace_id: &WorkspaceId,
@@ -1150,16 +1423,27 @@ pub async fn latest_run(
     let Some(run) = run else {
         return Ok(None);
     };
-    let done: (i64,) = on_pool!(db, pool => {
-        sqlx::query_as(
-            "select count(*) from connections where workspace_id = $1 and environment_id = $2 \
-             and last_probe_at >= $3",
-        )
-        .bind(workspace_id)
-        .bind(environment_id)
-        .bind(run.started_at)
-        .fetch_one(pool)
-        .await
+    let st = run_remaining_statement(workspace_id, environment_id, run.started_at);
+    let remaining: (i64,) = on_pool!(db, pool => {
+        bind_args!(sqlx::query_as(&st.sql), &st.args).fetch_one(pool).await
     })?;
-    Ok(Some((run, done.0)))
+    Ok(Some((run, remaining.0)))
+}
+
+/// The statement [`latest_run`] counts with: a range of
+/// `connections_probe_due_by_environment`, empty once the run is done.
+pub fn run_remaining_statement(
+    workspace_id: &WorkspaceId,
+    environment_id: &EnvironmentId,
+    started_at: i64,
+) -> Statement {
+    let mut st = Statement::default();
+    st.sql = format!(
+        "select count(*) from connections where environment_id = {} and next_probe_at <= {} \
+         and workspace_id = {}",
+        st.text(environment_id.as_str()),
+        st.int(started_at),
+        st.text(workspace_id.as_str())
+    );
+    st
 }

@@ -13,9 +13,12 @@ pub mod operator_sessions;
 pub mod operators;
 pub mod pinterest_settings;
 pub mod schema;
+#[cfg(feature = "testing")]
+pub mod seed;
 pub mod setup_tokens;
 pub mod sign_in_attempts;
 pub mod sqlite_file;
+pub mod statement;
 pub mod two_factor;
 pub mod webhooks;
 pub mod workspaces;
