@@ -16,8 +16,10 @@ pub mod proxy;
 pub mod runtime;
 
 use crate::Services;
+use crate::connections::dashboard;
+use crate::db::repo::agent::ToolCallRecord;
 use crate::db::repo::api_keys as rows;
-use crate::db::{DbError, now_ms};
+use crate::db::{Db, DbError, now_ms};
 
 pub use caller::ApiCaller;
 pub use error::{ApiError, AuthProblem};
@@ -84,8 +86,16 @@ pub async fn maintain(services: &Services, stopping: bool) -> Result<(), DbError
             error = Some(e);
         }
     }
+    for (environment, hour, ok, failed_answers) in flush.answers {
+        if let Err(e) =
+            dashboard::api_answers(&services.db, &environment, hour, ok, failed_answers).await
+        {
+            failed.answers.push((environment, hour, ok, failed_answers));
+            error = Some(e);
+        }
+    }
     if !flush.tool_calls.is_empty()
-        && let Err(e) = crate::db::repo::agent::insert_calls(&services.db, &flush.tool_calls).await
+        && let Err(e) = write_tool_calls(&services.db, &flush.tool_calls).await
     {
         failed.tool_calls = flush.tool_calls;
         error = Some(e);
@@ -94,6 +104,15 @@ pub async fn maintain(services: &Services, stopping: bool) -> Result<(), DbError
     keys::audit_expired(services).await?;
     crate::agent::prune(services, now).await?;
     error.map_or(Ok(()), Err)
+}
+
+/// Writes tool calls and adds them to the dashboard's hours, in one
+/// transaction: a retry after a failure writes neither twice.
+async fn write_tool_calls(db: &Db, calls: &[ToolCallRecord]) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    crate::db::repo::agent::insert_calls_tx(&mut tx, calls).await?;
+    dashboard::tool_calls_tx(&mut tx, calls).await?;
+    tx.commit().await
 }
 
 /// Runs [`maintain`] every `every` until the task is dropped.
