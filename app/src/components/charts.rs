@@ -148,7 +148,7 @@ fn grid(top: i64, unit: &'static str) -> impl IntoView + use<> {
 /// An axis label under slot `i` of `n`, if `i` is one to label.
 fn x_label(i: usize, n: usize, every: usize, label: &str) -> Option<impl IntoView + use<>> {
     let slot = (WIDTH - LEFT - RIGHT) / n.max(1) as f64;
-    (i % every.max(1) == 0 || i + 1 == n).then(|| {
+    (i.is_multiple_of(every.max(1)) || i + 1 == n).then(|| {
         let x = LEFT + slot * (i as f64 + 0.5);
         view! { <text class="axis" x=px(x) y=px(HEIGHT - 6.0) text-anchor="middle">{label.to_owned()}</text> }
     })

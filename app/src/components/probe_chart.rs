@@ -36,7 +36,8 @@ const KINDS: [(&str, &str, &str); 4] = [
     ("bar-off", "lines", "skipped"),
 ];
 
-/// The patterns, one per bar class (`probe-bar-ok`…).
+/// The patterns, one per bar class (`probe-bar-ok`…). Tiles and swatches
+/// are paths, not rectangles: a `rect` in this chart is a health check.
 fn patterns() -> impl IntoView {
     KINDS
         .iter()
@@ -49,7 +50,7 @@ fn patterns() -> impl IntoView {
             };
             view! {
                 <pattern id=format!("probe-{class}") width="6" height="6" patternUnits="userSpaceOnUse">
-                    <rect class=*class width="6" height="6"/>
+                    <path class=*class d="M0,0 H6 V6 H0 Z"/>
                     {marks}
                 </pattern>
             }
@@ -108,7 +109,7 @@ pub fn ProbeChart(probes: Vec<ProbeView>) -> impl IntoView {
             view! {
                 <li>
                     <svg class="swatch" viewBox="0 0 14 14" aria-hidden="true" focusable="false">
-                        <rect width="14" height="14" fill=format!("url(#probe-{class})")/>
+                        <path d="M0,0 H14 V14 H0 Z" fill=format!("url(#probe-{class})")/>
                     </svg>
                     {*name}
                 </li>
@@ -162,7 +163,8 @@ mod tests {
             probe(ProbeOutcome::Transient, 400),
             probe(ProbeOutcome::Ok, 10),
         ]);
-        assert_eq!(html.matches("<title>").count(), 3, "{html}");
+        // One rectangle per check, nothing else.
+        assert_eq!(html.matches("<rect").count(), 3, "{html}");
         let ok = html.find(r#"url(#probe-bar-ok)" x="#).unwrap();
         let warn = html.find(r#"url(#probe-bar-warn)" x="#).unwrap();
         let bad = html.find(r#"url(#probe-bar-bad)" x="#).unwrap();

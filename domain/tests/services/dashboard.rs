@@ -404,3 +404,192 @@ async fn another_workspace_or_an_unknown_environment_is_not_found() {
     dashboard::load(db, &stranger, &theirs, now).await.unwrap();
     w.stop().await;
 }
+
+/// Runs `sql` (seeding, by set-based statements) on either backend.
+async fn exec(db: &domain::db::Db, sql: &str) {
+    domain::on_pool!(db, pool => sqlx::query(sql).execute(pool).await.map(|_| ()))
+        .unwrap_or_else(|e| panic!("{e}: {sql}"));
+}
+
+/// `BENCH_*` from the environment, or `default`.
+fn setting(name: &str, default: i64) -> i64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+/// The dashboard's cost at scale: `BENCH_CONNECTIONS` (default 100 000)
+/// connections in the environment (5 % needing re-authorization, 2 % lacking
+/// scopes, 1 % showing another account), `BENCH_AUDIT` (default 1 000 000)
+/// audit records, 35 days of hourly and daily rows for it and for
+/// `BENCH_ENVIRONMENTS` (default 200) other environments; then `load` timed
+/// `BENCH_LOADS` (default 300) times, and the scheduler's daily count. Prints
+/// `bench-dashboard` lines. Run with scripts/bench-dashboard.sh.
+#[tokio::test]
+#[ignore = "benchmark: run with scripts/bench-dashboard.sh"]
+async fn bench_dashboard_load() {
+    let w = world().await;
+    let db = &w.services.db;
+    let (n, audit, envs, loads) = (
+        setting("BENCH_CONNECTIONS", 100_000),
+        setting("BENCH_AUDIT", 1_000_000),
+        setting("BENCH_ENVIRONMENTS", 200),
+        setting("BENCH_LOADS", 300),
+    );
+    let ws = w.actor.workspace_id().to_string();
+    let env = w.env.to_string();
+    let now = now_ms();
+    let postgres = matches!(db, domain::db::Db::Postgres(_));
+    // A numbers table from 1 to N, and a 200-character filler standing for a
+    // sealed token, per backend.
+    let series = |upto: i64| {
+        if postgres {
+            format!("generate_series(1, {upto}) as s(i)")
+        } else {
+            format!(
+                "(with recursive s(i) as (select 1 union all select i + 1 from s where i < {upto}) select i from s) s"
+            )
+        }
+    };
+    let filler = if postgres {
+        "repeat('x', 200)"
+    } else {
+        "printf('%.200c', 'x')"
+    };
+    let seeding = std::time::Instant::now();
+    exec(
+        db,
+        &format!(
+            "insert into connections (id, workspace_id, environment_id, end_user_id, account_id, \
+             account_username, account_type, scopes_granted, scopes_required, access_token, \
+             refresh_token, access_expires_at, refresh_expires_at, token_version, health, \
+             health_reason, health_since, created_at, authorized_at, next_refresh_at, next_probe_at, \
+             account_mismatch) \
+             select 'bench-' || i, '{ws}', '{env}', 'user-' || i, 'acct-' || i, 'pinner_' || i, 'PINNER', \
+             'user_accounts:read boards:read pins:read', 'user_accounts:read boards:read pins:read', \
+             {filler}, {filler}, {far}, {far}, 1, \
+             case when i % 20 = 0 then 'needs_reauth' when i % 50 = 1 then 'insufficient_scope' \
+                  when i % 30 = 3 then 'degraded' when i % 25 = 4 then 'revoked' else 'active' end, \
+             'Seeded.', {now} - i * 1000, {now} - i * 1000, {now} - i * 1000, {far}, {far}, \
+             case when i % 100 = 2 then 'A probe saw @someone_else.' else null end \
+             from {}",
+            series(n),
+            far = now + 30 * DAY_MS,
+        ),
+    )
+    .await;
+    exec(
+        db,
+        &format!(
+            "insert into audit_events (id, workspace_id, environment_id, actor_label, action, target, \
+             detail, created_at) \
+             select 'bench-audit-' || i, '{ws}', '{env}', 'system', 'connection.refreshed', \
+             '@pinner_' || i, '{{}}', {now} - i * 100 from {}",
+            series(audit)
+        ),
+    )
+    .await;
+    exec(
+        db,
+        &format!(
+            "insert into environments (id, workspace_id, name, name_folded, slug, created_at) \
+             select 'bench-env-' || i, '{ws}', 'Bench ' || i, 'bench ' || i, 'bench-' || i, {now} \
+             from {}",
+            series(envs)
+        ),
+    )
+    .await;
+    // 35 days of hours and days for the environment and the others.
+    let hours = 35 * 24;
+    for environment in
+        std::iter::once(env.clone()).chain((1..=envs).map(|i| format!("bench-env-{i}")))
+    {
+        exec(
+            db,
+            &format!(
+                "insert into dashboard_hours (environment_id, hour, refreshes_ok, refreshes_failed, \
+                 probes_ok, probes_transient, latency_count, latency_sum_ms, latency_max_ms, \
+                 latency_le_100, latency_le_250, api_ok, api_failed, tools_ok) \
+                 select '{environment}', {this_hour} - i * {HOUR_MS}, 140, 2, 150, 3, 295, 29500, 900, \
+                 280, 10, 5000, 12, 40 from {}",
+                series(hours),
+                this_hour = hour_of(now) + HOUR_MS,
+            ),
+        )
+        .await;
+        exec(
+            db,
+            &format!(
+                "insert into dashboard_days (environment_id, day, active, degraded, needs_reauth, \
+                 insufficient_scope, revoked, account_changed, taken_at) \
+                 select '{environment}', {today} - i * {DAY_MS}, 80000, 3000, 5000, 2000, 4000, 1000, \
+                 {now} from {}",
+                series(35),
+                today = day_of(now) + DAY_MS,
+            ),
+        )
+        .await;
+    }
+    if postgres {
+        // As autovacuum would have by then.
+        exec(db, "vacuum analyze").await;
+    } else {
+        exec(db, "analyze").await;
+    }
+    println!(
+        "bench-dashboard: seeded {n} connections, {audit} audit records, {} environments with 35 days of aggregates in {:.1} s",
+        envs + 1,
+        seeding.elapsed().as_secs_f64()
+    );
+    // Warm up, then time loads.
+    for _ in 0..20 {
+        load(&w).await;
+    }
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..loads {
+        let t = std::time::Instant::now();
+        let d = load(&w).await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        last = Some(d);
+    }
+    times.sort_by(f64::total_cmp);
+    let d = last.unwrap();
+    assert_eq!(d.attention.len() as i64, dashboard::ATTENTION_LISTED);
+    println!(
+        "bench-dashboard: load x{loads}: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms (attention {} of {}, {} hours, {} days)",
+        percentile(&times, 0.50),
+        percentile(&times, 0.95),
+        times.last().unwrap(),
+        d.attention.len(),
+        d.attention_total,
+        d.hours.len(),
+        d.days.iter().filter(|day| day.counts.is_some()).count(),
+    );
+    assert!(percentile(&times, 0.95) <= 50.0, "p95 over 50 ms");
+    let mut counts = Vec::new();
+    for i in 0..5 {
+        let t = std::time::Instant::now();
+        dashboard::snapshot(db, now + i).await.unwrap();
+        counts.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    counts.sort_by(f64::total_cmp);
+    println!(
+        "bench-dashboard: daily count of {n} connections in {} environments x5: median {:.1} ms, max {:.1} ms",
+        envs + 3,
+        counts[2],
+        counts[4]
+    );
+    let t = std::time::Instant::now();
+    let pruned = dashboard::prune(db, now).await.unwrap();
+    println!(
+        "bench-dashboard: prune of {pruned} rows older than 35 days: {:.1} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    w.stop().await;
+}
