@@ -70,6 +70,7 @@ pub async fn authenticate(
 /// Writes the usage counted in memory, and audits keys that expired. Run
 /// every few seconds by each process, and once more when it stops.
 pub async fn maintain(services: &Services, stopping: bool) -> Result<(), DbError> {
+    let _flushing = services.api.flushing.lock().await;
     let flush = services.api.take(stopping);
     let now = now_ms();
     let mut failed = runtime::Flush::default();

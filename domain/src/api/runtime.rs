@@ -38,6 +38,9 @@ type Remembered = (Instant, Option<Arc<KnownKey>>);
 pub struct Runtime {
     keys: Mutex<HashMap<KeyHash, Remembered>>,
     usage: Mutex<Usage>,
+    /// Held while usage is written: a flush waits for one in progress, so
+    /// whoever flushes finds everything counted before it in the database.
+    pub(crate) flushing: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default, Debug)]
