@@ -18,7 +18,7 @@ use leptos_router::{SsrMode, path};
 use components::{Layout, PublicFrame};
 use routes::{
     AccountPage, AgentsPage, ApiKeysPage, ApiReferencePage, AuditPage, ConnectionPage,
-    ConnectionsPage, EnvironmentIndex, EnvironmentsPage, ErrorPage, InstallationPage,
+    ConnectionsPage, DashboardPage, EnvironmentsPage, ErrorPage, InstallationPage,
     IntegrationsPage, InvitationPage, MembersPage, NotFound, PinterestPage, PreferencesPage,
     SetupPage, SignInCodePage, SignInPage, WebhookPage, WebhooksPage, WorkspaceFrame,
     WorkspaceIndex, WorkspacesPage,
@@ -73,7 +73,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("workspaces") view=WorkspacesPage ssr=SsrMode::Async/>
                         <ParentRoute path=path!("w/:ws") view=WorkspaceFrame ssr=SsrMode::Async>
                             <Route path=path!("") view=WorkspaceIndex ssr=SsrMode::Async/>
-                            <Route path=path!("e/:env") view=EnvironmentIndex ssr=SsrMode::Async/>
+                            // The environment's home: its dashboard.
+                            <Route path=path!("e/:env") view=DashboardPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/integrations") view=IntegrationsPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/integrations/pinterest") view=PinterestPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/connections") view=ConnectionsPage ssr=SsrMode::Async/>

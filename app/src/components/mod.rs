@@ -1,5 +1,6 @@
 //! Reusable pieces of the portal's UI.
 
+mod charts;
 mod copy_button;
 mod form;
 mod layout;
@@ -7,6 +8,7 @@ mod probe_chart;
 mod reauth;
 mod tool_calls;
 
+pub use charts::{Bar, Fill, LatencyChart, LatencyPoint, Series, StackedBars, scale_top};
 pub use copy_button::CopyButton;
 pub use form::{FormError, RowError, TextField, bump_on_success, last_error, reset_on_success};
 pub use layout::{Brand, Layout, PublicFrame, ThemeSignal};

@@ -1,5 +1,7 @@
 //! A connection's recent health checks as an SVG bar chart, oldest on the left:
-//! bar height is latency, colour is the outcome, and each bar has a tooltip.
+//! bar height is latency, the outcome is its colour and its pattern (solid,
+//! dotted, hatched, lined: never colour alone), named in a legend, and each
+//! bar has a tooltip. The page's table below lists every check in words.
 
 use domain::shared::ProbeOutcome;
 use leptos::prelude::*;
@@ -23,6 +25,37 @@ fn bar_class(outcome: ProbeOutcome) -> &'static str {
         ProbeOutcome::Skipped => "bar-off",
         ProbeOutcome::Unauthorized | ProbeOutcome::MissingScope => "bar-bad",
     }
+}
+
+/// Each bar class: its pattern's marks (drawn over its colour) and its name
+/// in the legend.
+const KINDS: [(&str, &str, &str); 4] = [
+    ("bar-ok", "", "Pinterest answered"),
+    ("bar-warn", "dots", "Pinterest unavailable"),
+    ("bar-bad", "hatch", "refused (token or scope)"),
+    ("bar-off", "lines", "skipped"),
+];
+
+/// The patterns, one per bar class (`probe-bar-ok`…). Tiles and swatches
+/// are paths, not rectangles: a `rect` in this chart is a health check.
+fn patterns() -> impl IntoView {
+    KINDS
+        .iter()
+        .map(|(class, marks, _)| {
+            let marks = match *marks {
+                "dots" => Some(view! { <circle class="mark-dot" cx="3" cy="3" r="1.3"/> }.into_any()),
+                "hatch" => Some(view! { <path class="mark" d="M-1,1 l2,-2 M0,6 l6,-6 M5,7 l2,-2"/> }.into_any()),
+                "lines" => Some(view! { <path class="mark" d="M0,1.5 h6 M0,4.5 h6"/> }.into_any()),
+                _ => None,
+            };
+            view! {
+                <pattern id=format!("probe-{class}") width="6" height="6" patternUnits="userSpaceOnUse">
+                    <path class=*class d="M0,0 H6 V6 H0 Z"/>
+                    {marks}
+                </pattern>
+            }
+        })
+        .collect_view()
 }
 
 /// `probes` newest first, as the connection's page holds them.
@@ -57,6 +90,7 @@ pub fn ProbeChart(probes: Vec<ProbeView>) -> impl IntoView {
             view! {
                 <rect
                     class=bar_class(p.outcome)
+                    fill=format!("url(#probe-{})", bar_class(p.outcome))
                     x=format!("{:.1}", i as f64 * slot + 1.0)
                     y=format!("{:.1}", HEIGHT - height)
                     width=format!("{:.1}", (slot - 2.0).max(1.0))
@@ -64,6 +98,21 @@ pub fn ProbeChart(probes: Vec<ProbeView>) -> impl IntoView {
                 >
                     <title>{title}</title>
                 </rect>
+            }
+        })
+        .collect_view();
+    // Only the outcomes present are named.
+    let legend = KINDS
+        .iter()
+        .filter(|(class, _, _)| probes.iter().any(|p| bar_class(p.outcome) == *class))
+        .map(|(class, _, name)| {
+            view! {
+                <li>
+                    <svg class="swatch" viewBox="0 0 14 14" aria-hidden="true" focusable="false">
+                        <path d="M0,0 H14 V14 H0 Z" fill=format!("url(#probe-{class})")/>
+                    </svg>
+                    {*name}
+                </li>
             }
         })
         .collect_view();
@@ -75,8 +124,10 @@ pub fn ProbeChart(probes: Vec<ProbeView>) -> impl IntoView {
             aria-label=label
             preserveAspectRatio="none"
         >
+            <defs>{patterns()}</defs>
             {bars}
         </svg>
+        <ul class="chart-legend">{legend}</ul>
     }
 }
 
@@ -112,16 +163,31 @@ mod tests {
             probe(ProbeOutcome::Transient, 400),
             probe(ProbeOutcome::Ok, 10),
         ]);
+        // One rectangle per check, nothing else.
         assert_eq!(html.matches("<rect").count(), 3, "{html}");
-        let ok = html.find("bar-ok").unwrap();
-        let warn = html.find("bar-warn").unwrap();
-        let bad = html.find("bar-bad").unwrap();
+        let ok = html.find(r#"url(#probe-bar-ok)" x="#).unwrap();
+        let warn = html.find(r#"url(#probe-bar-warn)" x="#).unwrap();
+        let bad = html.find(r#"url(#probe-bar-bad)" x="#).unwrap();
         assert!(ok < warn && warn < bad, "oldest on the left: {html}");
         // The slowest sets the scale: full height less the margin.
         assert!(html.contains(r#"height="100.0""#), "{html}");
         // Fast checks still get a visible bar.
         assert!(html.contains(r#"height="16.0""#), "{html}");
         assert!(html.contains("last 3 health checks"), "{html}");
+    }
+
+    #[test]
+    fn outcomes_differ_by_pattern_too_and_the_legend_names_those_present() {
+        let html = render(vec![
+            probe(ProbeOutcome::Unauthorized, 5),
+            probe(ProbeOutcome::Ok, 10),
+        ]);
+        assert!(html.contains(r#"fill="url(#probe-bar-bad)""#), "{html}");
+        assert!(html.contains(r#"fill="url(#probe-bar-ok)""#), "{html}");
+        // The refused bar's pattern has marks; the legend names both, not the others.
+        assert!(html.contains(r#"<pattern id="probe-bar-bad""#));
+        assert!(html.contains("refused (token or scope)") && html.contains("Pinterest answered"));
+        assert!(!html.contains("Pinterest unavailable") && !html.contains("skipped"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod api_reference;
 pub mod audit;
 pub mod auth;
 pub mod connections;
+pub mod dashboard;
 pub mod environments;
 pub mod flash;
 pub mod members;

@@ -4,6 +4,7 @@
 use domain::accounts::environments::EnvironmentRow;
 use domain::agent::{Tool, ToolCallRow};
 use domain::api::keys::{ApiKeyRow, CallsRow};
+use domain::connections::dashboard::{self, AttentionRow, Day, HourRow};
 use domain::connections::portal::Counts;
 use domain::connections::portal::{ConnectionRow, ProbeRow};
 use domain::pinterest::settings::PinterestSettings;
@@ -16,6 +17,7 @@ use crate::models::{
     EnvironmentView, IntegrationState, KeyState, PinterestSettingsView, ProbeView, ScopeGroupView,
     ScopeOptionView, ToolAccess, ToolCallView, ToolView, visible_key,
 };
+use crate::models::{AttentionView, DayView, HourView, LatencyView};
 use crate::models::{DeliveryView, EndpointView};
 
 pub fn environment_view(row: EnvironmentRow) -> EnvironmentView {
@@ -239,6 +241,53 @@ pub fn delivery_view(row: &DeliveryRow) -> DeliveryView {
         last_latency_ms: row.last_latency_ms,
         response_excerpt: row.response_excerpt.clone(),
         created_at: row.created_at,
+    }
+}
+
+pub fn day_view(d: &Day) -> DayView {
+    DayView {
+        day: d.day,
+        counts: d.counts.map(|c| ConnectionCounts {
+            by_state: Health::ALL.into_iter().map(|h| (h, c.get(h))).collect(),
+        }),
+        account_changed: d.counts.map_or(0, |c| c.account_changed),
+        counted_at: d.counts.map(|c| c.taken_at),
+    }
+}
+
+pub fn hour_view(h: &HourRow) -> HourView {
+    HourView {
+        hour: h.hour,
+        refreshes_ok: h.refreshes_ok,
+        refreshes_failed: h.refreshes_failed,
+        probes_ok: h.probes_ok,
+        probes_unauthorized: h.probes_unauthorized,
+        probes_missing_scope: h.probes_missing_scope,
+        probes_transient: h.probes_transient,
+        probes_skipped: h.probes_skipped,
+        latency: dashboard::latency(h).map(|l| LatencyView {
+            calls: l.calls,
+            average_ms: l.average_ms,
+            p95_ms: l.p95_ms,
+            max_ms: l.max_ms,
+        }),
+        api_ok: h.api_ok,
+        api_failed: h.api_failed,
+        tools_ok: h.tools_ok,
+        tools_failed: h.tools_failed,
+    }
+}
+
+pub fn attention_view(row: &AttentionRow) -> AttentionView {
+    AttentionView {
+        id: row.id.to_string(),
+        end_user_id: row.end_user_id.clone(),
+        display_name: row.display_name.clone(),
+        username: row.account_username.clone(),
+        state: row.health,
+        reason: row.health_reason.clone(),
+        since: row.health_since,
+        account_changed: row.account_mismatch.is_some(),
     }
 }
 

@@ -6,6 +6,7 @@ mod agents;
 mod api_keys;
 mod api_reference;
 mod connections;
+mod dashboard;
 mod integrations;
 mod pinterest;
 mod portal;
@@ -32,6 +33,7 @@ pub use connections::{
     CheckAllView, ConnectionCounts, ConnectionDetailView, ConnectionRowView, ConnectionsPageView,
     IssuedConnectLink, MatchCount, ProbeView, ScopeCompareView, state_class,
 };
+pub use dashboard::{AttentionView, DashboardView, DayView, HourView, LatencyView};
 pub use integrations::{IntegrationCard, IntegrationState, IntegrationsView};
 pub use pinterest::{
     CredentialCheckView, PinterestPageView, PinterestSaved, PinterestSettingsView, ScopeGroupView,

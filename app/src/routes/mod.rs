@@ -6,6 +6,7 @@ mod api_keys;
 mod api_reference;
 mod audit;
 mod connections;
+mod dashboard;
 mod environments;
 mod error_page;
 mod installation;
@@ -28,6 +29,7 @@ pub use api_keys::ApiKeysPage;
 pub use api_reference::ApiReferencePage;
 pub use audit::AuditPage;
 pub use connections::{ConnectionPage, ConnectionsPage};
+pub use dashboard::DashboardPage;
 pub use environments::EnvironmentsPage;
 pub use error_page::ErrorPage;
 pub use installation::InstallationPage;
@@ -41,7 +43,7 @@ pub use setup::SetupPage;
 pub use sign_in::SignInPage;
 pub use sign_in_code::SignInCodePage;
 pub use webhooks::{WebhookPage, WebhooksPage};
-pub use workspace_frame::{EnvironmentIndex, WorkspaceFrame, WorkspaceIndex};
+pub use workspace_frame::{WorkspaceFrame, WorkspaceIndex};
 pub use workspaces::WorkspacesPage;
 
 /// Percent-encodes a value for a query string.

@@ -35,7 +35,8 @@ impl WorkspaceCtx {
     }
 }
 
-/// The environment slug and the page under it, from `/w/{ws}/e/{slug}/{page…}`.
+/// The environment slug and the page under it, from `/w/{ws}/e/{slug}/{page…}`
+/// (the page is empty on the environment's home, its dashboard).
 fn environment_in_path(path: &str) -> Option<(String, String)> {
     let mut parts = path.trim_start_matches('/').splitn(5, '/');
     let (Some("w"), Some(_), Some("e"), Some(slug)) =
@@ -43,10 +44,8 @@ fn environment_in_path(path: &str) -> Option<(String, String)> {
     else {
         return None;
     };
-    let page = parts.next().unwrap_or("integrations");
-    let page = if page.is_empty() {
-        "integrations"
-    } else if page.starts_with("connections/") {
+    let page = parts.next().unwrap_or("");
+    let page = if page.starts_with("connections/") {
         // One connection belongs to one environment: switching shows the list.
         "connections"
     } else {
@@ -155,13 +154,12 @@ fn Switchers(w: WorkspaceView, sign_out: ServerAction<SignOut>) -> impl IntoView
         }
     };
     let env_links = move || {
-        let page = current
-            .get()
-            .map_or_else(|| "integrations".to_owned(), |(_, p)| p);
+        // The same page in the other environment; from elsewhere, its home.
+        let page = current.get().map(|(_, p)| p).unwrap_or_default();
         let selected = current.get().map(|(slug, _)| slug);
         envs.iter()
             .map(|e| {
-                let href = format!("/w/{}/e/{}/{}", ws_id, e.slug, page);
+                let href = environment_href(&ws_id, &e.slug, &page);
                 let here = selected.as_deref() == Some(e.slug.as_str());
                 view! {
                     <li>
@@ -227,6 +225,15 @@ fn Switchers(w: WorkspaceView, sign_out: ServerAction<SignOut>) -> impl IntoView
     }
 }
 
+/// `/w/{ws}/e/{slug}/{page}`, or the environment's home for an empty page.
+fn environment_href(ws: &str, slug: &str, page: &str) -> String {
+    if page.is_empty() {
+        format!("/w/{ws}/e/{slug}")
+    } else {
+        format!("/w/{ws}/e/{slug}/{page}")
+    }
+}
+
 fn initial(name: &str) -> String {
     name.chars()
         .next()
@@ -255,6 +262,7 @@ fn SideNav(w: WorkspaceView) -> impl IntoView {
                 view! {
                     <p class="nav-heading">{e.name.clone()}</p>
                     <ul>
+                        <li><A href=format!("/w/{ws}/e/{}", e.slug) exact=true>"Overview"</A></li>
                         <li><A href=format!("/w/{ws}/e/{}/integrations", e.slug)>"Integrations"</A></li>
                         <li><A href=format!("/w/{ws}/e/{}/connections", e.slug)>"Connections"</A></li>
                         <li><A href=format!("/w/{ws}/e/{}/api-keys", e.slug)>"API keys"</A></li>
@@ -295,24 +303,18 @@ pub fn WorkspaceIndex() -> impl IntoView {
     })
 }
 
-/// `/w/{ws}/e/{env}`: that environment's integrations.
-#[component]
-pub fn EnvironmentIndex() -> impl IntoView {
-    let params = use_params_map();
-    let ctx = WorkspaceCtx::get();
-    let to = move || {
-        format!(
-            "/w/{}/e/{}/integrations",
-            ctx.workspace.get(),
-            params.read().get("env").unwrap_or_default()
-        )
-    };
-    view! { <Redirect path=to()/> }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::environment_in_path;
+    use super::{environment_href, environment_in_path};
+
+    #[test]
+    fn switching_environment_keeps_the_page_or_goes_home() {
+        assert_eq!(
+            environment_href("ws", "prod", "connections"),
+            "/w/ws/e/prod/connections"
+        );
+        assert_eq!(environment_href("ws", "prod", ""), "/w/ws/e/prod");
+    }
 
     #[test]
     fn finds_the_environment_in_the_address() {
@@ -326,7 +328,11 @@ mod tests {
         );
         assert_eq!(
             environment_in_path("/w/abc/e/dev"),
-            Some(("dev".into(), "integrations".into()))
+            Some(("dev".into(), "".into()))
+        );
+        assert_eq!(
+            environment_in_path("/w/abc/e/dev/"),
+            Some(("dev".into(), "".into()))
         );
         assert_eq!(
             environment_in_path("/w/abc/e/dev/integrations/pinterest"),

@@ -16,8 +16,10 @@ pub mod proxy;
 pub mod runtime;
 
 use crate::Services;
+use crate::connections::dashboard;
+use crate::db::repo::agent::ToolCallRecord;
 use crate::db::repo::api_keys as rows;
-use crate::db::{DbError, now_ms};
+use crate::db::{Db, DbError, now_ms};
 
 pub use caller::ApiCaller;
 pub use error::{ApiError, AuthProblem};
@@ -68,6 +70,7 @@ pub async fn authenticate(
 /// Writes the usage counted in memory, and audits keys that expired. Run
 /// every few seconds by each process, and once more when it stops.
 pub async fn maintain(services: &Services, stopping: bool) -> Result<(), DbError> {
+    let _flushing = services.api.flushing.lock().await;
     let flush = services.api.take(stopping);
     let now = now_ms();
     let mut failed = runtime::Flush::default();
@@ -84,8 +87,16 @@ pub async fn maintain(services: &Services, stopping: bool) -> Result<(), DbError
             error = Some(e);
         }
     }
+    for (environment, hour, ok, failed_answers) in flush.answers {
+        if let Err(e) =
+            dashboard::api_answers(&services.db, &environment, hour, ok, failed_answers).await
+        {
+            failed.answers.push((environment, hour, ok, failed_answers));
+            error = Some(e);
+        }
+    }
     if !flush.tool_calls.is_empty()
-        && let Err(e) = crate::db::repo::agent::insert_calls(&services.db, &flush.tool_calls).await
+        && let Err(e) = write_tool_calls(&services.db, &flush.tool_calls).await
     {
         failed.tool_calls = flush.tool_calls;
         error = Some(e);
@@ -94,6 +105,15 @@ pub async fn maintain(services: &Services, stopping: bool) -> Result<(), DbError
     keys::audit_expired(services).await?;
     crate::agent::prune(services, now).await?;
     error.map_or(Ok(()), Err)
+}
+
+/// Writes tool calls and adds them to the dashboard's hours, in one
+/// transaction: a retry after a failure writes neither twice.
+async fn write_tool_calls(db: &Db, calls: &[ToolCallRecord]) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    crate::db::repo::agent::insert_calls_tx(&mut tx, calls).await?;
+    dashboard::tool_calls_tx(&mut tx, calls).await?;
+    tx.commit().await
 }
 
 /// Runs [`maintain`] every `every` until the task is dropped.

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::caller::KnownKey;
 use super::key::KeyHash;
-use crate::accounts::{ApiKeyId, ConnectionId};
+use crate::accounts::{ApiKeyId, ConnectionId, EnvironmentId};
 use crate::db::repo::agent::ToolCallRecord;
 pub use crate::db::repo::api_keys::CallCounts;
 
@@ -38,12 +38,17 @@ type Remembered = (Instant, Option<Arc<KnownKey>>);
 pub struct Runtime {
     keys: Mutex<HashMap<KeyHash, Remembered>>,
     usage: Mutex<Usage>,
+    /// Held while usage is written: a flush waits for one in progress, so
+    /// whoever flushes finds everything counted before it in the database.
+    pub(crate) flushing: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default, Debug)]
 struct Usage {
     keys: HashMap<ApiKeyId, KeyUsage>,
     calls: HashMap<(ConnectionId, ApiKeyId), CallCounts>,
+    /// Answers per environment and hour: (succeeded, failed).
+    answers: HashMap<(EnvironmentId, i64), (i64, i64)>,
     tool_calls: Vec<ToolCallRecord>,
     /// Tool calls dropped since the last flush (see [`TOOL_CALLS_MAX`]).
     dropped: u64,
@@ -74,6 +79,8 @@ pub struct Admission {
 pub struct Flush {
     pub keys: Vec<(ApiKeyId, i64, Option<i64>)>,
     pub calls: Vec<(ConnectionId, ApiKeyId, CallCounts)>,
+    /// `(environment, hour, succeeded, failed)`: answers for the dashboard.
+    pub answers: Vec<(EnvironmentId, i64, i64, i64)>,
     pub tool_calls: Vec<ToolCallRecord>,
 }
 
@@ -165,6 +172,22 @@ impl Runtime {
         }
     }
 
+    /// Counts an answer to an admitted request of a key of `environment`:
+    /// `succeeded` when its status is below 400. For the dashboard's hours.
+    pub fn count_answer(&self, environment: &EnvironmentId, succeeded: bool, now_ms: i64) {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        let hour = now_ms - now_ms.rem_euclid(3_600_000);
+        let entry = usage
+            .answers
+            .entry((environment.clone(), hour))
+            .or_default();
+        if succeeded {
+            entry.0 += 1;
+        } else {
+            entry.1 += 1;
+        }
+    }
+
     /// Keeps a tool call for the next flush.
     pub fn record_tool_call(&self, record: ToolCallRecord) {
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
@@ -200,6 +223,9 @@ impl Runtime {
         for ((conn, key), counts) in usage.calls.drain() {
             out.calls.push((conn, key, counts));
         }
+        for ((environment, hour), (ok, failed)) in usage.answers.drain() {
+            out.answers.push((environment, hour, ok, failed));
+        }
         out.tool_calls = std::mem::take(&mut usage.tool_calls);
         if usage.dropped > 0 {
             tracing::warn!(
@@ -224,6 +250,11 @@ impl Runtime {
             e.token += counts.token;
             e.proxy += counts.proxy;
             e.tool += counts.tool;
+        }
+        for (environment, hour, ok, failed) in flush.answers {
+            let e = usage.answers.entry((environment, hour)).or_default();
+            e.0 += ok;
+            e.1 += failed;
         }
         let mut kept = flush.tool_calls;
         kept.append(&mut usage.tool_calls);
@@ -292,6 +323,33 @@ mod tests {
         assert_eq!(flush.calls, vec![(c.clone(), k.clone(), counts)]);
         rt.put_back(flush);
         assert_eq!(rt.take(false).calls, vec![(c, k, counts)]);
+    }
+
+    #[test]
+    fn answers_are_counted_per_environment_and_hour_and_put_back_on_failure() {
+        let rt = Runtime::default();
+        let (a, b) = (EnvironmentId::generate(), EnvironmentId::generate());
+        let hour = 1_795_885_200_000;
+        rt.count_answer(&a, true, hour + 5);
+        rt.count_answer(&a, false, hour + 3_599_999);
+        rt.count_answer(&a, true, hour + 3_600_000);
+        rt.count_answer(&b, true, hour);
+        let mut flush = rt.take(false);
+        flush.answers.sort();
+        let mut expected = vec![
+            (a.clone(), hour, 1, 1),
+            (a.clone(), hour + 3_600_000, 1, 0),
+            (b.clone(), hour, 1, 0),
+        ];
+        expected.sort();
+        assert_eq!(flush.answers, expected);
+        assert!(rt.take(false).answers.is_empty(), "taken once");
+        rt.count_answer(&b, false, hour);
+        rt.put_back(flush);
+        let mut again = rt.take(false).answers;
+        again.sort();
+        expected[2].3 = 1;
+        assert_eq!(again, expected);
     }
 
     fn record(n: i64) -> ToolCallRecord {

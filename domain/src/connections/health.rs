@@ -191,6 +191,8 @@ async fn probe_inner(
         };
         sent |= events::emit_tx(&mut tx, &subject, change, now).await?;
     }
+    // Last, so the hour's row is locked only for the commit.
+    super::dashboard::probed_tx(&mut tx, &row.environment_id, outcome, latency, now).await?;
     tx.commit().await?;
     crate::metrics::probed(outcome, trigger);
     if sent {
@@ -239,6 +241,8 @@ async fn record_skipped(
     };
     let mut tx = services.db.begin().await?;
     if rows::record_probe_tx(&mut tx, &probe, &effect).await? {
+        super::dashboard::probed_tx(&mut tx, &row.environment_id, ProbeOutcome::Skipped, 0, at)
+            .await?;
         tx.commit().await?;
         crate::metrics::probed(ProbeOutcome::Skipped, trigger);
     }

@@ -1,10 +1,12 @@
 //! End users' Pinterest connections: connect links ([`links`]), the OAuth
 //! handshake ([`handshake`]), keeping tokens fresh across processes
 //! ([`tokens`]), health probes ([`health`]), the scheduler that runs both
-//! ([`scheduler`]), what the portal shows and does ([`portal`]), and the state
-//! machine every change of health goes through ([`state`]).
+//! ([`scheduler`]), what the portal shows and does ([`portal`]), the
+//! environment dashboard's aggregates ([`dashboard`]), and the state machine
+//! every change of health goes through ([`state`]).
 
 mod app;
+pub mod dashboard;
 pub mod error;
 pub mod handshake;
 pub mod health;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
+use super::dashboard;
 use super::error::ConnectionError;
 use super::health::probe_leased;
 use super::tokens::{self, Refreshed, refresh_leased};
@@ -157,10 +158,20 @@ async fn one(services: &Services, row: &ConnectionRow, kind: Due) -> Result<bool
 }
 
 /// Runs rounds forever: straight on while there is a full batch of work, else
-/// every `interval`. Also sweeps old OAuth states once an hour.
+/// every `interval`. Also counts connections per state for the dashboard once
+/// a minute (and when it starts), and sweeps old OAuth states and old
+/// dashboard rows once an hour.
 pub async fn run(services: Services, interval: Duration) {
     let mut last_sweep = std::time::Instant::now();
+    let mut last_count: Option<std::time::Instant> = None;
     loop {
+        let count_every = Duration::from_millis(dashboard::SNAPSHOT_EVERY_MS as u64);
+        if last_count.is_none_or(|at| at.elapsed() >= count_every) {
+            last_count = Some(std::time::Instant::now());
+            if let Err(e) = dashboard::snapshot(&services.db, now_ms()).await {
+                tracing::warn!(error = %e, "could not count connections for the dashboard");
+            }
+        }
         let busy = match run_round(&services, BATCH).await {
             Ok(round) => {
                 crate::metrics::scheduler_lag(round.lag_ms);
@@ -178,6 +189,9 @@ pub async fn run(services: Services, interval: Duration) {
             last_sweep = std::time::Instant::now();
             if let Err(e) = super::handshake::sweep_states(&services).await {
                 tracing::warn!(error = %e, "could not remove old OAuth states");
+            }
+            if let Err(e) = dashboard::prune(&services.db, now_ms()).await {
+                tracing::warn!(error = %e, "could not remove old dashboard rows");
             }
         }
         if !busy {

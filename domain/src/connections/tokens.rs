@@ -246,6 +246,15 @@ async fn refresh_under_lease(
                 &RequestMeta::default(),
             )
             .await?;
+            // Last, so the hour's row is locked only for the commit.
+            super::dashboard::refreshed_tx(
+                &mut tx,
+                &row.environment_id,
+                true,
+                answer.latency_ms,
+                now,
+            )
+            .await?;
             tx.commit().await?;
             if sent {
                 services.webhooks.wake();
@@ -337,6 +346,14 @@ async fn refresh_under_lease(
                 };
                 sent |= events::emit_tx(&mut tx, &subject, change, now).await?;
             }
+            super::dashboard::refreshed_tx(
+                &mut tx,
+                &row.environment_id,
+                false,
+                answer.latency_ms,
+                now,
+            )
+            .await?;
             tx.commit().await?;
             if sent {
                 services.webhooks.wake();

@@ -5,6 +5,7 @@
 mod support;
 
 mod accounts;
+mod dashboard;
 mod handshake;
 mod keys;
 mod refresh;

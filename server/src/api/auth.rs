@@ -22,8 +22,13 @@ pub async fn authenticate(
     match gate(&services, request.headers(), None).await {
         Ok((caller, admission)) => {
             let key = caller.key_id.clone();
+            let environment = caller.environment_id.clone();
             request.extensions_mut().insert(caller);
             let answer = with_rate_headers(next.run(request).await, &admission);
+            // The environment dashboard's API calls per hour.
+            services
+                .api
+                .count_answer(&environment, answer.status().as_u16() < 400, now_ms());
             crate::metrics::answered_to(&key, answer)
         }
         Err(refused) => refused,

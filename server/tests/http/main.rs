@@ -16,6 +16,7 @@ mod assets;
 mod concurrent_starts;
 mod connect_security;
 mod connections;
+mod dashboard;
 mod headers;
 mod load;
 mod mcp;

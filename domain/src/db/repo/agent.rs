@@ -3,7 +3,7 @@
 //! workspace id.
 
 use crate::accounts::{ApiKeyId, ConnectionId, EnvironmentId, WorkspaceId};
-use crate::db::tx::on_tx;
+use crate::db::tx::{Tx, on_tx};
 use crate::db::{Db, DbError, on_pool};
 use crate::shared::ToolOutcome;
 
@@ -21,11 +21,10 @@ pub struct ToolCallRecord {
     pub at: i64,
 }
 
-/// Writes tool calls counted in memory, in one transaction.
-pub async fn insert_calls(db: &Db, calls: &[ToolCallRecord]) -> Result<(), DbError> {
-    let mut tx = db.begin().await?;
+/// Writes tool calls counted in memory, in `tx`.
+pub async fn insert_calls_tx(tx: &mut Tx, calls: &[ToolCallRecord]) -> Result<(), DbError> {
     for c in calls {
-        on_tx!(&mut tx, conn => {
+        on_tx!(tx, conn => {
             sqlx::query(
                 "insert into agent_tool_calls (id, workspace_id, environment_id, key_id, \
                  connection_id, tool, outcome, latency_ms, at) \
@@ -45,7 +44,7 @@ pub async fn insert_calls(db: &Db, calls: &[ToolCallRecord]) -> Result<(), DbErr
             .map(|_| ())
         })?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// One tool call as the portal shows it.

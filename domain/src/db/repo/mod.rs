@@ -4,6 +4,7 @@ pub mod agent;
 pub mod api_keys;
 pub mod audit_events;
 pub mod connections;
+pub mod dashboard;
 pub mod environments;
 pub mod invitations;
 pub mod key_canaries;
