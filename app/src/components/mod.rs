@@ -8,7 +8,10 @@ mod reauth;
 mod tool_calls;
 
 pub use copy_button::CopyButton;
-pub use form::{FormError, RowError, TextField, bump_on_success, last_error, reset_on_success};
+pub use form::{
+    FieldError, FormError, RowError, TextField, bump_on_success, described_by, field_message,
+    invalid, last_error, reset_on_success,
+};
 pub use layout::{Brand, Layout, PublicFrame, ThemeSignal};
 pub use probe_chart::ProbeChart;
 pub use reauth::ReauthField;
