@@ -639,10 +639,10 @@ fn ApiUsage(
                 " (from " <a href=keys>"API keys"</a> "):"
             </p>
             <h3>"Get its Pinterest access token"</h3>
-            <pre class="curl" data-field="curl-access-token"><code>{token.clone()}</code></pre>
+            <pre class="curl" tabindex="0" data-field="curl-access-token"><code>{token.clone()}</code></pre>
             <CopyButton text=token label="Copy the access token command"/>
             <h3>"Call Pinterest through pinbridge"</h3>
-            <pre class="curl" data-field="curl-proxy"><code>{proxy.clone()}</code></pre>
+            <pre class="curl" tabindex="0" data-field="curl-proxy"><code>{proxy.clone()}</code></pre>
             <CopyButton text=proxy label="Copy the proxy command"/>
             <h3>"Calls from API keys"</h3>
             {table}
