@@ -46,6 +46,48 @@ where
     });
 }
 
+/// The message for the field `key` in the last submission's error.
+pub fn field_message(
+    error: Signal<Option<AppError>>,
+    key: impl Into<String>,
+) -> Signal<Option<String>> {
+    let key = key.into();
+    Signal::derive(move || error.get().and_then(|e| e.for_field(&key)))
+}
+
+/// `aria-invalid` of a field (or a group of boxes): "true" while it has a message.
+pub fn invalid(message: Signal<Option<String>>) -> impl Fn() -> Option<&'static str> + Copy {
+    move || message.read().is_some().then_some("true")
+}
+
+/// `aria-describedby` of a field (or a group of boxes): its hint, if it has
+/// one, and its message while there is one, so a screen reader reads both.
+pub fn described_by(
+    hint_id: Option<String>,
+    error_id: String,
+    message: Signal<Option<String>>,
+) -> impl Fn() -> Option<String> + Clone + Send + Sync + 'static {
+    move || {
+        let ids: Vec<&str> = hint_id
+            .iter()
+            .map(String::as_str)
+            .chain(message.read().is_some().then_some(error_id.as_str()))
+            .collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
+}
+
+/// The message of one field, under it. `id` is what the field's
+/// `aria-describedby` names (see [`described_by`]).
+#[component]
+pub fn FieldError(#[prop(into)] id: String, message: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        message
+            .get()
+            .map(|m| view! { <p class="field-error" id=id.clone()>{m}</p> })
+    }
+}
+
 /// A labelled text input with its hint (limits are stated there) and the
 /// message for it from the last submission.
 #[component]
@@ -69,24 +111,14 @@ pub fn TextField(
     #[prop(optional)] autofocus: bool,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
-    let key = error_key.unwrap_or_else(|| name.to_owned());
-    let message = Signal::derive(move || error.get().and_then(|e| e.for_field(&key)));
+    let message = field_message(error, error_key.unwrap_or_else(|| name.to_owned()));
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
-    let described_by = {
-        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        let has_hint = hint.is_some();
-        move || {
-            let mut ids = Vec::new();
-            if has_hint {
-                ids.push(hint_id.clone());
-            }
-            if message.read().is_some() {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
+    let describe = described_by(
+        hint.is_some().then(|| hint_id.clone()),
+        error_id.clone(),
+        message,
+    );
     view! {
         <div class="field" class:field-invalid=move || message.read().is_some()>
             <label for=id.clone()>{label}</label>
@@ -98,15 +130,11 @@ pub fn TextField(
                 maxlength=maxlength
                 autocomplete=autocomplete
                 autofocus=autofocus
-                aria-invalid=move || message.read().is_some().then_some("true")
-                aria-describedby=described_by
+                aria-invalid=invalid(message)
+                aria-describedby=describe
             />
             {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
-            {move || {
-                message
-                    .get()
-                    .map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })
-            }}
+            <FieldError id=error_id message/>
         </div>
     }
 }

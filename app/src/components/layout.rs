@@ -39,7 +39,10 @@ pub fn Layout(children: Children) -> impl IntoView {
 
     view! {
         <div id="app" class="app" data-theme=move || theme.get().as_str()>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            // The first stop of the Tab key. `rel="external"`: the browser
+            // follows it, moving focus into `<main tabindex="-1">` (the
+            // router would only scroll there, leaving focus behind).
+            <a class="skip-link" href="#main" rel="external">"Skip to content"</a>
             {children()}
             <footer class="footer">
                 "pinbridge " {env!("CARGO_PKG_VERSION")}
@@ -74,6 +77,6 @@ pub fn PublicFrame(children: Children) -> impl IntoView {
                 <A href="/preferences" attr:class="operator-link">"Preferences"</A>
             </nav>
         </header>
-        <main id="main" class="main main-public">{children()}</main>
+        <main id="main" class="main main-public" tabindex="-1">{children()}</main>
     }
 }

@@ -10,7 +10,10 @@ mod tool_calls;
 
 pub use charts::{Bar, Fill, LatencyChart, LatencyPoint, Series, StackedBars, scale_top};
 pub use copy_button::CopyButton;
-pub use form::{FormError, RowError, TextField, bump_on_success, last_error, reset_on_success};
+pub use form::{
+    FieldError, FormError, RowError, TextField, bump_on_success, described_by, field_message,
+    invalid, last_error, reset_on_success,
+};
 pub use layout::{Brand, Layout, PublicFrame, ThemeSignal};
 pub use probe_chart::ProbeChart;
 pub use reauth::ReauthField;

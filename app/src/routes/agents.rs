@@ -78,10 +78,10 @@ fn Agents(view: AgentsPageView, workspace: String) -> impl IntoView {
             <div class="card agent-setup">
                 <h2>"Client configuration"</h2>
                 <p class="hint">"For your MCP client's settings; replace " <code>"YOUR_AGENT_KEY"</code> " with an agent key."</p>
-                <pre class="curl" data-field="client-config"><code>{client_config.clone()}</code></pre>
+                <pre class="curl" tabindex="0" data-field="client-config"><code>{client_config.clone()}</code></pre>
                 <CopyButton text=client_config label="Copy the client configuration"/>
                 <h3>"List the tools with curl"</h3>
-                <pre class="curl" data-field="curl-list-tools"><code>{curl_list_tools.clone()}</code></pre>
+                <pre class="curl" tabindex="0" data-field="curl-list-tools"><code>{curl_list_tools.clone()}</code></pre>
                 <CopyButton text=curl_list_tools label="Copy the curl command"/>
             </div>
             <div class="card" data-field="agent-keys">

@@ -8,7 +8,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::{
-    CopyButton, FormError, RowError, TextField, bump_on_success, last_error, reset_on_success,
+    CopyButton, FieldError, FormError, RowError, TextField, bump_on_success, described_by,
+    field_message, invalid, last_error, reset_on_success,
 };
 use crate::errors::AppError;
 use crate::functions::api_keys::{
@@ -258,10 +259,8 @@ fn NewKey(
     // After a refused plain post, what was chosen then.
     let typed_permissions = typed_values(path, PERMISSIONS_INPUT);
     let typed_expiry = typed_value(path, "expires_in_days").unwrap_or_default();
-    let permissions_error =
-        Signal::derive(move || error.get().and_then(|e| e.for_field(PERMISSIONS_FIELD)));
-    let expiry_error =
-        Signal::derive(move || error.get().and_then(|e| e.for_field("expires_in_days")));
+    let permissions_error = field_message(error, PERMISSIONS_FIELD);
+    let expiry_error = field_message(error, "expires_in_days");
     let permissions = ApiPermission::ALL
         .into_iter()
         .map(|p| {
@@ -293,11 +292,12 @@ fn NewKey(
                     value=typed_value(path, "name")
                     hint="What uses it, e.g. “Backend” or “Nightly sync”: 1 to 100 characters." error/>
                 <fieldset class="permission-list" class:field-invalid=move || permissions_error.read().is_some()
-                    aria-describedby="key-permissions-hint">
+                    aria-invalid=invalid(permissions_error)
+                    aria-describedby=described_by(Some("key-permissions-hint".into()), "key-permissions-error".into(), permissions_error)>
                     <legend>"Permissions"</legend>
                     <p class="hint" id="key-permissions-hint">"Choose only what the application needs."</p>
                     <ul>{permissions}</ul>
-                    {move || permissions_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                    <FieldError id="key-permissions-error" message=permissions_error/>
                 </fieldset>
                 <TextField label="Acts for one end user (optional)" name=END_USER_FIELD id="key-end-user" maxlength=200
                     value=typed_value(path, END_USER_FIELD)
@@ -305,8 +305,11 @@ fn NewKey(
                     error/>
                 <div class="field" class:field-invalid=move || expiry_error.read().is_some()>
                     <label for="key-expires">"Expires"</label>
-                    <select id="key-expires" name="expires_in_days">{expiry_options}</select>
-                    {move || expiry_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                    <select id="key-expires" name="expires_in_days" aria-invalid=invalid(expiry_error)
+                        aria-describedby=described_by(None, "key-expires-error".into(), expiry_error)>
+                        {expiry_options}
+                    </select>
+                    <FieldError id="key-expires-error" message=expiry_error/>
                 </div>
                 <TextField label="Rate limit (requests per minute)" name="rate_limit" id="key-rate-limit"
                     kind="number" value=Some(typed_value(path, "rate_limit").unwrap_or_else(|| default_rate_limit.to_string()))
@@ -431,10 +434,7 @@ fn KeyForms(
             view! { <option value=value selected=selected>{label}</option> }
         })
         .collect_view();
-    let grace_message = {
-        let key = format!("grace_secs@{id}");
-        Signal::derive(move || rotate_error.get().and_then(|e| e.for_field(&key)))
-    };
+    let grace_message = field_message(rotate_error, format!("grace_secs@{id}"));
     let hidden = {
         let (ws, env, id) = (workspace.clone(), environment_id.clone(), id.clone());
         move || {
@@ -450,14 +450,17 @@ fn KeyForms(
     let (limit_row, rotate_row, revoke_row) = (id.clone(), id.clone(), id.clone());
     let (limit_id, limit_key) = (format!("limit-{id}"), format!("rate_limit@{id}"));
     let rotate = (!key.rotated).then(|| {
-        let grace_id = format!("grace-{id}");
+        let (grace_id, grace_error_id) = (format!("grace-{id}"), format!("grace-{id}-error"));
         view! {
             <ActionForm action=actions.rotate attr:class="inline-form" attr:novalidate=true>
                 {rotate_hidden}
                 <div class="field" class:field-invalid=move || grace_message.read().is_some()>
                     <label for=grace_id.clone()>"The old key keeps working"</label>
-                    <select id=grace_id name="grace_secs">{grace_options}</select>
-                    {move || grace_message.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                    <select id=grace_id name="grace_secs" aria-invalid=invalid(grace_message)
+                        aria-describedby=described_by(None, grace_error_id.clone(), grace_message)>
+                        {grace_options}
+                    </select>
+                    <FieldError id=grace_error_id.clone() message=grace_message/>
                 </div>
                 <button type="submit" class="button button-secondary">"Rotate"</button>
                 <RowError error=rotate_error row=rotate_row/>

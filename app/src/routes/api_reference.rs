@@ -228,7 +228,7 @@ fn Operation(op: OperationView) -> impl IntoView {
                 </table>
             </div>
             <h3>"Example"</h3>
-            <pre class="curl" data-field="curl"><code>{op.curl.clone()}</code></pre>
+            <pre class="curl" tabindex="0" data-field="curl"><code>{op.curl.clone()}</code></pre>
             <CopyButton text=op.curl.clone() label="Copy curl example"/>
         </article>
     }

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::{
-    CopyButton, FormError, ProbeChart, TextField, ToolCallsTable, bump_on_success, last_error,
-    reset_on_success,
+    CopyButton, FieldError, FormError, ProbeChart, TextField, ToolCallsTable, bump_on_success,
+    described_by, field_message, invalid, last_error, reset_on_success,
 };
 use crate::errors::AppError;
 use crate::functions::connections::{
@@ -380,7 +380,7 @@ fn Origins(
     origins: Vec<String>,
 ) -> impl IntoView {
     let error = last_error(action);
-    let message = Signal::derive(move || error.get().and_then(|e| e.for_field("origins")));
+    let message = field_message(error, "origins");
     view! {
         <div class="card">
             <h2>"Allowed return origins"</h2>
@@ -390,8 +390,10 @@ fn Origins(
                 <input type="hidden" name="environment_id" value=environment_id/>
                 <div class="field" class:field-invalid=move || message.read().is_some()>
                     <label for="return-origins">"Origins"</label>
-                    <textarea id="return-origins" name="origins" rows="3">{origins.join("\n")}</textarea>
-                    {move || message.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                    <textarea id="return-origins" name="origins" rows="3" aria-invalid=invalid(message)
+                        aria-describedby=described_by(None, "return-origins-error".into(), message)
+                    >{origins.join("\n")}</textarea>
+                    <FieldError id="return-origins-error" message/>
                 </div>
                 <FormError error fields=&["origins"]/>
                 <button type="submit" class="button button-secondary">"Save origins"</button>
@@ -695,10 +697,10 @@ fn ApiUsage(
                 " (from " <a href=keys>"API keys"</a> "):"
             </p>
             <h3>"Get its Pinterest access token"</h3>
-            <pre class="curl" data-field="curl-access-token"><code>{token.clone()}</code></pre>
+            <pre class="curl" tabindex="0" data-field="curl-access-token"><code>{token.clone()}</code></pre>
             <CopyButton text=token label="Copy the access token command"/>
             <h3>"Call Pinterest through pinbridge"</h3>
-            <pre class="curl" data-field="curl-proxy"><code>{proxy.clone()}</code></pre>
+            <pre class="curl" tabindex="0" data-field="curl-proxy"><code>{proxy.clone()}</code></pre>
             <CopyButton text=proxy label="Copy the proxy command"/>
             <h3>"Calls from API keys"</h3>
             {table}

@@ -6,7 +6,8 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 use crate::components::{
-    CopyButton, FormError, ReauthField, RowError, TextField, last_error, reset_on_success,
+    CopyButton, FieldError, FormError, ReauthField, RowError, TextField, described_by,
+    field_message, invalid, last_error, reset_on_success,
 };
 use crate::errors::{AppError, REAUTH_FIELD};
 use crate::functions::flash::typed_value;
@@ -223,6 +224,7 @@ fn Invite(
     issued: Option<IssuedInvitation>,
 ) -> impl IntoView {
     let error = last_error(invite);
+    let role_error = field_message(error, "role");
     let form = NodeRef::new();
     reset_on_success(invite, form);
     let typed_role = typed_value(InviteMember::PATH, "role");
@@ -250,10 +252,13 @@ fn Invite(
             <TextField label="Email" name="email" id="invite-email" kind="email"
                 value=typed_value(InviteMember::PATH, "email")
                 hint="They get a one-time link, valid for 7 days, that you pass on." error/>
-            <div class="field">
+            <div class="field" class:field-invalid=move || role_error.read().is_some()>
                 <label for="invite-role">"Role"</label>
-                <select id="invite-role" name="role">{options}</select>
-                {move || error.get().and_then(|e| e.for_field("role")).map(|m| view! { <p class="field-error">{m}</p> })}
+                <select id="invite-role" name="role" aria-invalid=invalid(role_error)
+                    aria-describedby=described_by(None, "invite-role-error".into(), role_error)>
+                    {options}
+                </select>
+                <FieldError id="invite-role-error" message=role_error/>
             </div>
             <ReauthField error id="invite-reauth"/>
             <button type="submit" class="button">"Create invitation link"</button>

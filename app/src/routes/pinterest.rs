@@ -7,7 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::{
-    CopyButton, FormError, ReauthField, TextField, bump_on_success, last_error, reset_on_success,
+    CopyButton, FieldError, FormError, ReauthField, TextField, bump_on_success, described_by,
+    field_message, invalid, last_error, reset_on_success,
 };
 use crate::errors::{CONFIRM_FIELD, REAUTH_FIELD, SCOPES_FIELD};
 use crate::functions::flash::{typed_value, typed_values};
@@ -321,8 +322,8 @@ fn SettingsForm(
         .unwrap_or(PinterestApi::Production);
     let secret_error =
         Signal::derive(move || error.get().and_then(|e| e.for_field("client_secret")));
-    let scopes_error = Signal::derive(move || error.get().and_then(|e| e.for_field(SCOPES_FIELD)));
-    let api_error = Signal::derive(move || error.get().and_then(|e| e.for_field("api")));
+    let scopes_error = field_message(error, SCOPES_FIELD);
+    let api_error = field_message(error, "api");
     let secret_field = match settings.as_ref() {
         None => view! {
             <TextField label="App secret key" name="client_secret" id="pinterest-client-secret"
@@ -404,7 +405,8 @@ fn SettingsForm(
                 error/>
             {secret_field}
 
-            <fieldset class="api-choice">
+            <fieldset class="api-choice" aria-invalid=invalid(api_error)
+                aria-describedby=described_by(None, "pinterest-api-error".into(), api_error)>
                 <legend>"Pinterest API"</legend>
                 <label class="choice-card">
                     <input type="radio" name="api" value="production" checked=api_production/>
@@ -420,10 +422,11 @@ fn SettingsForm(
                         <span class="hint">"Trial-access apps must use Sandbox to create pins: Pinterest refuses pins from Trial apps on Production."</span>
                     </span>
                 </label>
-                {move || api_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                <FieldError id="pinterest-api-error" message=api_error/>
             </fieldset>
 
-            <fieldset class="scopes" aria-describedby="scopes-notes">
+            <fieldset class="scopes" aria-invalid=invalid(scopes_error)
+                aria-describedby=described_by(Some("scopes-notes".into()), "pinterest-scopes-error".into(), scopes_error)>
                 <legend>"Scopes"</legend>
                 <div id="scopes-notes" class="scope-notes">
                     <p class="hint">
@@ -442,7 +445,7 @@ fn SettingsForm(
                         "apply for Standard access with “Upgrade access” on your app's page."
                     </p>
                 </div>
-                {move || scopes_error.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                <FieldError id="pinterest-scopes-error" message=scopes_error/>
                 <div class="scope-groups">{groups}</div>
             </fieldset>
             <ReauthField error id="pinterest-save-reauth"/>

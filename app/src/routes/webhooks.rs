@@ -10,7 +10,8 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use crate::components::{
-    CopyButton, FormError, RowError, TextField, bump_on_success, last_error, reset_on_success,
+    CopyButton, FieldError, FormError, RowError, TextField, bump_on_success, described_by,
+    field_message, invalid, last_error, reset_on_success,
 };
 use crate::errors::AppError;
 use crate::functions::flash::{typed_value, typed_values};
@@ -308,7 +309,7 @@ fn EndpointFields(
     let url = typed_value(path, "url").or_else(|| current.as_ref().map(|c| c.url.clone()));
     let description = typed_value(path, "description")
         .or_else(|| current.as_ref().map(|c| c.description.clone()));
-    let events_error = Signal::derive(move || error.get().and_then(|e| e.for_field(EVENTS_FIELD)));
+    let events_error = field_message(error, EVENTS_FIELD);
     let boxes = WebhookEventType::SUBSCRIBABLE
         .into_iter()
         .map(|t| {
@@ -333,6 +334,7 @@ fn EndpointFields(
         "Where pinbridge posts events: an https:// address on the public internet."
     };
     let events_hint = format!("{prefix}-events-hint");
+    let events_error_id = format!("{prefix}-events-error");
     let enabled_id = format!("{prefix}-enabled");
     view! {
         <TextField label="URL" name="url" id=format!("{prefix}-url") maxlength=2000 value=url
@@ -342,11 +344,12 @@ fn EndpointFields(
             hint=format!("What receives the events, e.g. “Billing backend”: at most {} characters.", limits.description_max)
             error/>
         <fieldset class="permission-list" class:field-invalid=move || events_error.read().is_some()
-            aria-describedby=events_hint.clone()>
+            aria-invalid=invalid(events_error)
+            aria-describedby=described_by(Some(events_hint.clone()), events_error_id.clone(), events_error)>
             <legend>"Events to send"</legend>
             <p class="hint" id=events_hint.clone()>"Choose at least one."</p>
             <ul>{boxes}</ul>
-            {move || events_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
+            <FieldError id=events_error_id.clone() message=events_error/>
         </fieldset>
         <div class="field field-check">
             <input type="checkbox" id=enabled_id.clone() name="enabled" value="on" checked=enabled/>

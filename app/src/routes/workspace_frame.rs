@@ -87,7 +87,7 @@ pub fn WorkspaceFrame() -> impl IntoView {
                     })}
                 </Transition>
             </nav>
-            <main id="main" class="main">
+            <main id="main" class="main" tabindex="-1">
                 <Outlet/>
             </main>
         </div>

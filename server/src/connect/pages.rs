@@ -26,13 +26,14 @@ pub fn page(status: StatusCode, title: String, body: AnyView) -> Response {
                 </head>
                 <body>
                     <div class="app" data-theme="system">
+                        <a class="skip-link" href="#main">"Skip to content"</a>
                         <header class="topbar">
                             <span class="brand">
                                 <span class="brand-mark" aria-hidden="true">"pb"</span>
                                 <span class="brand-name">"pinbridge"</span>
                             </span>
                         </header>
-                        <main id="main" class="main main-public">
+                        <main id="main" class="main main-public" tabindex="-1">
                             <section class="page page-narrow end-user">{body}</section>
                         </main>
                     </div>

@@ -44,7 +44,7 @@ async fn app_with_site() -> TestApp {
     TestApp::spawn_on(db, &[]).await
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: impl reqwest::header::AsHeaderName) -> &'a str {
+fn header(headers: &HeaderMap, name: impl reqwest::header::AsHeaderName) -> &str {
     headers.get(name).map_or("", |v| v.to_str().unwrap())
 }
 

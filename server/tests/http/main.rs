@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod a11y;
 mod access;
 mod account;
 mod agents_portal;
