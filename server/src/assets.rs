@@ -238,11 +238,20 @@ fn hashed_names<'a>(urls: impl Iterator<Item = &'a str>) -> Hashed {
 /// Middleware: answers a GET or HEAD for a file of the site; anything else
 /// goes on. A path under `/pkg/` that is not in the site as it was at start
 /// (a development rebuild) is served from disk, revalidated each time.
-pub async fn serve(State(site): State<Site>, request: Request, next: Next) -> Response {
+pub async fn serve(State(site): State<Site>, mut request: Request, next: Next) -> Response {
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
     let path = request.uri().path();
+    // The end user's pages (server/src/connect/pages.rs) name the stylesheet
+    // without its hash: they get the current one, revalidated each time.
+    let unhashed_css = AssetUrls::unhashed().css;
+    if path == unhashed_css && site.urls.css != unhashed_css {
+        if let Ok(uri) = site.urls.css.parse() {
+            *request.uri_mut() = uri;
+        }
+        return serve_unknown(&site, request).await;
+    }
     let Some(file) = site.files.get(path).cloned() else {
         if path.starts_with("/pkg/") {
             return serve_unknown(&site, request).await;
