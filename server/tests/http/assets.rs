@@ -341,3 +341,32 @@ async fn pages_that_show_a_secret_are_never_compressed() {
     );
     app.stop().await;
 }
+
+/// The end user's pages link `/pkg/pinbridge.css` (they are rendered outside
+/// the portal's app): it answers the hashed stylesheet, revalidated each time.
+#[tokio::test]
+async fn the_unhashed_stylesheet_name_answers_the_current_one() {
+    let app = app_with_site().await;
+    let client = reqwest::Client::new();
+    let res = client
+        .get(app.url("/pkg/pinbridge.css"))
+        .header("accept-encoding", "identity")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(res.headers(), CACHE_CONTROL), "no-cache");
+    assert_eq!(res.text().await.unwrap(), "body { color: black }");
+    let page = client
+        .get(app.url("/connect/not-a-token"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains(r#"href="/pkg/pinbridge.css""#)
+    );
+    app.stop().await;
+}
