@@ -19,7 +19,9 @@ fi
 # 2. cargo-leptos, built without its tool downloads (it uses what is on PATH).
 if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (a one-time build of about 30 minutes on 2 cores)"
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+  # Built in cargo's own temporary folder, not $CARGO_TARGET_DIR: an install there would
+  # hold the project's build lock for half an hour.
+  env -u CARGO_TARGET_DIR cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
 fi
 
 # 3. wasm-bindgen-cli: exactly the wasm-bindgen version in Cargo.lock.
@@ -27,7 +29,7 @@ wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $wbg" ]]; then
   say "installing wasm-bindgen-cli $wbg"
   # --locked fails to resolve for 0.2.130 (see docs/stack.md), so it is left out.
-  cargo install wasm-bindgen-cli --version "$wbg" --force
+  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$wbg" --force
 fi
 
 # 4. npm packages: Playwright's test runner and binaryen's wasm-opt (release builds).

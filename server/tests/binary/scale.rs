@@ -214,7 +214,7 @@ async fn print_plans(db: &Db, ws: &WorkspaceId, env: &EnvironmentId, seeded: &se
             rows::claim_due_statement(db, Due::Probe, "bench", now, now + 60_000, 16),
         ),
     ];
-    for (name, action, deep) in [
+    for (name, action, paged_deep) in [
         ("audit log", None, false),
         ("audit log, page 1000", None, true),
         (
@@ -227,7 +227,7 @@ async fn print_plans(db: &Db, ws: &WorkspaceId, env: &EnvironmentId, seeded: &se
             environment_id: None,
             actor_operator_id: None,
             action,
-            before: deep.then_some((deep.0, &deep_id)),
+            before: paged_deep.then_some((deep.0, &deep_id)),
             limit: 51,
         };
         statements.push((name, audit_events::list_statement(ws, &query)));
