@@ -54,22 +54,51 @@ pub fn shows_a_secret() {
 /// The internal header [`shows_a_secret`] sets; never leaves the server.
 pub const NO_COMPRESSION_HEADER: &str = "x-pinbridge-no-compression";
 
-/// The stylesheet link, the preload hints and the module script that loads
-/// the WebAssembly and hydrates the page. The script carries the answer's
-/// nonce (the Content-Security-Policy allows no other inline script).
+/// The stylesheet link and the bootstrap that hydrates the page's islands.
+///
+/// The portal is server-rendered HTML that works without JavaScript; only its
+/// islands (`#[island]`: the copy buttons) need wasm. The bootstrap loads the
+/// script and the wasm only on a page that has an island, then calls each
+/// island's exported hydration function on its `<leptos-island>` element (what
+/// Leptos' own islands script does, but in one nonce'd module script: the
+/// Content-Security-Policy allows no other inline script). A page with no
+/// island loads no script beyond these few lines.
 #[component]
 pub fn Hydration() -> impl IntoView {
     let AssetUrls { js, wasm, css } = AssetUrls::current();
     let nonce = leptos::nonce::use_nonce();
-    // The names are our own (letters, digits, `.`, `-`, `_`, `/`), so the
-    // debug form of each is a valid JavaScript string literal.
-    let script = format!(
-        "import({js:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));"
-    );
     view! {
         <link rel="stylesheet" href=css/>
-        <link rel="modulepreload" href=js.clone()/>
-        <link rel="preload" href=wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin=""/>
-        <script type="module" nonce=nonce>{script}</script>
+        <script type="module" nonce=nonce>{bootstrap(&js, &wasm)}</script>
+    }
+}
+
+/// The module script: a module runs once the document is parsed, so every
+/// island is in the DOM when it looks.
+fn bootstrap(js: &str, wasm: &str) -> String {
+    // The names are our own (letters, digits, `.`, `-`, `_`, `/`), so the
+    // debug form of each is a valid JavaScript string literal.
+    format!(
+        "const islands = document.querySelectorAll(\"leptos-island\");\
+         if (islands.length) import({js:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => {{\
+         m.hydrate();\
+         for (const el of islands) {{ const f = m[el.dataset.component]; \
+         if (f) f(el); else console.warn(\"no wasm for the island\", el.dataset.component); }}\
+         }}));"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bootstrap_loads_the_given_files_only_when_a_page_has_islands() {
+        let script = bootstrap("/pkg/pinbridge.abc.js", "/pkg/pinbridge.abc.wasm");
+        assert!(script.starts_with(
+            "const islands = document.querySelectorAll(\"leptos-island\");if (islands.length) import(\"/pkg/pinbridge.abc.js\")"
+        ));
+        assert!(script.contains("m.default({module_or_path: \"/pkg/pinbridge.abc.wasm\"})"));
+        assert!(script.contains("m[el.dataset.component]"));
     }
 }

@@ -26,6 +26,13 @@ use routes::{
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Islands: only `#[island]` components hydrate. Everything else renders as
+    // plain HTML, with no hydration markers and no page data serialized into
+    // the page for a client that will never read it (an island turns
+    // hydration back on inside itself).
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -1,5 +1,9 @@
 //! A button that copies a value to the clipboard. It needs JavaScript, so it
-//! stays hidden until the page has hydrated; the value itself is always shown.
+//! stays hidden until its island has hydrated; the value itself is always shown.
+//!
+//! An island: the only part of a page that ships to the browser as wasm. Its
+//! props travel in the page as JSON (`data-props`); every value a copy button
+//! holds is also shown as text beside it, so the page holds nothing more.
 
 use leptos::prelude::*;
 
@@ -11,7 +15,7 @@ enum Copied {
     Failed,
 }
 
-#[component]
+#[island]
 pub fn CopyButton(
     /// The text to copy.
     #[prop(into)]

@@ -81,8 +81,15 @@ async fn pages_name_the_hashed_files_and_hydrate_with_the_nonce() {
         html.contains(&format!(r#"<link rel="stylesheet" href="{CSS}""#)),
         "{html}"
     );
-    assert!(html.contains(&format!(r#"<link rel="modulepreload" href="{JS}""#)));
-    assert!(html.contains(&format!(r#"<link rel="preload" href="{WASM}" as="fetch""#)));
+    // No preloads: a page with no island never fetches the script or the wasm.
+    assert!(!html.contains("preload"), "{html}");
+    assert!(
+        !html.contains("<leptos-island"),
+        "the Integrations page has no island: {html}"
+    );
+    // Nothing hydrates outside islands, so the page's data is not repeated
+    // in it as serialized resources.
+    assert!(!html.contains("__RESOLVED_RESOURCES["), "{html}");
     // The bootstrap imports the hashed script and hands it the hashed wasm.
     let script = html
         .split("<script type=\"module\"")

@@ -169,8 +169,27 @@ async fn installation_page_renders_the_frame_and_installation_facts() {
     );
     let backend = app.state().db.backend().label();
     assert!(html.contains(backend));
-    // The page hydrates: it loads the wasm bundle and the stylesheet.
+    // The page's one interactive part, the copy button, is an island: the
+    // bootstrap finds it and loads the wasm bundle for it.
     assert!(html.contains("/pkg/pinbridge.js") && html.contains("/pkg/pinbridge.css"));
+    let island = html
+        .split("<leptos-island")
+        .nth(1)
+        .and_then(|s| s.split('>').next())
+        .unwrap_or_else(|| panic!("a copy button island: {html}"));
+    assert!(
+        island.contains(r#"data-component="CopyButton_"#),
+        "{island}"
+    );
+    assert!(
+        island.contains("Copy redirect URI") && island.contains("integration-callback"),
+        "the island's props: {island}"
+    );
+    assert_eq!(
+        html.matches("<leptos-island").count(),
+        1,
+        "nothing else on the page is an island"
+    );
     // The key id is shown; key material never is.
     assert!(html.contains("<code>k1</code>"));
     app.stop().await;
