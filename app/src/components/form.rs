@@ -129,7 +129,9 @@ pub fn TextField(
                 value=value
                 maxlength=maxlength
                 autocomplete=autocomplete
-                autofocus=autofocus
+                // A refused post loads the page again: focus lands on the field
+                // at fault, so a screen reader reads its label and message.
+                autofocus=move || autofocus || message.read().is_some()
                 aria-invalid=invalid(message)
                 aria-describedby=describe
             />

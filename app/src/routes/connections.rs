@@ -238,7 +238,9 @@ fn Connections(
                 {if running { "Checking: " } else { "Last check all: " }}
                 {c.done} " of " {c.total} " checked · started by " {c.started_by.clone()} " at " {format_utc(c.started_at)}
             </p>
-            {running.then(|| view! { <noscript><meta http-equiv="refresh" content="2"/></noscript> })}
+            // No timed refresh (it would move a screen reader back to the top
+            // every few seconds): the operator reloads when they want to see more.
+            {running.then(|| view! { <a class="small" href="">"See the progress"</a> })}
         }
     });
     view! {

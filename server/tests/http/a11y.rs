@@ -175,6 +175,11 @@ async fn refused_forms_tie_each_message_to_its_field_without_javascript() {
     )
     .await;
     assert_announced(&page, "pinterest-client-id", "pinterest-client-id-error");
+    // The page comes back with focus on the field at fault (and on no other),
+    // so a screen reader reads its label and message at once.
+    let field = tag_with_id(&page.body, "pinterest-client-id");
+    assert!(field.contains("autofocus"), "{field}");
+    assert_eq!(page.body.matches("autofocus").count(), 1, "{}", page.body);
 
     // A select on the members page: a role that does not exist.
     let members = format!("/w/{ws}/members");
