@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-20}
 sessions=16
-bin=${PINBRIDGE_BIN:-target/release/pinbridge}
+bin=${PINBRIDGE_BIN:-${CARGO_TARGET_DIR:-target}/release/pinbridge}
 site=${PINBRIDGE_SITE_ROOT:-target/site}
 [[ -x "$bin" ]] || { echo "build first: make build (or set PINBRIDGE_BIN)" >&2; exit 2; }
 [[ -d "$site/pkg" ]] || { echo "no site at $site: make build (or set PINBRIDGE_SITE_ROOT)" >&2; exit 2; }
@@ -60,8 +60,12 @@ path=$(curl -fs -o /dev/null -w '%{redirect_url}' -b "pinbridge_session=$(cookie
 sleep 1
 idle=$(rss)
 
-# 1. Transfer, as Chromium sees it.
+# 1. Transfer, as Chromium sees it: the Integrations page (no island: no
+#    script runs), and the Installation page, whose copy button is an island
+#    (the wasm loads), each from an empty cache and again.
 transfer=$(cd end2end && node bench/transfer.mjs "$base" "$path" "$(cookie 1)")
+island_path="${path%%/e/*}/installation"
+island=$(cd end2end && node bench/transfer.mjs "$base" "$island_path" "$(cookie 2)")
 
 # 2. Server time at 16 concurrent sessions; each request takes the next
 #    session's cookie, and offers the encodings a browser does.
@@ -90,23 +94,25 @@ after=$(rss)
 hwm=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
 non2xx=$(awk '/Non-2xx/ { print $NF }' "$work/wrk.txt")
 
-python3 - "$transfer" "$work/wrk.txt" "$idle" "$after" "$hwm" "${non2xx:-0}" <<'PY'
+python3 - "$transfer" "$island" "$work/wrk.txt" "$idle" "$after" "$hwm" "${non2xx:-0}" <<'PY'
 import json, re, sys
-transfer, wrk_file, idle, after, hwm, non2xx = sys.argv[1:]
-t = json.loads(transfer)
+transfer, island, wrk_file, idle, after, hwm, non2xx = sys.argv[1:]
 wrk = open(wrk_file).read()
 def ms(label):
     m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", wrk, re.M)
     v, unit = float(m.group(1)), m.group(2)
     return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
 rate = float(re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1))
-print("Integrations page, release build")
-for name in ("first", "repeat"):
-    v = t[name]
-    print(f"  {name} visit: {v['bytes'] / 1000:.1f} KB over {len(v['requests'])} requests")
-    for r in v["requests"]:
-        how = "cache" if r["cached"] else (r["encoding"] or "identity")
-        print(f"    {r['bytes'] / 1000:8.1f} KB  {r['status']}  {how:8}  {r['url'][:90]}")
+for title, measured in (("Integrations page", transfer), ("Installation page (a copy button island)", island)):
+    t = json.loads(measured)
+    print(f"{title}, release build")
+    for name in ("first", "repeat"):
+        v = t[name]
+        print(f"  {name} visit: {v['bytes'] / 1000:.1f} KB over {len(v['requests'])} requests")
+        for r in v["requests"]:
+            how = "cache" if r["cached"] else (r["encoding"] or "identity")
+            print(f"    {r['bytes'] / 1000:8.1f} KB  {r['status']}  {how:8}  {r['url'][:90]}")
+print("Integrations page under load")
 print(f"  server time at 16 sessions: p50 {ms(50):.2f} ms, p90 {ms(90):.2f} ms, p99 {ms(99):.2f} ms, {rate:.0f} pages/s")
 if non2xx != "0":
     print(f"  !! {non2xx} answers were not 2xx")
