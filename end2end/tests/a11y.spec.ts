@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { test, expect } from "./fixtures";
-import { configureSimApp, createOperator, signInAs } from "./installation";
+import { configureSimApp, createOperator, setupLink, signInAs } from "./installation";
 import { blockPortalScripts, blockedWasm, expectAccessible } from "./a11y";
 import type { Browser, Page } from "@playwright/test";
 
@@ -64,8 +64,39 @@ async function connectLink(page: Page, endUser: string, displayName?: string): P
   return (await shown.textContent())!.trim();
 }
 
+/**
+ * The first-start setup form, only reachable while nobody owns the
+ * installation (this spec run alone, `--no-deps`): checked in both themes,
+ * with and without scripts, empty and refused. Nothing is submitted that
+ * would set pinbridge up.
+ */
+async function checkOpenSetup(browser: Browser) {
+  let link: string;
+  try {
+    link = setupLink();
+  } catch {
+    return; // set up already (the other specs ran first)
+  }
+  for (const js of [true, false]) {
+    for (const colorScheme of ["light", "dark"] as const) {
+      const context = await browser.newContext({ colorScheme });
+      if (!js) await blockPortalScripts(context);
+      const page = await context.newPage();
+      await page.goto(link);
+      await expect(page.getByRole("heading", { name: "Set up pinbridge" })).toBeVisible();
+      const how = `${colorScheme}, ${js ? "with" : "without"} JavaScript`;
+      await expectAccessible(page, `setup (${how})`);
+      await page.getByRole("button", { name: "Create workspace and owner" }).click();
+      await expect(page.locator("[aria-invalid=true]").first()).toBeVisible();
+      await expectAccessible(page, `setup, refused (${how})`);
+      await context.close();
+    }
+  }
+}
+
 /** The installation the pages show: Pinterest, a connection, a key, a webhook, an invitation. */
 async function setUp(browser: Browser) {
+  await checkOpenSetup(browser);
   createOperator(workspace, owner.email, "owner", owner.password);
   createOperator(`Totp ${stamp}`, tess.email, "owner", tess.password);
   const context = await browser.newContext();
@@ -163,6 +194,11 @@ async function settled(page: Page, js: boolean) {
   if ((await copy.count()) > 0) await expect(copy.first()).toBeVisible();
 }
 
+/** A screenshot to look at (with JavaScript only: the pages look the same without). */
+async function shot(page: Page, js: boolean, name: string) {
+  if (js) await page.screenshot({ path: `test-results/a11y-${name}.png`, fullPage: true });
+}
+
 const notFound = /status of 404 .*\/no\/such\/page\)$/;
 const refusedEndUser = /status of 4\d\d .*\/(connect\/[^ ]*|integration-callback[^ ]*)\)$/;
 
@@ -180,6 +216,7 @@ for (const js of [true, false]) {
       test("signed out: sign-in (and its code step), setup, invitation, preferences, 404", async ({ page }) => {
         await preferences(page, theme);
         await check(page, js, "/sign-in", "sign-in");
+        await shot(page, js, `sign-in-${theme}`);
         await page.getByLabel("Email").fill(owner.email);
         await page.getByLabel("Password").fill("not the password");
         await page.getByRole("button", { name: "Sign in" }).click();
@@ -195,7 +232,7 @@ for (const js of [true, false]) {
         await expectAccessible(page, "sign-in code");
         await page.getByLabel("Code", { exact: true }).fill("000000");
         await page.getByRole("button", { name: "Sign in" }).click();
-        await expect(page.locator(".error").first()).toBeVisible();
+        await expect(page.locator(".field-error, .error").first()).toBeVisible();
         await expectAccessible(page, "sign-in code, refused");
 
         // Setup is closed once an owner exists; a made-up token says so.
@@ -220,6 +257,7 @@ for (const js of [true, false]) {
 
         await go("/workspaces", "workspaces");
         await go(dev(), "overview (dashboard)");
+        await shot(page, js, `overview-${theme}`);
         await go(dev("/integrations"), "integrations");
         await go(dev("/integrations/pinterest"), "Pinterest, configured");
         await page.getByRole("button", { name: "Check credentials" }).click();
@@ -231,6 +269,7 @@ for (const js of [true, false]) {
         await page.getByRole("button", { name: "Save" }).click();
         await expect(page.locator("#pinterest-client-id-error")).toContainText("digits only");
         await expectAccessible(page, "Pinterest, refused");
+        await shot(page, js, `pinterest-refused-${theme}`);
 
         await go(dev("/connections"), "connections");
         await page.getByLabel("End user id").fill(`customer-${theme}-${js}`);
@@ -238,6 +277,7 @@ for (const js of [true, false]) {
         await expect(page.locator('[data-field="connect-link-url"]')).toContainText("/connect/");
         await settled(page, js);
         await expectAccessible(page, "connections, a new connect link");
+        await shot(page, js, `connections-${theme}`);
         await go(dev("/connections?state=active&q=customer"), "connections, filtered");
         await expect(page.locator("tr[data-connection]")).not.toHaveCount(0);
         await go(prod("/connections"), "connections, none");
@@ -285,6 +325,7 @@ for (const js of [true, false]) {
             await operator.close();
 
             await check(page, js, allowed, "connect page");
+            await shot(page, js, `connect-${theme}`);
             await expect(page.getByRole("heading", { level: 1 })).toContainText(`${workspace} would like to connect`);
             await page.getByRole("button", { name: "Continue to Pinterest" }).click();
             await page.getByRole("button", { name: "Allow" }).click();

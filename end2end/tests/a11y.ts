@@ -79,6 +79,7 @@ export async function expectFocused(locator: Locator) {
  * the stops it passed when it never does. Only the keyboard moves focus.
  */
 export async function tabTo(page: Page, locator: Locator, max = 60, key = "Tab") {
+  await locator.waitFor();
   const passed: string[] = [];
   for (let i = 0; i < max; i++) {
     await page.keyboard.press(key);
