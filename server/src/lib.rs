@@ -12,6 +12,7 @@ pub mod headers;
 pub mod key_commands;
 pub mod keys;
 pub mod mcp;
+pub mod memory;
 pub mod metrics;
 pub mod ops;
 pub mod router;

@@ -11,6 +11,7 @@ use server::startup::StartError;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    server::memory::tune_allocator();
     let cli = Cli::parse();
     let config = match Config::from_settings(cli.settings) {
         Ok(config) => config,

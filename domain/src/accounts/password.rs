@@ -129,13 +129,17 @@ pub enum HashingError {
 /// `slots` threads of its own, and at most `queue` more waiting for one. Past
 /// that, callers are turned away at once rather than queued without limit.
 ///
-/// Own threads rather than tokio's blocking pool, each keeping argon2's working
-/// memory between verifications (see `WORK_MEMORY`): allocated afresh each
-/// time on whichever thread, freed 19 MiB blocks stay resident in the
-/// allocator's arenas. Peak memory growth with 400 parallel sign-ins and two
-/// slots (`startup::a_sign_in_flood_from_many_addresses_keeps_memory_bounded`):
-/// 462 MiB on the blocking pool, 213 MiB on two own threads allocating afresh,
-/// 41 MiB on two own threads reusing their memory.
+/// Own threads rather than tokio's blocking pool: on many threads, freed
+/// 19 MiB blocks stay resident in the allocator's per-thread arenas. Peak
+/// memory growth with 400 parallel sign-ins and two slots
+/// (`startup::a_sign_in_flood_from_many_addresses_keeps_memory_bounded`):
+/// 462 MiB on the blocking pool, 213 MiB on two own threads allocating afresh
+/// under glibc's default thresholds, 41 MiB on two own threads keeping their
+/// memory (which an idle server then held for good: 19 MiB per core). The
+/// server binary now fixes glibc's mmap threshold below argon2's 19 MiB
+/// (`server::memory`), so each verification's memory is mapped afresh and
+/// returned when it ends: the flood's peak stays that of the slots, and an
+/// idle server holds none of it.
 struct Gate {
     slots: tokio::sync::Semaphore,
     workers: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
@@ -407,25 +411,17 @@ fn verify_blocking(password: &[u8], phc: &str) -> bool {
     };
     let mut computed = Zeroizing::new(vec![0u8; expected.len()]);
     let blocks = params.block_count();
-    let hashed = WORK_MEMORY.with_borrow_mut(|memory| {
-        memory.resize(blocks, argon2::Block::default());
-        Argon2::new(algorithm, version, params).hash_password_into_with_memory(
-            password,
-            salt,
-            &mut computed,
-            &mut memory[..blocks],
-        )
-    });
+    // Freed when this verification ends (see `Gate`).
+    let mut memory = vec![argon2::Block::default(); blocks];
+    let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password,
+        salt,
+        &mut computed,
+        &mut memory,
+    );
+    drop(memory);
     // `Output`'s equality is constant-time.
     hashed.is_ok() && Output::new(&computed).is_ok_and(|computed| computed == expected)
-}
-
-thread_local! {
-    /// argon2's working memory, kept by each hashing thread between
-    /// verifications: allocating 19 MiB afresh each time leaves freed blocks
-    /// resident in the allocator's per-thread arenas, several per thread.
-    static WORK_MEMORY: std::cell::RefCell<Vec<argon2::Block>> =
-        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[cfg(test)]

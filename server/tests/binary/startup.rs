@@ -478,6 +478,7 @@ async fn a_sign_in_flood_from_many_addresses_keeps_memory_bounded() {
         .await
         .unwrap();
     let before = peak_rss_kib(child.id());
+    let resident_before = resident_kib(child.id());
     // 200 accounts from 200 addresses at once, twice: no throttle applies, and
     // each argon2 verification holds 19 MiB, so unbounded hashing would need
     // several gigabytes.
@@ -509,6 +510,11 @@ async fn a_sign_in_flood_from_many_addresses_keeps_memory_bounded() {
         );
     }
     let grown_mib = peak_rss_kib(child.id()).saturating_sub(before) / 1024;
+    // Once the flood is over, the hashing threads give their 19 MiB back: what
+    // stays is less than one argon2 buffer.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let kept_mib = resident_kib(child.id()).saturating_sub(resident_before) / 1024;
+    eprintln!("resident after the flood: {kept_mib} MiB more than before");
     sigterm(&child);
     let _ = child.wait();
     assert!(
@@ -529,6 +535,17 @@ async fn a_sign_in_flood_from_many_addresses_keeps_memory_bounded() {
         grown_mib < limit,
         "peak memory grew by {grown_mib} MiB (limit {limit}): {statuses:?}"
     );
+    assert!(
+        kept_mib < 19,
+        "{kept_mib} MiB more stayed resident after the flood"
+    );
+}
+
+/// The memory the process holds now (`VmRSS`), in KiB.
+fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 pub(super) fn mode_of(path: &Path) -> u32 {
