@@ -47,8 +47,9 @@ test("pages are HTML first: only a page with an island loads the wasm, and forms
   // Preferences has no island: no script beyond the page's own bootstrap.
   await page.getByLabel("Dark").check();
   await page.getByRole("button", { name: "Save preferences" }).click();
-  await expect(page.getByRole("status")).toHaveText("Saved.");
+  await expect(page).toHaveURL(/\/preferences\??$/);
   await expect(page.locator("#app")).toHaveAttribute("data-theme", "dark");
+  await expect(page.getByLabel("Dark")).toBeChecked();
   expect(wasm).toEqual([]);
   // Stored server-side: a fresh load shows it too.
   await page.reload();

@@ -15,7 +15,14 @@ pub async fn add_environment(
     let (state, actor) = super::context::actor(&workspace).await?;
     let name = EnvironmentName::parse(&environment_name)?;
     let row = environments::add(&state.db, &actor, &name, &super::request::request_meta()).await?;
-    Ok(super::views::environment_view(row))
+    let added = super::views::environment_view(row);
+    super::flash::tell(&[added_notice(&added.name)]).await?;
+    Ok(added)
+}
+
+/// What the page says once an environment is added.
+pub fn added_notice(name: &str) -> String {
+    format!("Environment “{name}” added.")
 }
 
 /// Renames an environment; its address (slug) follows the new name.

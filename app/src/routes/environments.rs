@@ -51,10 +51,17 @@ fn Environments(
         .cloned()
         .map(|env| view! { <EnvironmentRow env workspace=w.id.clone() can_configure rename delete/> })
         .collect_view();
+    // After a plain post, the notice the form left; with an action's answer, that.
+    let flashed = crate::functions::flash::notices();
     let added = move || {
-        add.value().get().and_then(Result::ok).map(|env| {
-            view! { <p class="notice" role="status">"Environment “" {env.name} "” added."</p> }
-        })
+        let mut notices = flashed.clone();
+        if let Some(env) = add.value().get().and_then(Result::ok) {
+            notices.push(crate::functions::environments::added_notice(&env.name));
+        }
+        notices
+            .into_iter()
+            .map(|n| view! { <p class="notice" role="status">{n}</p> })
+            .collect_view()
     };
     view! {
         <section class="page">
