@@ -261,8 +261,10 @@ async fn pages_are_compressed_as_the_browser_asks() {
         html.contains("Pinterest") && html.contains("</html>"),
         "{html}"
     );
+    // A small page (about 5 KB since nothing is serialized for hydration):
+    // brotli takes it to about a third.
     assert!(
-        body.len() * 3 < plain.len(),
+        body.len() * 2 < plain.len(),
         "{} bytes of {}",
         body.len(),
         plain.len()
