@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { totp } from "./totp";
 import { test, expect } from "./fixtures";
 import { configureSimApp, createOperator, setupLink, signInAs } from "./installation";
 import { blockPortalScripts, blockedWasm, expectAccessible } from "./a11y";
@@ -31,27 +31,6 @@ const made = {
 };
 const dev = (rest = "") => `${made.workspaceUrl}/e/development${rest}`;
 const prod = (rest = "") => `${made.workspaceUrl}/e/production${rest}`;
-
-/** RFC 6238 code (HMAC-SHA1, 6 digits, 30 s) for a base32 `secret`, as an authenticator app makes it. */
-function totp(secret: string, unixSeconds: number): string {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0;
-  let value = 0;
-  const key: number[] = [];
-  for (const ch of secret.replace(/=+$/, "").toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(ch);
-    bits += 5;
-    if (bits >= 8) {
-      key.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
-  const mac = createHmac("sha1", Buffer.from(key)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  return ((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).toString().padStart(6, "0");
-}
 
 /** A new connect link for `endUser`, made on the Connections page of Development. */
 async function connectLink(page: Page, endUser: string, displayName?: string): Promise<string> {

@@ -1,5 +1,5 @@
-import { createHmac } from "node:crypto";
 import { test, expect } from "./fixtures";
+import { totp } from "./totp";
 import { createOperator } from "./installation";
 import type { Page } from "@playwright/test";
 
@@ -11,34 +11,6 @@ test.describe.configure({ mode: "serial" });
 
 const tess = { email: "tess@totp.test", password: "quartz meadow signal 58" };
 const workspace = "Totp Studio";
-
-function base32Decode(text: string): Buffer {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const ch of text.replace(/=+$/, "").toUpperCase()) {
-    const index = alphabet.indexOf(ch);
-    if (index < 0) throw new Error(`not base32: ${ch}`);
-    value = (value << 5) | index;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** The TOTP code for `secret` (base32) at `unixSeconds`. */
-function totp(secret: string, unixSeconds: number): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
-  const mac = createHmac("sha1", base32Decode(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const number = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
-  return number.toString().padStart(6, "0");
-}
 
 const now = () => Math.floor(Date.now() / 1000);
 

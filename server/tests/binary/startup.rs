@@ -452,11 +452,20 @@ async fn migrate_applies_the_schema_and_is_idempotent() {
     db.drop_database().await;
 }
 
-/// The most memory the process ever held (`VmHWM`), in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
+/// A memory figure of the process from `/proc/{pid}/status`, in KiB:
+/// `VmHWM` (the most it ever held) or `VmRSS` (what it holds now).
+fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmHWM:")
+}
+
+fn resident_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS:")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -539,13 +548,6 @@ async fn a_sign_in_flood_from_many_addresses_keeps_memory_bounded() {
         kept_mib < 19,
         "{kept_mib} MiB more stayed resident after the flood"
     );
-}
-
-/// The memory the process holds now (`VmRSS`), in KiB.
-fn resident_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 pub(super) fn mode_of(path: &Path) -> u32 {
