@@ -76,6 +76,9 @@ pub struct RequestMemo(std::sync::Arc<std::sync::Mutex<Memo>>);
 pub struct Memo {
     sign_in: Option<Option<(OperatorId, ActiveSignIn)>>,
     two_factor_missing: Vec<(WorkspaceId, OperatorId, bool)>,
+    /// Members found (a workspace the operator does not belong to is not kept:
+    /// it is looked up again and refused again).
+    actors: Vec<Actor>,
 }
 
 impl RequestMemo {
@@ -105,6 +108,18 @@ impl RequestMemo {
             .iter()
             .find(|(w, o, _)| w == workspace && o == operator)
             .map(|(_, _, missing)| *missing)
+    }
+
+    fn actor(&self, workspace: &WorkspaceId, operator: &OperatorId) -> Option<Actor> {
+        self.lock()
+            .actors
+            .iter()
+            .find(|a| a.workspace_id() == workspace && a.operator_id() == operator)
+            .cloned()
+    }
+
+    fn set_actor(&self, actor: Actor) {
+        self.lock().actors.push(actor);
     }
 
     fn set_two_factor_missing(
@@ -148,12 +163,28 @@ pub async fn verify_session(
 /// The signed-in operator acting in the workspace named by the client. Anything
 /// that is not a workspace they belong to (a malformed id, another tenant's id,
 /// a deleted workspace) is `NotFound`, so other tenants' ids reveal nothing.
+///
+/// Within one page load (a [`RequestMemo`]) the actor is looked up once: the
+/// frame and the page both ask.
 pub async fn actor(workspace: &str) -> Result<(Services, Actor), AppError> {
     let operator = signed_in().await?;
     let services = services()?;
     let workspace_id = WorkspaceId::parse(workspace).ok_or(AppError::NotFound)?;
-    let actor = accounts::actor_in(&services.db, &workspace_id, &operator).await?;
-    if two_factor_missing(&services, &workspace_id, &operator).await? {
+    let memo = RequestMemo::current();
+    let known = memo
+        .as_ref()
+        .and_then(|m| m.actor(&workspace_id, &operator));
+    let actor = match known {
+        Some(actor) => actor,
+        None => {
+            let actor = accounts::actor_in(&services.db, &workspace_id, &operator).await?;
+            if let Some(memo) = &memo {
+                memo.set_actor(actor.clone());
+            }
+            actor
+        }
+    };
+    if two_factor_missing_in(&services, &workspace_id, &operator, memo.as_ref()).await? {
         return Err(AppError::Refused(TWO_FACTOR_REQUIRED.to_owned()));
     }
     Ok((services, actor))
@@ -162,22 +193,8 @@ pub async fn actor(workspace: &str) -> Result<(Services, Actor), AppError> {
 /// Why a member without two-factor sign-in cannot use a workspace that requires it.
 pub(crate) const TWO_FACTOR_REQUIRED: &str = "This workspace requires two-factor sign-in: turn it on on your account page (/account), then come back.";
 
-/// Whether the workspace requires two-factor sign-in and the operator has not turned it on.
-pub async fn two_factor_missing(
-    services: &Services,
-    workspace: &WorkspaceId,
-    operator: &OperatorId,
-) -> Result<bool, AppError> {
-    two_factor_missing_in(
-        services,
-        workspace,
-        operator,
-        RequestMemo::current().as_ref(),
-    )
-    .await
-}
-
-/// [`two_factor_missing`], remembered in `memo` for the rest of the request.
+/// Whether the workspace requires two-factor sign-in and the operator has not
+/// turned it on, remembered in `memo` (when given) for the rest of the request.
 pub async fn two_factor_missing_in(
     services: &Services,
     workspace: &WorkspaceId,

@@ -4,7 +4,7 @@ use super::error::AccountsError;
 use super::ids::{OperatorId, WorkspaceId};
 use super::role::Role;
 use crate::db::Db;
-use crate::db::repo::{memberships, operators};
+use crate::db::repo::memberships;
 
 /// A member of one workspace, acting in it. Only [`actor_in`] makes one, after
 /// checking the membership, so a service given an `Actor` works in that
@@ -24,16 +24,13 @@ pub async fn actor_in(
     workspace_id: &WorkspaceId,
     operator_id: &OperatorId,
 ) -> Result<Actor, AccountsError> {
-    let role = memberships::role(db, workspace_id, operator_id)
-        .await?
-        .ok_or(AccountsError::NotFound)?;
-    let operator = operators::find(db, operator_id)
+    let (role, email) = memberships::role_and_email(db, workspace_id, operator_id)
         .await?
         .ok_or(AccountsError::NotFound)?;
     Ok(Actor {
         workspace_id: workspace_id.clone(),
         operator_id: operator_id.clone(),
-        label: operator.email,
+        label: email,
         role,
     })
 }

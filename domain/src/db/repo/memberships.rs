@@ -38,25 +38,27 @@ pub async fn insert(
     Ok(())
 }
 
-/// The operator's role in the workspace, if they are a member.
-pub async fn role(
+/// The operator's role in the workspace and their email, if they are a member:
+/// what acting in a workspace needs, in one query.
+pub async fn role_and_email(
     db: &Db,
     workspace_id: &WorkspaceId,
     operator_id: &OperatorId,
-) -> Result<Option<Role>, DbError> {
-    let role = on_pool!(db, pool => {
-        sqlx::query_scalar::<_, Role>(
-            "select role from memberships where workspace_id = $1 and operator_id = $2",
+) -> Result<Option<(Role, String)>, DbError> {
+    let found = on_pool!(db, pool => {
+        sqlx::query_as::<_, (Role, String)>(
+            "select m.role, o.email from memberships m join operators o on o.id = m.operator_id \
+             where m.workspace_id = $1 and m.operator_id = $2",
         )
         .bind(workspace_id)
         .bind(operator_id)
         .fetch_optional(pool)
         .await
     })?;
-    Ok(role)
+    Ok(found)
 }
 
-/// [`role`] inside a transaction.
+/// The operator's role in the workspace, if they are a member, inside a transaction.
 pub async fn role_tx(
     tx: &mut Tx,
     workspace_id: &WorkspaceId,
