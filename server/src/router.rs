@@ -112,8 +112,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             security.clone(),
             security_headers,
         ))
-        .layer(compression::layer())
-        .layer(middleware::map_response(compression::strip_marker));
+        .layer(middleware::from_fn(compression::compress));
 
     // Operations endpoints and the site's files (`assets::serve`) need no session:
     // keeping them outside those layers spares a session read per file a page loads.
