@@ -276,6 +276,13 @@ async fn pages_are_compressed_as_the_browser_asks() {
 
     let (_, headers, body) = owner.browser.fetch_encoded(&path, "identity").await;
     assert_eq!(header(&headers, CONTENT_ENCODING), "");
+    // A cache must not hand this answer to a browser that takes brotli.
+    assert!(header(&headers, VARY).contains("accept-encoding"));
+
+    // A refused coding is not used: gzip it is.
+    let (_, headers, body_gz) = owner.browser.fetch_encoded(&path, "br;q=0, gzip").await;
+    assert_eq!(header(&headers, CONTENT_ENCODING), "gzip");
+    assert!(gunzip(&body_gz).contains("Pinterest"));
     assert!(String::from_utf8(body).unwrap().contains("Pinterest"));
     app.stop().await;
 }
