@@ -15,12 +15,11 @@ pub async fn load_agents(
     environment: String,
 ) -> Result<AgentsPageView, AppError> {
     use super::views::{api_key_view, environment_view, tool_call_view, tool_view};
-    use domain::accounts::environments;
     use domain::agent::{self, Tool};
     use domain::api::keys;
     use domain::shared::ApiPermission;
     let (app, actor) = super::context::actor(&workspace).await?;
-    let env = environments::find_by_slug(&app.db, &actor, &environment).await?;
+    let env = super::context::environment(&app, &actor, &environment).await?;
     let now = domain::db::now_ms();
     let keys = keys::list(&app.db, &actor, &env.id)
         .await?

@@ -15,10 +15,9 @@ pub async fn load_api_keys(
     environment: String,
 ) -> Result<ApiKeysPageView, AppError> {
     use super::views::{api_key_view, environment_view};
-    use domain::accounts::environments;
     use domain::api::keys;
     let (app, actor) = super::context::actor(&workspace).await?;
-    let env = environments::find_by_slug(&app.db, &actor, &environment).await?;
+    let env = super::context::environment(&app, &actor, &environment).await?;
     let rows = keys::list(&app.db, &actor, &env.id).await?;
     let now = domain::db::now_ms();
     Ok(ApiKeysPageView {

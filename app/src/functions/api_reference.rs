@@ -20,9 +20,8 @@ pub async fn load_api_reference(
     environment: String,
 ) -> Result<ApiReferenceView, AppError> {
     use super::openapi;
-    use domain::accounts::environments;
     let (app, actor) = super::context::actor(&workspace).await?;
-    let env = environments::find_by_slug(&app.db, &actor, &environment).await?;
+    let env = super::context::environment(&app, &actor, &environment).await?;
     let document = use_context::<ApiDocument>();
     if document.is_none() {
         tracing::warn!("no ApiDocument in the context: the API reference page is empty");

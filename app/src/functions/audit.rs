@@ -17,10 +17,10 @@ pub async fn load_audit(
 ) -> Result<AuditView, AppError> {
     use crate::models::FilterOption;
     use domain::accounts::audit::{self, AuditAction, AuditFilter};
-    use domain::accounts::{EnvironmentId, OperatorId, environments, members};
+    use domain::accounts::{EnvironmentId, OperatorId, members};
 
     let (state, me) = super::context::actor(&workspace).await?;
-    let envs = environments::list(&state.db, &me).await?;
+    let envs = super::context::environments(&state, &me).await?;
     let people = members::list(&state.db, &me).await?;
     let environment_id = match non_empty(environment) {
         None => None,

@@ -23,10 +23,9 @@ pub async fn load_connections(
 ) -> Result<ConnectionsPageView, AppError> {
     use super::views::{counts_view, environment_view, row_view};
     use crate::models::MatchCount;
-    use domain::accounts::environments;
     use domain::connections::portal::{self, ListRequest, Matching};
     let (app, actor) = super::context::actor(&workspace).await?;
-    let env = environments::find_by_slug(&app.db, &actor, &environment).await?;
+    let env = super::context::environment(&app, &actor, &environment).await?;
     let request = ListRequest::parse(
         state.as_deref(),
         search.as_deref(),
@@ -161,13 +160,13 @@ pub async fn load_connection(
     connection: String,
 ) -> Result<ConnectionDetailView, AppError> {
     use super::views::{api_calls_view, environment_view, probe_view, row_view, tool_call_view};
-    use domain::accounts::{ConnectionId, environments};
+    use domain::accounts::ConnectionId;
     use domain::agent;
     use domain::api::keys;
     use domain::connections::portal;
     use domain::pinterest::{Scope, ScopeSet};
     let (app, actor) = super::context::actor(&workspace).await?;
-    let env = environments::find_by_slug(&app.db, &actor, &environment).await?;
+    let env = super::context::environment(&app, &actor, &environment).await?;
     let id = ConnectionId::parse(&connection).ok_or(AppError::NotFound)?;
     let portal::Detail {
         row,

@@ -5,6 +5,7 @@ use tower_sessions::Session;
 
 use crate::errors::AppError;
 use domain::Services;
+use domain::accounts::environments::EnvironmentRow;
 use domain::accounts::sessions::ActiveSignIn;
 use domain::accounts::{self, Actor, OperatorId, SignInId, WorkspaceId};
 
@@ -76,10 +77,15 @@ pub struct RequestMemo(std::sync::Arc<std::sync::Mutex<Memo>>);
 pub struct Memo {
     sign_in: Option<Option<(OperatorId, ActiveSignIn)>>,
     two_factor_missing: Vec<(WorkspaceId, OperatorId, bool)>,
-    /// Members found (a workspace the operator does not belong to is not kept:
-    /// it is looked up again and refused again).
-    actors: Vec<Actor>,
+    /// Members found, with whether their workspace requires two-factor sign-in
+    /// (a workspace the operator does not belong to is not kept: it is looked
+    /// up again and refused again).
+    members: Vec<(Actor, bool)>,
+    /// Each workspace's environments, listed at most once per page load.
+    environments: Vec<(WorkspaceId, EnvironmentsOnce)>,
 }
+
+type EnvironmentsOnce = std::sync::Arc<tokio::sync::OnceCell<Vec<EnvironmentRow>>>;
 
 impl RequestMemo {
     /// This request's memo, when the page guard made one.
@@ -110,16 +116,26 @@ impl RequestMemo {
             .map(|(_, _, missing)| *missing)
     }
 
-    fn actor(&self, workspace: &WorkspaceId, operator: &OperatorId) -> Option<Actor> {
+    fn member(&self, workspace: &WorkspaceId, operator: &OperatorId) -> Option<(Actor, bool)> {
         self.lock()
-            .actors
+            .members
             .iter()
-            .find(|a| a.workspace_id() == workspace && a.operator_id() == operator)
+            .find(|(a, _)| a.workspace_id() == workspace && a.operator_id() == operator)
             .cloned()
     }
 
-    fn set_actor(&self, actor: Actor) {
-        self.lock().actors.push(actor);
+    fn set_member(&self, member: (Actor, bool)) {
+        self.lock().members.push(member);
+    }
+
+    fn environments(&self, workspace: &WorkspaceId) -> EnvironmentsOnce {
+        let mut memo = self.lock();
+        if let Some((_, once)) = memo.environments.iter().find(|(w, _)| w == workspace) {
+            return once.clone();
+        }
+        let once = EnvironmentsOnce::default();
+        memo.environments.push((workspace.clone(), once.clone()));
+        once
     }
 
     fn set_two_factor_missing(
@@ -165,48 +181,106 @@ pub async fn verify_session(
 /// a deleted workspace) is `NotFound`, so other tenants' ids reveal nothing.
 ///
 /// Within one page load (a [`RequestMemo`]) the actor is looked up once: the
-/// frame and the page both ask.
+/// page guard, the frame and the page all ask.
 pub async fn actor(workspace: &str) -> Result<(Services, Actor), AppError> {
     let operator = signed_in().await?;
     let services = services()?;
     let workspace_id = WorkspaceId::parse(workspace).ok_or(AppError::NotFound)?;
     let memo = RequestMemo::current();
-    let known = memo
-        .as_ref()
-        .and_then(|m| m.actor(&workspace_id, &operator));
-    let actor = match known {
-        Some(actor) => actor,
-        None => {
-            let actor = accounts::actor_in(&services.db, &workspace_id, &operator).await?;
-            if let Some(memo) = &memo {
-                memo.set_actor(actor.clone());
-            }
-            actor
-        }
-    };
-    if two_factor_missing_in(&services, &workspace_id, &operator, memo.as_ref()).await? {
+    let (actor, requires) = member(&services, &workspace_id, &operator, memo.as_ref()).await?;
+    if two_factor_missing(&services, &actor, requires, memo.as_ref()).await? {
         return Err(AppError::Refused(TWO_FACTOR_REQUIRED.to_owned()));
     }
     Ok((services, actor))
 }
 
+/// The operator as a member of the workspace, with whether it requires
+/// two-factor sign-in: from `memo` when this request already asked.
+async fn member(
+    services: &Services,
+    workspace: &WorkspaceId,
+    operator: &OperatorId,
+    memo: Option<&RequestMemo>,
+) -> Result<(Actor, bool), AppError> {
+    if let Some(known) = memo.and_then(|m| m.member(workspace, operator)) {
+        return Ok(known);
+    }
+    let found = accounts::member_in(&services.db, workspace, operator).await?;
+    if let Some(memo) = memo {
+        memo.set_member(found.clone());
+    }
+    Ok(found)
+}
+
+/// The actor's workspace's environments. Within one page load they are listed
+/// once, however many parts of the page ask (the frame's switcher and the
+/// page's own environment): the first asks the database, the others wait for
+/// its answer.
+pub async fn environments(
+    services: &Services,
+    actor: &Actor,
+) -> Result<Vec<EnvironmentRow>, AppError> {
+    let list = || accounts::environments::list(&services.db, actor);
+    match RequestMemo::current() {
+        Some(memo) => Ok(memo
+            .environments(actor.workspace_id())
+            .get_or_try_init(list)
+            .await?
+            .clone()),
+        None => Ok(list().await?),
+    }
+}
+
+/// The environment with this slug in the actor's workspace, or `NotFound`:
+/// from [`environments`] within a page load, else one query for it alone.
+pub async fn environment(
+    services: &Services,
+    actor: &Actor,
+    slug: &str,
+) -> Result<EnvironmentRow, AppError> {
+    if RequestMemo::current().is_none() {
+        return Ok(accounts::environments::find_by_slug(&services.db, actor, slug).await?);
+    }
+    environments(services, actor)
+        .await?
+        .into_iter()
+        .find(|e| e.slug == slug)
+        .ok_or(AppError::NotFound)
+}
+
 /// Why a member without two-factor sign-in cannot use a workspace that requires it.
 pub(crate) const TWO_FACTOR_REQUIRED: &str = "This workspace requires two-factor sign-in: turn it on on your account page (/account), then come back.";
 
-/// Whether the workspace requires two-factor sign-in and the operator has not
-/// turned it on, remembered in `memo` (when given) for the rest of the request.
+/// Whether the workspace requires two-factor sign-in and the operator, one of
+/// its members, has not turned it on, remembered in `memo` (when given) for
+/// the rest of the request. Someone who is not a member is not sent to turn it
+/// on (that would tell them the workspace's rule): the page refuses them as
+/// not found.
 pub async fn two_factor_missing_in(
     services: &Services,
     workspace: &WorkspaceId,
     operator: &OperatorId,
     memo: Option<&RequestMemo>,
 ) -> Result<bool, AppError> {
-    use domain::accounts::two_factor;
+    match member(services, workspace, operator, memo).await {
+        Ok((actor, requires)) => two_factor_missing(services, &actor, requires, memo).await,
+        Err(AppError::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+async fn two_factor_missing(
+    services: &Services,
+    actor: &Actor,
+    requires: bool,
+    memo: Option<&RequestMemo>,
+) -> Result<bool, AppError> {
+    let (workspace, operator) = (actor.workspace_id(), actor.operator_id());
     if let Some(known) = memo.and_then(|m| m.two_factor_missing(workspace, operator)) {
         return Ok(known);
     }
-    let missing = two_factor::workspace_requires(&services.db, workspace).await?
-        && !two_factor::is_enabled(&services.db, operator).await?;
+    let missing =
+        requires && !domain::accounts::two_factor::is_enabled(&services.db, operator).await?;
     if let Some(memo) = memo {
         memo.set_two_factor_missing(workspace, operator, missing);
     }

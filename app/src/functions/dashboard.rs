@@ -16,10 +16,9 @@ pub async fn load_dashboard(
     environment: String,
 ) -> Result<DashboardView, AppError> {
     use super::views::{attention_view, day_view, environment_view, hour_view};
-    use domain::accounts::environments;
     use domain::connections::dashboard;
     let (app, actor) = super::context::actor(&workspace).await?;
-    let env = environments::find_by_slug(&app.db, &actor, &environment).await?;
+    let env = super::context::environment(&app, &actor, &environment).await?;
     let now = domain::db::now_ms();
     let board = dashboard::load(&app.db, &actor, &env.id, now).await?;
     Ok(DashboardView {

@@ -84,10 +84,9 @@ pub async fn load_integrations(
     environment: String,
 ) -> Result<IntegrationsView, AppError> {
     use crate::models::IntegrationCard;
-    use domain::accounts::environments;
     use domain::pinterest::settings;
     let (state, actor) = super::context::actor(&workspace).await?;
-    let env = environments::find_by_slug(&state.db, &actor, &environment).await?;
+    let env = super::context::environment(&state, &actor, &environment).await?;
     let pinterest = settings::find(&state.db, &actor, &env.id).await?;
     let counts = domain::connections::portal::counts_for(&state.db, &actor, &env.id).await?;
     Ok(IntegrationsView {

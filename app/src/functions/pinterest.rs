@@ -17,10 +17,9 @@ pub async fn load_pinterest(
     use super::views::{
         counts_view, environment_view, integration_state, scope_groups, settings_view,
     };
-    use domain::accounts::environments;
     use domain::pinterest::settings;
     let (state, actor) = super::context::actor(&workspace).await?;
-    let env = environments::find_by_slug(&state.db, &actor, &environment).await?;
+    let env = super::context::environment(&state, &actor, &environment).await?;
     let stored = settings::find(&state.db, &actor, &env.id).await?;
     let counts = domain::connections::portal::counts_for(&state.db, &actor, &env.id).await?;
     Ok(PinterestPageView {

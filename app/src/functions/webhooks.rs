@@ -17,10 +17,9 @@ pub async fn load_webhooks(
     environment: String,
 ) -> Result<WebhooksPageView, AppError> {
     use super::views::{endpoint_view, environment_view};
-    use domain::accounts::environments;
     use domain::webhooks::endpoints;
     let (app, actor) = super::context::actor(&workspace).await?;
-    let env = environments::find_by_slug(&app.db, &actor, &environment).await?;
+    let env = super::context::environment(&app, &actor, &environment).await?;
     let list = endpoints::list(&app, &actor, &env.id).await?;
     Ok(WebhooksPageView {
         endpoints: list.iter().map(endpoint_view).collect(),
@@ -43,11 +42,11 @@ pub async fn load_webhook(
     #[server(default)] before: Option<String>,
 ) -> Result<WebhookPageView, AppError> {
     use super::views::{delivery_view, endpoint_view, environment_view};
-    use domain::accounts::{WebhookDeliveryId, WebhookEndpointId, environments};
+    use domain::accounts::{WebhookDeliveryId, WebhookEndpointId};
     use domain::shared::DeliveryStatus;
     use domain::webhooks::endpoints;
     let (app, actor) = super::context::actor(&workspace).await?;
-    let env = environments::find_by_slug(&app.db, &actor, &environment).await?;
+    let env = super::context::environment(&app, &actor, &environment).await?;
     let id = WebhookEndpointId::parse(&endpoint).ok_or(AppError::NotFound)?;
     let found = endpoints::find(&app, &actor, &env.id, &id).await?;
     let status = match status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

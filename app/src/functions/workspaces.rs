@@ -10,19 +10,24 @@ use crate::models::{OperatorView, WorkspaceSummary, WorkspaceView};
 /// environments, and the other workspaces they may switch to.
 #[server(endpoint = "workspaces/view")]
 pub async fn load_workspace(workspace: String) -> Result<WorkspaceView, AppError> {
-    use domain::accounts::{environments, workspaces};
     let (services, actor) = super::context::actor(&workspace).await?;
-    let row = workspaces::find(&services.db, &actor).await?;
-    let environments = environments::list(&services.db, &actor)
+    let environments = super::context::environments(&services, &actor)
         .await?
         .into_iter()
         .map(super::views::environment_view)
         .collect();
     let (operator, workspaces) =
         ssr::operator_and_workspaces(&services, actor.operator_id()).await?;
+    // Its name is in the switcher's list (one query less than asking again).
+    let id = actor.workspace_id().to_string();
+    let name = workspaces
+        .iter()
+        .find(|w| w.id == id)
+        .map(|w| w.name.clone())
+        .ok_or(AppError::NotFound)?;
     Ok(WorkspaceView {
-        id: row.id.to_string(),
-        name: row.name,
+        id,
+        name,
         role: actor.role(),
         environments,
         workspaces,
@@ -66,17 +71,16 @@ mod ssr {
     use crate::errors::AppError;
     use crate::models::{OperatorView, WorkspaceSummary};
     use domain::Services;
-    use domain::accounts::{OperatorId, operators, workspaces};
+    use domain::accounts::{OperatorId, workspaces};
 
     pub async fn operator_and_workspaces(
         services: &Services,
         operator: &OperatorId,
     ) -> Result<(OperatorView, Vec<WorkspaceSummary>), AppError> {
-        let me = operators::find(&services.db, operator)
+        let (me, workspaces) = workspaces::operator_with_workspaces(&services.db, operator)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let workspaces = workspaces::of_operator(&services.db, operator)
-            .await?
+        let workspaces = workspaces
             .into_iter()
             .map(|w| WorkspaceSummary {
                 id: w.id.to_string(),

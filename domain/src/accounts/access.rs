@@ -6,7 +6,7 @@ use super::role::Role;
 use crate::db::Db;
 use crate::db::repo::memberships;
 
-/// A member of one workspace, acting in it. Only [`actor_in`] makes one, after
+/// A member of one workspace, acting in it. Only [`member_in`] makes one, after
 /// checking the membership, so a service given an `Actor` works in that
 /// workspace and no other.
 #[derive(Clone, Debug)]
@@ -24,15 +24,29 @@ pub async fn actor_in(
     workspace_id: &WorkspaceId,
     operator_id: &OperatorId,
 ) -> Result<Actor, AccountsError> {
-    let (role, email) = memberships::role_and_email(db, workspace_id, operator_id)
-        .await?
-        .ok_or(AccountsError::NotFound)?;
-    Ok(Actor {
+    member_in(db, workspace_id, operator_id)
+        .await
+        .map(|(actor, _)| actor)
+}
+
+/// [`actor_in`], with whether the workspace requires two-factor sign-in of its
+/// members: one query for what a page load checks first.
+pub async fn member_in(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    operator_id: &OperatorId,
+) -> Result<(Actor, bool), AccountsError> {
+    let (role, email, requires_two_factor) =
+        memberships::membership_of(db, workspace_id, operator_id)
+            .await?
+            .ok_or(AccountsError::NotFound)?;
+    let actor = Actor {
         workspace_id: workspace_id.clone(),
         operator_id: operator_id.clone(),
         label: email,
         role,
-    })
+    };
+    Ok((actor, requires_two_factor))
 }
 
 impl Actor {

@@ -31,7 +31,7 @@ mod token;
 pub mod two_factor;
 pub mod workspaces;
 
-pub use access::{Actor, actor_in};
+pub use access::{Actor, actor_in, member_in};
 pub use audit::{AuditAction, RequestMeta};
 pub use email::{EMAIL_MAX, Email};
 pub use error::AccountsError;

@@ -80,6 +80,15 @@ pub async fn of_operator(
     Ok(rows::list_for_operator(db, operator_id).await?)
 }
 
+/// The operator and every workspace they belong to, by name, in one query;
+/// `None` when there is no such operator.
+pub async fn operator_with_workspaces(
+    db: &Db,
+    operator_id: &OperatorId,
+) -> Result<Option<(super::operators::OperatorRow, Vec<MemberWorkspaceRow>)>, AccountsError> {
+    Ok(rows::operator_with_workspaces(db, operator_id).await?)
+}
+
 /// The actor's workspace.
 pub async fn find(db: &Db, actor: &Actor) -> Result<WorkspaceRow, AccountsError> {
     rows::find(db, actor.workspace_id())

@@ -3,7 +3,7 @@
 //! before the most sensitive actions, and two-factor sign-in.
 
 use crate::common::TestApp;
-use crate::common::portal::{BROWSER_AGENT, Browser, PASSWORD, join, set_up};
+use crate::common::portal::{BROWSER_AGENT, Browser, PASSWORD, join, provision, set_up};
 use app::errors::AppError;
 use app::models::{AccountView, PasswordChanged, SetupLinkState};
 use reqwest::StatusCode;
@@ -1162,6 +1162,12 @@ async fn owners_can_require_two_factor_and_members_without_it_are_sent_to_enrol(
     let page = member.page(&format!("/w/{ws}/members")).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location(), "/account?two_factor_required=1");
+    // Someone who is not a member (and has no two-factor either) is not told the
+    // workspace's rule: the workspace is not found, as any other tenant's.
+    let outsider = provision(&app, "Beta", "bo@beta.example").await;
+    let page = outsider.browser.page(&format!("/w/{ws}/members")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(!page.body.contains("two-factor"), "{}", page.body);
     match member.workspace(ws).await {
         Err(AppError::Refused(message)) => assert!(message.contains("two-factor"), "{message}"),
         other => panic!("expected a refusal, got {other:?}"),

@@ -38,16 +38,19 @@ pub async fn insert(
     Ok(())
 }
 
-/// The operator's role in the workspace and their email, if they are a member:
-/// what acting in a workspace needs, in one query.
-pub async fn role_and_email(
+/// The operator's role in the workspace, their email, and whether the workspace
+/// requires two-factor sign-in, if they are a member: what acting in a workspace
+/// (and the page guard) needs, in one query.
+pub async fn membership_of(
     db: &Db,
     workspace_id: &WorkspaceId,
     operator_id: &OperatorId,
-) -> Result<Option<(Role, String)>, DbError> {
+) -> Result<Option<(Role, String, bool)>, DbError> {
     let found = on_pool!(db, pool => {
-        sqlx::query_as::<_, (Role, String)>(
-            "select m.role, o.email from memberships m join operators o on o.id = m.operator_id \
+        sqlx::query_as::<_, (Role, String, bool)>(
+            "select m.role, o.email, w.require_two_factor from memberships m \
+             join operators o on o.id = m.operator_id \
+             join workspaces w on w.id = m.workspace_id \
              where m.workspace_id = $1 and m.operator_id = $2",
         )
         .bind(workspace_id)

@@ -1,6 +1,7 @@
 //! `workspaces`: the tenants.
 
 use crate::accounts::{OperatorId, Role, WorkspaceId};
+use crate::db::repo::operators::OperatorRow;
 use crate::db::tx::{Tx, on_tx};
 use crate::db::{Db, DbError, on_pool};
 
@@ -94,6 +95,55 @@ pub async fn lock(tx: &mut Tx, id: &WorkspaceId) -> Result<bool, DbError> {
             .map(|r| r.rows_affected())
     })?;
     Ok(done == 1)
+}
+
+/// An operator and the workspaces they belong to, by name, in one query;
+/// `None` when there is no such operator.
+pub async fn operator_with_workspaces(
+    db: &Db,
+    operator_id: &OperatorId,
+) -> Result<Option<(OperatorRow, Vec<MemberWorkspaceRow>)>, DbError> {
+    type Row = (
+        OperatorId,
+        String,
+        String,
+        i64,
+        Option<WorkspaceId>,
+        Option<String>,
+        Option<Role>,
+    );
+    let rows = on_pool!(db, pool => {
+        sqlx::query_as::<_, Row>(
+            "select o.id, o.email, o.display_name, o.created_at, w.id, w.name, m.role \
+             from operators o \
+             left join memberships m on m.operator_id = o.id \
+             left join workspaces w on w.id = m.workspace_id \
+             where o.id = $1 order by w.name_folded, w.id",
+        )
+        .bind(operator_id)
+        .fetch_all(pool)
+        .await
+    })?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let operator = OperatorRow {
+        id: first.0.clone(),
+        email: first.1.clone(),
+        display_name: first.2.clone(),
+        created_at: first.3,
+    };
+    let workspaces = rows
+        .into_iter()
+        .filter_map(|(.., id, name, role)| {
+            Some(MemberWorkspaceRow {
+                id: id?,
+                name: name?,
+                role: role?,
+            })
+        })
+        .collect();
+    Ok(Some((operator, workspaces)))
 }
 
 /// The workspaces an operator belongs to, by name.
