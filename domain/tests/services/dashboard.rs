@@ -449,7 +449,8 @@ async fn bench_dashboard_load() {
     // sealed token, per backend.
     let series = |upto: i64| {
         if postgres {
-            format!("generate_series(1, {upto}) as s(i)")
+            // bigint: `i * HOUR_MS` past 596 hours overflows PostgreSQL's integer.
+            format!("generate_series(1::bigint, {upto}) as s(i)")
         } else {
             format!(
                 "(with recursive s(i) as (select 1 union all select i + 1 from s where i < {upto}) select i from s) s"

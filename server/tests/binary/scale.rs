@@ -403,10 +403,14 @@ async fn bench_portal_at_scale() {
             marker,
         ));
     }
+    // The newest seeded connection can be revoked (at the default 100 000 it
+    // is: row 99 999, `i % 100` in the revoked share), and a revoked
+    // connection's page has no "Check now": the state card's reason is on
+    // every connection's page.
     pages.push((
         "connection page".into(),
         format!("{list}/{}", seeded.newest),
-        "Check now",
+        "data-field=\"reason\"",
     ));
     pages.push((
         "integrations".into(),
