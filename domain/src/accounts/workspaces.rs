@@ -1,7 +1,6 @@
 //! Workspaces (tenants): creating one with its default environments, finding
 //! the ones an operator belongs to, and where an operator starts.
 
-use super::access::Actor;
 use super::audit::{self, AuditAction, AuditActor, NewAuditEvent, RequestMeta, detail};
 use super::environments;
 use super::error::AccountsError;
@@ -87,13 +86,6 @@ pub async fn operator_with_workspaces(
     operator_id: &OperatorId,
 ) -> Result<Option<(super::operators::OperatorRow, Vec<MemberWorkspaceRow>)>, AccountsError> {
     Ok(rows::operator_with_workspaces(db, operator_id).await?)
-}
-
-/// The actor's workspace.
-pub async fn find(db: &Db, actor: &Actor) -> Result<WorkspaceRow, AccountsError> {
-    rows::find(db, actor.workspace_id())
-        .await?
-        .ok_or(AccountsError::NotFound)
 }
 
 /// Where an operator starts after signing in.

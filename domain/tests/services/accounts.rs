@@ -925,6 +925,41 @@ async fn provisioning_finds_or_creates_and_names_stay_unique() {
         .map(|w| (w.name.as_str(), w.role.as_str()))
         .collect();
     assert_eq!(names, [("Acme", "viewer"), ("Beta", "owner")]);
+    // The frame's one query gives the operator with the same list, in order...
+    let (me, listed) = workspaces::operator_with_workspaces(&db, &added.operator_id)
+        .await
+        .unwrap()
+        .expect("the operator exists");
+    assert_eq!(me.id, added.operator_id);
+    assert_eq!(me.email, "viewer@acme.example");
+    let listed: Vec<_> = listed
+        .iter()
+        .map(|w| (w.id.clone(), w.name.as_str(), w.role))
+        .collect();
+    let expected: Vec<_> = theirs
+        .iter()
+        .map(|w| (w.id.clone(), w.name.as_str(), w.role))
+        .collect();
+    assert_eq!(listed, expected);
+    // ...an operator who belongs to no workspace any more, with an empty list...
+    let owner_actor = actor(&db, &owner.workspace_id, &owner.operator_id).await;
+    let left = join(&db, &owner_actor, "left@acme.example", Role::Viewer).await;
+    members::remove(&db, &owner_actor, &left, &meta())
+        .await
+        .unwrap();
+    let (me, listed) = workspaces::operator_with_workspaces(&db, &left)
+        .await
+        .unwrap()
+        .expect("the operator still exists");
+    assert_eq!((me.id, me.email.as_str()), (left, "left@acme.example"));
+    assert!(listed.is_empty(), "{listed:?}");
+    // ...and nothing for an operator who does not exist.
+    assert!(
+        workspaces::operator_with_workspaces(&db, &OperatorId::generate())
+            .await
+            .unwrap()
+            .is_none()
+    );
     db.close().await;
     test_db.drop_database().await;
 }
