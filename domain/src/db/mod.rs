@@ -133,6 +133,8 @@ fn migrations(backend: Backend) -> &'static Migrator {
 
 /// How long start-up waits for the database before giving up.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A PostgreSQL connection idle this long is pinged before it is used again.
+pub const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 impl Db {
     /// Connects to `url`. SQLite files are created if missing and run in WAL mode.
@@ -165,6 +167,22 @@ impl Db {
                     PgConnectOptions::from_str(url).map_err(|e| DbError::BadUrl(e.to_string()))?;
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
+                    // sqlx pings every connection it hands out by default: a
+                    // round trip to the server before each query, on top of
+                    // the one its release makes (which already proves the
+                    // connection alive as it goes back to the pool). Only a
+                    // connection that sat idle is checked, for a server that
+                    // restarted or a network that dropped it meanwhile; a
+                    // dead one is closed and the pool hands out another.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= PING_IDLE_AFTER {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .acquire_timeout(CONNECT_TIMEOUT)
                     .connect_with(options)
                     .await

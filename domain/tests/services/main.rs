@@ -8,5 +8,6 @@ mod accounts;
 mod dashboard;
 mod handshake;
 mod keys;
+mod pool;
 mod refresh;
 mod webhooks;
