@@ -268,6 +268,36 @@ mod ssr {
         session.insert(FLASH_KEY, flash).await
     }
 
+    /// The session key holding when (Unix seconds) a page load last pushed
+    /// the session's inactivity expiry on.
+    const RENEWED_KEY: &str = "renewed_at";
+
+    /// How often page loads write a session to push its inactivity expiry on:
+    /// a session ends after between `SESSION_IDLE` less this and
+    /// `SESSION_IDLE` without a request, and a page load is a read, not a
+    /// write to the sessions table, the rest of the time.
+    pub const RENEW_EVERY_SECS: i64 = 3600;
+
+    /// Pushes a signed-in (non-empty) session's inactivity expiry on, at most
+    /// once per [`RENEW_EVERY_SECS`]: the session layer writes a session that
+    /// changed, and writing it sets its expiry from now.
+    async fn renew_inactivity_expiry(session: &Session) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let due = match session.get::<i64>(RENEWED_KEY).await {
+            Ok(Some(at)) => !(0..RENEW_EVERY_SECS).contains(&(now - at)),
+            Ok(None) => !session.is_empty().await,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the session's renewal time");
+                false
+            }
+        };
+        if due && let Err(err) = session.insert(RENEWED_KEY, now).await {
+            tracing::warn!(error = %err, "could not renew the session");
+        }
+    }
+
     /// Middleware: keeps the declared fields of a plain form post that the
     /// server function refused, and hands the flash to the next page load (as a
     /// request extension).
@@ -287,15 +317,23 @@ mod ssr {
             return next.run(request).await;
         }
         let mut request = request;
-        // Removing marks the session changed, so it is saved, which also
-        // renews its inactivity expiry on every page load.
-        let mut flash = match session.remove::<Flash>(FLASH_KEY).await {
-            Ok(flash) => flash,
+        // Taken out only when there is one: removing marks the session
+        // changed, and a changed session is written to the database.
+        let mut flash = match session.get::<Flash>(FLASH_KEY).await {
+            Ok(Some(flash)) => match session.remove_value(FLASH_KEY).await {
+                Ok(_) => Some(flash),
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not take the flash out");
+                    None
+                }
+            },
+            Ok(None) => None,
             Err(err) => {
                 tracing::warn!(error = %err, "could not read the flash");
                 None
             }
         };
+        renew_inactivity_expiry(&session).await;
         let typed = cookie.read(request.headers());
         if let Some(form) = typed.as_deref().and_then(|c| decode_kept(cookie.kept, c)) {
             flash.get_or_insert_with(Flash::default).form = Some(form);

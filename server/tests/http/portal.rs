@@ -386,3 +386,37 @@ async fn server_function_errors_never_carry_internals() {
     }
     app.stop().await;
 }
+
+/// A page load reads the session and leaves it as it is: it is written (its
+/// inactivity expiry pushed on) on the first load after signing in, then not
+/// again within the hour, however many pages are opened.
+#[tokio::test]
+async fn page_loads_renew_the_session_at_most_once_an_hour() {
+    let app = TestApp::spawn().await;
+    let owner = crate::common::portal::set_up(&app, "Acme", "owner@acme.test").await;
+    let page = format!("/w/{}/e/development/integrations", owner.workspace_id);
+    let expiry = || async {
+        let rows: Vec<String> = domain::on_pool!(&app.state().db, pool => {
+            sqlx::query_scalar("select cast(expiry_date as text) from sessions")
+                .fetch_all(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(rows.len(), 1, "one signed-in session");
+        rows[0].clone()
+    };
+    let signed_in = expiry().await;
+
+    // Expiry times are kept to the second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(owner.browser.page(&page).await.status, StatusCode::OK);
+    let renewed = expiry().await;
+    assert_ne!(renewed, signed_in, "the first page load renews the session");
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for _ in 0..3 {
+        assert_eq!(owner.browser.page(&page).await.status, StatusCode::OK);
+    }
+    assert_eq!(expiry().await, renewed, "later page loads did not write it");
+    app.stop().await;
+}
