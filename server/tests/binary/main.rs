@@ -10,6 +10,7 @@ mod backup;
 mod cli;
 mod deploy;
 mod keys;
+mod queries;
 mod scale;
 mod scripts;
 mod startup;

@@ -20,7 +20,7 @@ use domain::db::repo::seed::{self, ScaleSpec};
 use crate::common::{TestBackend, TestDb, backend, free_port, key_spec, stderr};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pinbridge");
-const PASSWORD: &str = "quiet lantern meadow 2026";
+pub(super) const PASSWORD: &str = "quiet lantern meadow 2026";
 const TARGET_P95_MS: f64 = 50.0;
 
 fn number(name: &str, default: i64) -> i64 {
@@ -40,7 +40,7 @@ fn label() -> &'static str {
 /// The binary with the installation's settings: keys in the environment, no
 /// Pinterest reachable (nothing is due during the run anyway), and a scheduler
 /// that waits an hour between rounds.
-fn pinbridge(bin: &str, db: &TestDb) -> Command {
+pub(super) fn pinbridge(bin: &str, db: &TestDb) -> Command {
     let mut cmd = Command::new(bin);
     cmd.current_dir(db.dir.path())
         .env_clear()
@@ -66,9 +66,9 @@ fn percentiles(samples: &mut [f64]) -> (f64, f64, f64) {
     (rank(0.50), rank(0.95), samples[samples.len() - 1])
 }
 
-struct Server {
+pub(super) struct Server {
     child: Child,
-    base: String,
+    pub base: String,
 }
 
 impl Drop for Server {
@@ -79,17 +79,21 @@ impl Drop for Server {
 }
 
 fn serve(bin: &str, db: &TestDb) -> Server {
+    serve_with(pinbridge(bin, db).stderr(Stdio::inherit()))
+}
+
+/// Runs `serve` with `cmd`'s settings (and its log's destination) on a free
+/// port, once it answers `/readyz`.
+pub(super) fn serve_with(cmd: &mut Command) -> Server {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let site = std::env::var("PINBRIDGE_SITE_ROOT")
-        .unwrap_or_else(|_| db.dir.path().join("site").display().to_string());
-    let child = pinbridge(bin, db)
+    let site = std::env::var("PINBRIDGE_SITE_ROOT").unwrap_or_else(|_| "site".into());
+    let child = cmd
         .env("PINBRIDGE_LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("PINBRIDGE_PUBLIC_URL", &base)
         .env("PINBRIDGE_SITE_ROOT", site)
         .arg("serve")
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -98,6 +102,34 @@ fn serve(bin: &str, db: &TestDb) -> Server {
         std::thread::sleep(Duration::from_millis(100));
     }
     Server { child, base }
+}
+
+/// `pinbridge operator create`: an owner of a new workspace, with [`PASSWORD`].
+pub(super) fn create_owner(bin: &str, db: &TestDb, workspace: &str, email: &str) {
+    let mut child = pinbridge(bin, db)
+        .args([
+            "operator",
+            "create",
+            "--workspace",
+            workspace,
+            "--email",
+            email,
+            "--role",
+            "owner",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{PASSWORD}").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 fn ready(port: u16) -> bool {
@@ -276,31 +308,7 @@ async fn bench_portal_at_scale() {
     };
     let requests = number("BENCH_REQUESTS", 40) as usize;
     let db = TestDb::new().await;
-    let mut create = pinbridge(&bin, &db);
-    let mut child = create
-        .args([
-            "operator",
-            "create",
-            "--workspace",
-            "Scale",
-            "--email",
-            "owner@scale.test",
-            "--role",
-            "owner",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, "{PASSWORD}").unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    create_owner(&bin, &db, "Scale", "owner@scale.test");
 
     let pool = Db::connect(&db.url).await.unwrap();
     let ws = workspaces::find_by_name(&pool, &WorkspaceName::parse("Scale").unwrap())
