@@ -276,7 +276,7 @@ mod ssr {
     /// a session ends after between `SESSION_IDLE` less this and
     /// `SESSION_IDLE` without a request, and a page load is a read, not a
     /// write to the sessions table, the rest of the time.
-    pub const RENEW_EVERY_SECS: i64 = 3600;
+    const RENEW_EVERY_SECS: i64 = 3600;
 
     /// Pushes a signed-in (non-empty) session's inactivity expiry on, at most
     /// once per [`RENEW_EVERY_SECS`]: the session layer writes a session that

@@ -379,31 +379,7 @@ impl Install {
     /// The first operator and workspace, as the guide makes them:
     /// `pinbridge operator create --password-stdin`.
     fn create_operator(&self) {
-        let mut created = self
-            .pinbridge(0)
-            .args([
-                "operator",
-                "create",
-                "--workspace",
-                "Acme Pins",
-                "--email",
-                EMAIL,
-                "--role",
-                "owner",
-                "--password-stdin",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        {
-            use std::io::Write;
-            let mut stdin = created.stdin.take().unwrap();
-            stdin.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-        }
-        let out = created.wait_with_output().unwrap();
-        assert!(out.status.success(), "operator create: {}", stderr(&out));
+        crate::scale::create_owner_with(&mut self.pinbridge(0), "Acme Pins", EMAIL, PASSWORD);
     }
 
     /// Instance `i` as the unit starts it, once it answers `/readyz`.

@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::common::TestDb;
-use crate::scale::{self, PASSWORD};
+use crate::scale;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pinbridge");
 
@@ -31,20 +31,7 @@ async fn a_signed_in_integrations_page_asks_the_database_seven_times() {
             .env("PINBRIDGE_LOG", "warn,sqlx::query=debug")
             .stderr(Stdio::from(log)),
     );
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let signed_in = client
-        .post(format!("{}/api/auth/sign-in", server.base))
-        .header("accept", "application/json")
-        .form(&[("email", "owner@counted.test"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert!(signed_in.status().is_success());
+    let client = scale::sign_in(&server, "owner@counted.test").await;
     let home = client.get(&server.base).send().await.unwrap();
     let page = home.headers()["location"].to_str().unwrap().to_owned();
     assert!(page.ends_with("/e/development/integrations"), "{page}");

@@ -20,7 +20,7 @@ use domain::db::repo::seed::{self, ScaleSpec};
 use crate::common::{TestBackend, TestDb, backend, free_port, key_spec, stderr};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pinbridge");
-pub(super) const PASSWORD: &str = "quiet lantern meadow 2026";
+const PASSWORD: &str = "quiet lantern meadow 2026";
 const TARGET_P95_MS: f64 = 50.0;
 
 fn number(name: &str, default: i64) -> i64 {
@@ -106,7 +106,13 @@ pub(super) fn serve_with(cmd: &mut Command) -> Server {
 
 /// `pinbridge operator create`: an owner of a new workspace, with [`PASSWORD`].
 pub(super) fn create_owner(bin: &str, db: &TestDb, workspace: &str, email: &str) {
-    let mut child = pinbridge(bin, db)
+    create_owner_with(&mut pinbridge(bin, db), workspace, email, PASSWORD);
+}
+
+/// `pinbridge operator create --password-stdin` run by `cmd` (the binary with
+/// its settings): an owner of a new workspace.
+pub(super) fn create_owner_with(cmd: &mut Command, workspace: &str, email: &str, password: &str) {
+    let mut child = cmd
         .args([
             "operator",
             "create",
@@ -126,10 +132,34 @@ pub(super) fn create_owner(bin: &str, db: &TestDb, workspace: &str, email: &str)
     {
         use std::io::Write;
         let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, "{PASSWORD}").unwrap();
+        writeln!(stdin, "{password}").unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success(), "operator create: {}", stderr(&out));
+}
+
+/// A client (cookies kept, redirects not followed) signed in to `server` as
+/// `email` with [`PASSWORD`].
+pub(super) async fn sign_in(server: &Server, email: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let signed_in = client
+        .post(format!("{}/api/auth/sign-in", server.base))
+        .header("accept", "application/json")
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        signed_in.status().is_success(),
+        "{:?}",
+        signed_in.text().await
+    );
+    client
 }
 
 fn ready(port: u16) -> bool {
@@ -356,24 +386,7 @@ async fn bench_portal_at_scale() {
         return;
     }
     let server = serve(&bin, &db);
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap();
-    let signed_in = client
-        .post(format!("{}/api/auth/sign-in", server.base))
-        .header("accept", "application/json")
-        .form(&[("email", "owner@scale.test"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        signed_in.status().is_success(),
-        "{:?}",
-        signed_in.text().await
-    );
+    let client = sign_in(&server, "owner@scale.test").await;
 
     let w = format!("/w/{}", ws.id);
     let list = format!("{w}/e/development/connections");
