@@ -279,6 +279,17 @@ mod ssr {
         }
     }
 
+    impl From<domain::branding::BrandingError> for AppError {
+        fn from(err: domain::branding::BrandingError) -> Self {
+            use domain::branding::BrandingError as E;
+            match err {
+                E::Invalid { field, message } => AppError::invalid(field, message),
+                E::Accounts(e) => e.into(),
+                E::Db(e) => e.into(),
+            }
+        }
+    }
+
     impl From<PinterestError> for AppError {
         fn from(err: PinterestError) -> Self {
             use PinterestError as E;

@@ -17,8 +17,8 @@ use leptos_router::{SsrMode, path};
 
 use components::{Layout, PublicFrame};
 use routes::{
-    AccountPage, AgentsPage, ApiKeysPage, ApiReferencePage, AuditPage, ConnectionPage,
-    ConnectionsPage, DashboardPage, EnvironmentsPage, ErrorPage, InstallationPage,
+    AccountPage, AgentsPage, ApiKeysPage, ApiReferencePage, AuditPage, BrandingPage,
+    ConnectionPage, ConnectionsPage, DashboardPage, EnvironmentsPage, ErrorPage, InstallationPage,
     IntegrationsPage, InvitationPage, MembersPage, NotFound, PinterestPage, PreferencesPage,
     SetupPage, SignInCodePage, SignInPage, WebhookPage, WebhooksPage, WorkspaceFrame,
     WorkspaceIndex, WorkspacesPage,
@@ -93,6 +93,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("e/:env/api-reference") view=ApiReferencePage ssr=SsrMode::Async/>
                             <Route path=path!("environments") view=EnvironmentsPage ssr=SsrMode::Async/>
                             <Route path=path!("members") view=MembersPage ssr=SsrMode::Async/>
+                            <Route path=path!("branding") view=BrandingPage ssr=SsrMode::Async/>
                             <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
                             <Route path=path!("installation") view=InstallationPage ssr=SsrMode::Async/>
                         </ParentRoute>

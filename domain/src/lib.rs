@@ -20,6 +20,8 @@ pub mod api;
 #[cfg(feature = "server")]
 pub mod backup;
 #[cfg(feature = "server")]
+pub mod branding;
+#[cfg(feature = "server")]
 pub mod connections;
 #[cfg(feature = "server")]
 pub mod crypto;

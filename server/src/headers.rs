@@ -52,8 +52,9 @@ impl SecurityHeaders {
     }
 
     /// The policy for one answer. `'wasm-unsafe-eval'` lets the page compile
-    /// the app's WebAssembly (it allows no JavaScript `eval`); styles come only
-    /// from the stylesheet (the views have no `style` attributes).
+    /// the app's WebAssembly (it allows no JavaScript `eval`); styles come from
+    /// the stylesheet and from `<style>` elements with the nonce (the branding
+    /// preview's accent colour); the views have no `style` attributes.
     fn content_security_policy(&self, nonce: &str) -> String {
         let connect = if self.watching {
             "'self' ws: wss:"
@@ -62,7 +63,7 @@ impl SecurityHeaders {
         };
         format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-             style-src 'self'; img-src 'self'; font-src 'self'; connect-src {connect}; \
+             style-src 'self' 'nonce-{nonce}'; img-src 'self'; font-src 'self'; connect-src {connect}; \
              object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
         )
     }

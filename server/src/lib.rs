@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod backup;
+pub mod brand;
 pub mod client_ip;
 pub mod compression;
 pub mod config;

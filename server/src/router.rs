@@ -92,6 +92,9 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .layer(middleware::from_fn(
             app::functions::preferences::load_preferences,
         ))
+        .layer(middleware::from_fn(
+            app::functions::branding::refuse_malformed_uploads,
+        ))
         .layer(middleware::from_fn_with_state(
             app::functions::flash::FlashCookie::new(
                 secure_cookies,
@@ -141,6 +144,14 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                     security.clone(),
                     headers::end_user_headers,
                 )),
+        )
+        // Logos on the end user's pages: public, no session.
+        .route(
+            "/brand/logo/{file}",
+            get(crate::brand::logo).layer(middleware::from_fn_with_state(
+                security.clone(),
+                headers::end_user_headers,
+            )),
         )
         .route(
             "/integration-callback",

@@ -15,6 +15,17 @@ where
     Signal::derive(move || action.value().get().and_then(Result::err))
 }
 
+/// The refusal of a form posted to the server function at `path`, which the
+/// page's address brings back after the redirect. For a function that cannot
+/// have a `ServerAction` (a file upload: its input is not `Clone`), whose form
+/// is always a plain post.
+pub fn plain_post_error(path: &'static str) -> Signal<Option<AppError>> {
+    let error = use_context::<leptos::server::ServerActionError>()
+        .filter(|e| e.path() == path)
+        .map(|e| leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(e.err()));
+    Signal::stored(error)
+}
+
 /// Bumps `changed` each time `action` succeeds, so a page can reload its data
 /// after a change (not after a refusal: that would redraw the form and lose
 /// what was typed).

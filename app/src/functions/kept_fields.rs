@@ -9,6 +9,7 @@ use leptos::server_fn::ServerFn;
 
 use super::api_keys::{CreateApiKey, RotateApiKey, SetApiKeyRateLimit};
 use super::auth::{CompleteSetup, SignIn};
+use super::branding::SaveBranding;
 use super::environments::{AddEnvironment, DeleteEnvironment, RenameEnvironment};
 use super::flash::KeptFields;
 use super::members::{AcceptInvitation, InviteMember};
@@ -33,6 +34,10 @@ pub const KEPT_FIELDS: KeptFields = &[
     ),
     (DeleteEnvironment::PATH, &["environment_id", CONFIRM_FIELD]),
     (InviteMember::PATH, &["email", "role"]),
+    (
+        SaveBranding::PATH,
+        &["display_name", "accent_color", "support_url", "privacy_url"],
+    ),
     // The checkboxes of `routes::pinterest` are named `scopes[]`.
     (SavePinterest::PATH, &["client_id", "scopes[]", "api"]),
     (DeletePinterest::PATH, &[CONFIRM_FIELD]),

@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod api_reference;
 pub mod audit;
 pub mod auth;
+pub mod branding;
 pub mod connections;
 pub mod dashboard;
 pub mod environments;

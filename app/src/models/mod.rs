@@ -5,6 +5,7 @@ mod accounts;
 mod agents;
 mod api_keys;
 mod api_reference;
+mod branding;
 mod connections;
 mod dashboard;
 mod integrations;
@@ -29,6 +30,7 @@ pub use api_reference::{
     ApiDocumentView, ApiReferenceView, OperationView, ParameterView, ProblemTypeView,
     RequestBodyView, ResponseView, SchemaNode, curl_command,
 };
+pub use branding::{BrandingView, LogoView};
 pub use connections::{
     CheckAllView, ConnectionCounts, ConnectionDetailView, ConnectionRowView, ConnectionsPageView,
     IssuedConnectLink, MatchCount, ProbeView, ScopeCompareView, state_class,

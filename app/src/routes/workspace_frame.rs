@@ -282,6 +282,7 @@ fn SideNav(w: WorkspaceView) -> impl IntoView {
         <ul>
             <li><A href=format!("/w/{ws}/environments")>"Environments"</A></li>
             <li><A href=format!("/w/{ws}/members")>"Members"</A></li>
+            <li><A href=format!("/w/{ws}/branding")>"Branding"</A></li>
             <li><A href=format!("/w/{ws}/audit")>"Audit log"</A></li>
             <li><A href=format!("/w/{ws}/installation")>"Installation"</A></li>
         </ul>

@@ -221,12 +221,16 @@ pub enum Outcome {
         connection_id: ConnectionId,
         username: String,
         workspace: String,
+        /// Whose branding the page shows.
+        workspace_id: WorkspaceId,
         /// Where to send the browser instead of showing the page.
         redirect: Option<String>,
         reauthorized: bool,
     },
     Failed {
         problem: Problem,
+        /// Whose branding the page shows, when the attempt is known.
+        workspace_id: Option<WorkspaceId>,
         /// Back to the operator's product, with the failure's reason.
         back: Option<String>,
         /// The connect link to try again with, while it is still open.
@@ -237,6 +241,7 @@ pub enum Outcome {
 fn failed(problem: Problem) -> Outcome {
     Outcome::Failed {
         problem,
+        workspace_id: None,
         back: None,
         retry: false,
     }
@@ -750,6 +755,7 @@ pub async fn callback(
         connection_id: id,
         username: grant.account.username,
         workspace,
+        workspace_id: verified.link.workspace_id.clone(),
         redirect,
         reauthorized: stored.reauthorized,
     })
@@ -809,6 +815,7 @@ async fn fail(
         .and_then(|u| with_params(u, &[("status", "failed"), ("reason", problem.code())]));
     Ok(Outcome::Failed {
         problem,
+        workspace_id: Some(attempt.workspace_id.clone()),
         back,
         retry: attempt.link_open,
     })

@@ -19,7 +19,7 @@ use domain::testing::{TestDb, insert_connections};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-fn meta() -> RequestMeta {
+pub(crate) fn meta() -> RequestMeta {
     RequestMeta {
         ip: Some("203.0.113.7".into()),
         user_agent: Some("accounts-test".into()),
@@ -41,7 +41,7 @@ async fn new_operator(email: &str) -> NewOperator {
 }
 
 /// The first workspace and its owner, through the setup link.
-async fn first_workspace(db: &Db, name: &str, owner: &str) -> (WorkspaceId, OperatorId) {
+pub(crate) async fn first_workspace(db: &Db, name: &str, owner: &str) -> (WorkspaceId, OperatorId) {
     let token = setup::issue_token(db, &Default::default()).await.unwrap();
     let done = setup::complete(
         db,
@@ -56,7 +56,7 @@ async fn first_workspace(db: &Db, name: &str, owner: &str) -> (WorkspaceId, Oper
 }
 
 /// Another workspace with its owner, as `pinbridge operator create` makes it.
-async fn other_workspace(db: &Db, name: &str, owner: &str) -> Provisioned {
+pub(crate) async fn other_workspace(db: &Db, name: &str, owner: &str) -> Provisioned {
     provision(
         db,
         &WorkspaceName::parse(name).unwrap(),
@@ -69,12 +69,12 @@ async fn other_workspace(db: &Db, name: &str, owner: &str) -> Provisioned {
     .unwrap()
 }
 
-async fn actor(db: &Db, ws: &WorkspaceId, op: &OperatorId) -> Actor {
+pub(crate) async fn actor(db: &Db, ws: &WorkspaceId, op: &OperatorId) -> Actor {
     actor_in(db, ws, op).await.unwrap()
 }
 
 /// Invites `email` into the actor's workspace with `role` and accepts as a new account.
-async fn join(db: &Db, owner: &Actor, email: &str, role: Role) -> OperatorId {
+pub(crate) async fn join(db: &Db, owner: &Actor, email: &str, role: Role) -> OperatorId {
     let email = Email::parse(email).unwrap();
     let issued = invitations::invite(db, owner, &email, role, INVITATION_TTL, &meta())
         .await

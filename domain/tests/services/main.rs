@@ -5,6 +5,7 @@
 mod support;
 
 mod accounts;
+mod branding;
 mod dashboard;
 mod handshake;
 mod keys;

@@ -13,6 +13,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Services;
+use domain::accounts::WorkspaceId;
+use domain::branding::{self, EndUserBrand};
 use domain::connections::handshake::{self, BROWSER_COOKIE, Outcome, Problem};
 use domain::connections::links::{self, LinkProblem};
 
@@ -28,11 +30,13 @@ fn link_problem(problem: &LinkProblem) -> Response {
             "This connect link is not valid",
             "pinbridge does not know this link: it may have been mistyped or cut short when it was copied. Ask whoever sent it for a new one.".into(),
             None,
+            None,
         ),
         LinkProblem::Expired => pages::message(
             StatusCode::GONE,
             "This connect link has expired",
             "Connect links work for 30 minutes. Ask whoever sent it for a new one.".into(),
+            None,
             None,
         ),
         LinkProblem::Used => pages::message(
@@ -40,11 +44,13 @@ fn link_problem(problem: &LinkProblem) -> Response {
             "This connect link was already used",
             "It has already connected a Pinterest account, and each link works once. Ask whoever sent it for a new one if you need to connect again.".into(),
             None,
+            None,
         ),
         LinkProblem::Unavailable { why } => pages::message(
             StatusCode::SERVICE_UNAVAILABLE,
             "Connecting is not available right now",
             why.clone(),
+            None,
             None,
         ),
         LinkProblem::ReturnOriginRemoved { workspace } => pages::message(
@@ -53,6 +59,7 @@ fn link_problem(problem: &LinkProblem) -> Response {
             format!(
                 "{workspace} no longer allows this link to send you back to the address it was made with, so it cannot be used. Ask {workspace} for a new link."
             ),
+            None,
             None,
         ),
     }
@@ -64,6 +71,7 @@ fn internal() -> Response {
         "Something went wrong",
         "Something went wrong on our side. It has been logged; please try again in a moment."
             .into(),
+        None,
         None,
     )
 }
@@ -78,7 +86,20 @@ pub async fn show(State(services): State<Services>, Path(token): Path<String>) -
             return internal();
         }
     };
-    pages::connect(&open, &token)
+    let brand = brand_of(&services, &open.link.workspace_id, &open.workspace).await;
+    pages::connect(&open, &token, &brand)
+}
+
+/// The workspace's branding for its end user's page; pinbridge's own look
+/// (with the workspace's name) when it cannot be read.
+async fn brand_of(services: &Services, workspace: &WorkspaceId, name: &str) -> EndUserBrand {
+    match branding::for_end_user(&services.db, workspace).await {
+        Ok(brand) => brand,
+        Err(e) => {
+            tracing::warn!(error = %e, "branding could not be read; the page shows pinbridge's look");
+            EndUserBrand::plain(name)
+        }
+    }
 }
 
 fn browser_cookie(headers: &HeaderMap) -> Option<String> {
@@ -159,6 +180,7 @@ pub async fn callback(State(services): State<Services>, request: http::request::
         Ok(Outcome::Connected {
             username,
             workspace,
+            workspace_id,
             redirect,
             reauthorized,
             ..
@@ -174,10 +196,12 @@ pub async fn callback(State(services): State<Services>, request: http::request::
                 );
                 return response;
             }
-            pages::connected(&username, workspace, reauthorized)
+            let brand = brand_of(&services, &workspace_id, &workspace).await;
+            pages::connected(&username, &brand, reauthorized)
         }
         Ok(Outcome::Failed {
             problem,
+            workspace_id,
             back,
             retry,
         }) => {
@@ -185,7 +209,17 @@ pub async fn callback(State(services): State<Services>, request: http::request::
             if retry {
                 text.push_str(" Your connect link still works until it expires.");
             }
-            pages::message(problem_status(&problem), problem.title(), text, back)
+            let brand = match &workspace_id {
+                Some(id) => Some(brand_of(&services, id, "").await),
+                None => None,
+            };
+            pages::message(
+                problem_status(&problem),
+                problem.title(),
+                text,
+                back,
+                brand.as_ref(),
+            )
         }
         Err(e) => {
             tracing::error!(error = %e, "the integration callback failed");

@@ -1,17 +1,87 @@
 //! The end user's pages, rendered by Leptos on the server into plain HTML: no
 //! hydration, no script, one form. Leptos escapes every value it renders.
+//!
+//! A page of a known workspace wears its branding (`domain::branding`): its
+//! logo or name, its accent colour, its help and privacy links, and a small
+//! "Secured by pinbridge". A page that knows no workspace (an unknown link)
+//! is pinbridge's own.
 
+use app::components::{BrandHeader, SecuredBy, accent_css};
+use app::models::LogoView;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use domain::branding::EndUserBrand;
 use domain::connections::links::OpenLink;
 use leptos::prelude::*;
+use sha2::{Digest, Sha256};
+
+/// The Content-Security-Policy of the end user's pages. A branded page's
+/// accent rule is allowed by its hash: no other inline style applies.
+fn content_security_policy(style: Option<&str>) -> String {
+    let style_src = match style {
+        Some(css) => {
+            let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css));
+            format!("style-src 'self' 'sha256-{hash}'; ")
+        }
+        None => String::new(),
+    };
+    format!(
+        "default-src 'self'; {style_src}object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+}
 
 /// A whole document around `body`, answered with `status`: `no-store`, no
 /// referrer (the link's token and Pinterest's code must not travel onwards),
-/// never framed.
-pub fn page(status: StatusCode, title: String, body: AnyView) -> Response {
+/// never framed. `brand`: the workspace's branding, when the page knows it.
+pub fn page(
+    status: StatusCode,
+    title: String,
+    body: AnyView,
+    brand: Option<&EndUserBrand>,
+) -> Response {
     // One text node: `<title>` shows its content literally, markers included.
-    let title = format!("{title} · pinbridge");
+    // A branded page names pinbridge only in its footer.
+    let title = match brand {
+        Some(_) => title,
+        None => format!("{title} · pinbridge"),
+    };
+    // Branded pages keep the light palette, which the accent was checked against.
+    let style = brand
+        .and_then(|b| b.accent)
+        .map(|a| accent_css(".app.branded", &a.to_string()));
+    let csp = content_security_policy(style.as_deref());
+    let (theme, class) = match brand {
+        Some(_) => ("light", "app branded"),
+        None => ("system", "app"),
+    };
+    let header = match brand {
+        Some(b) => view! {
+            <BrandHeader name=b.name.clone() logo=b.logo.as_ref().map(|l| LogoView {
+                url: l.path(),
+                width: l.width,
+                height: l.height,
+            })/>
+        }
+        .into_any(),
+        None => view! {
+            <header class="topbar">
+                <span class="brand">
+                    <span class="brand-mark" aria-hidden="true">"pb"</span>
+                    <span class="brand-name">"pinbridge"</span>
+                </span>
+            </header>
+        }
+        .into_any(),
+    };
+    let footer = brand.map(|b| {
+        view! { <SecuredBy support_url=b.support_url.clone() privacy_url=b.privacy_url.clone()/> }
+    });
+    let color_scheme = if brand.is_some() {
+        "light"
+    } else {
+        "light dark"
+    };
     let html = Owner::new().with(|| {
         view! {
             <!DOCTYPE html>
@@ -20,21 +90,17 @@ pub fn page(status: StatusCode, title: String, body: AnyView) -> Response {
                     <meta charset="utf-8"/>
                     <meta name="viewport" content="width=device-width, initial-scale=1"/>
                     <meta name="referrer" content="same-origin"/>
-                    <meta name="color-scheme" content="light dark"/>
+                    <meta name="color-scheme" content=color_scheme/>
                     <title>{title}</title>
                     <link rel="stylesheet" href="/pkg/pinbridge.css"/>
+                    {style.map(|css| view! { <style>{css}</style> })}
                 </head>
                 <body>
-                    <div class="app" data-theme="system">
+                    <div class=class data-theme=theme>
                         <a class="skip-link" href="#main">"Skip to content"</a>
-                        <header class="topbar">
-                            <span class="brand">
-                                <span class="brand-mark" aria-hidden="true">"pb"</span>
-                                <span class="brand-name">"pinbridge"</span>
-                            </span>
-                        </header>
+                        {header}
                         <main id="main" class="main main-public" tabindex="-1">
-                            <section class="page page-narrow end-user">{body}</section>
+                            <section class="page page-narrow end-user">{body}{footer}</section>
                         </main>
                     </div>
                 </body>
@@ -58,17 +124,20 @@ pub fn page(status: StatusCode, title: String, body: AnyView) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-        ),
-    );
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
     response
 }
 
 /// A page that says what happened, with a way back to the operator's product.
-pub fn message(status: StatusCode, title: &str, text: String, back: Option<String>) -> Response {
+pub fn message(
+    status: StatusCode,
+    title: &str,
+    text: String,
+    back: Option<String>,
+    brand: Option<&EndUserBrand>,
+) -> Response {
     let heading = title.to_owned();
     page(
         status,
@@ -83,13 +152,14 @@ pub fn message(status: StatusCode, title: &str, text: String, back: Option<Strin
             </div>
         }
         .into_any(),
+        brand,
     )
 }
 
 /// `/connect/{token}`: who asks, what they will be able to do, and the button.
 /// Each sentence is one text node, so the page's text reads as it is written.
-pub fn connect(open: &OpenLink, token: &str) -> Response {
-    let workspace = &open.workspace;
+pub fn connect(open: &OpenLink, token: &str, brand: &EndUserBrand) -> Response {
+    let workspace = &brand.name;
     let scopes = open
         .scopes
         .iter()
@@ -126,11 +196,13 @@ pub fn connect(open: &OpenLink, token: &str) -> Response {
         StatusCode::OK,
         format!("Connect Pinterest to {workspace}"),
         body.into_any(),
+        Some(brand),
     )
 }
 
 /// After the callback, when the link had no return URL.
-pub fn connected(username: &str, workspace: String, reauthorized: bool) -> Response {
+pub fn connected(username: &str, brand: &EndUserBrand, reauthorized: bool) -> Response {
+    let workspace = &brand.name;
     let heading = format!("Connected as @{username}");
     page(
         StatusCode::OK,
@@ -146,6 +218,7 @@ pub fn connected(username: &str, workspace: String, reauthorized: bool) -> Respo
             </div>
         }
         .into_any(),
+        Some(brand),
     )
 }
 
@@ -167,6 +240,7 @@ mod tests {
             "A <title>",
             "Text with <script>alert(1)</script> & more".into(),
             Some("https://app.example/done?a=1&b=\"2\"".into()),
+            None,
         );
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         assert_eq!(
@@ -193,7 +267,12 @@ mod tests {
 
     #[tokio::test]
     async fn the_connected_page_names_the_account_and_says_when_it_was_renewed() {
-        let html = body(connected("pin<ner>", "Acme & Co".into(), true)).await;
+        let html = body(connected(
+            "pin<ner>",
+            &EndUserBrand::plain("Acme & Co"),
+            true,
+        ))
+        .await;
         assert!(
             html.contains("<h1>Connected as @pin&lt;ner&gt;</h1>"),
             "{html}"
@@ -206,7 +285,72 @@ mod tests {
             !html.contains("<!>"),
             "no markers between text nodes: {html}"
         );
-        let first = body(connected("pinner", "Acme".into(), false)).await;
+        let first = body(connected("pinner", &EndUserBrand::plain("Acme"), false)).await;
         assert!(!first.contains("renewed"), "{first}");
+    }
+
+    #[tokio::test]
+    async fn a_branded_page_wears_the_brand_and_its_style_is_allowed_by_hash_only() {
+        let brand = EndUserBrand {
+            name: "Acme <Studio>".into(),
+            accent: Some(domain::branding::Accent::parse("#1f5fbf").unwrap()),
+            logo: Some(domain::branding::LogoRef {
+                sha256: "ab".repeat(32),
+                width: 200,
+                height: 61,
+            }),
+            support_url: Some("https://acme.example/help?a=1&b=2".into()),
+            privacy_url: None,
+        };
+        let response = connected("pinner", &brand, false);
+        let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let html = body(response).await;
+        let css =
+            ".app.branded{--accent:#1f5fbf;--accent-fg:#1f5fbf;--link:#1f5fbf;--focus:#1f5fbf}";
+        assert!(html.contains(&format!("<style>{css}</style>")), "{html}");
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css));
+        assert!(
+            csp.contains(&format!("style-src 'self' 'sha256-{hash}'")),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert!(
+            html.contains(r#"class="app branded" data-theme="light""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!(
+                r#"src="/brand/logo/{}.png" width="100" height="31" alt="Acme &lt;Studio&gt;""#,
+                "ab".repeat(32)
+            )),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"href="https://acme.example/help?a=1&amp;b=2""#),
+            "{html}"
+        );
+        assert!(!html.contains("Privacy policy"), "{html}");
+        assert!(html.contains("Secured by pinbridge"), "{html}");
+        assert!(
+            html.contains("<title>Connected as @pinner</title>"),
+            "{html}"
+        );
+        assert!(!html.contains("brand-name\">pinbridge"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
+
+        // Unbranded (no workspace known): pinbridge's own page, no style, no footer.
+        let plain = message(StatusCode::NOT_FOUND, "Gone", "x".into(), None, None);
+        let csp = plain.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(!csp.contains("style-src"), "{csp}");
+        let html = body(plain).await;
+        assert!(!html.contains("<style"), "{html}");
+        assert!(!html.contains("Secured by"), "{html}");
+        assert!(html.contains(r#"data-theme="system""#), "{html}");
     }
 }

@@ -139,6 +139,63 @@ impl Browser {
         self.read(request).await
     }
 
+    /// Sends a `multipart/form-data` form as a browser does for a file
+    /// field (with or without JavaScript: such a form is always a plain
+    /// post), from the page at `from`. `file`: the field's name, the file's
+    /// name, its content type and bytes.
+    pub async fn upload(
+        &self,
+        endpoint: &str,
+        from: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &str, &[u8]),
+    ) -> Answer {
+        let boundary = "----pinbridge-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        let (name, file_name, content_type, bytes) = file;
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.raw_post(
+            endpoint,
+            from,
+            &format!("multipart/form-data; boundary={boundary}"),
+            body,
+        )
+        .await
+    }
+
+    /// Posts `body` as it is, with `content_type`, as a plain form post from `from`.
+    pub async fn raw_post(
+        &self,
+        endpoint: &str,
+        from: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Answer {
+        let request = self
+            .client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header(ACCEPT, "text/html,application/xhtml+xml")
+            .header(REFERER, self.url(from))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        self.read(request).await
+    }
+
     /// Loads a page (a path, or a full URL on this site).
     pub async fn page(&self, path: &str) -> Answer {
         let url = if path.starts_with("http") {

@@ -14,6 +14,7 @@ mod api;
 mod api_fuzz;
 mod api_keys_portal;
 mod assets;
+mod branding;
 mod concurrent_starts;
 mod connect_security;
 mod connections;

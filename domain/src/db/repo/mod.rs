@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod api_keys;
 pub mod audit_events;
+pub mod branding;
 pub mod connections;
 pub mod dashboard;
 pub mod environments;
