@@ -19,7 +19,7 @@ export PINTEREST_SIM_BIN := $(TARGET_DIR)/release/pinterest-sim
 export PINBRIDGE_SITE_ROOT := $(CURDIR)/target/site
 export PINBRIDGE_TEST_POSTGRES_URL ?=
 
-.PHONY: help setup setup-test build run test lint test-sqlite test-postgres e2e
+.PHONY: help setup setup-test build run test lint test-sqlite test-postgres e2e sdk
 
 help:
 	@echo "make run   - set up, build and run pinbridge at http://127.0.0.1:3000"
@@ -34,6 +34,7 @@ setup-test:
 	@scripts/mcp-tools.sh
 	@scripts/webhook-tools.sh
 	@scripts/metrics-tools.sh
+	@scripts/sdk-tools.sh
 
 # The server binary and hydrating site (release, wasm size-optimised), and the simulator.
 build: setup
@@ -69,11 +70,14 @@ lint:
 # scripts/webhook-tools.sh (server/tests/http/webhooks_sdk.rs).
 # PINBRIDGE_METRICS_CHECK=1: read /metrics with the Prometheus client's parser,
 # in the venv of scripts/metrics-tools.sh (server/tests/http/metrics.rs).
+# PINBRIDGE_SDK_CHECK=1: regenerate the typed clients in sdk/ and compare them
+# with the committed ones, and drive the live API with both, with the tools of
+# scripts/sdk-tools.sh (server/tests/http/sdk_clients.rs).
 test-sqlite:
 	cargo test -p pinterest-sim
 	cargo test -p app --features ssr
 	PINBRIDGE_TEST_BACKEND=sqlite cargo test -p domain
-	PINBRIDGE_TEST_BACKEND=sqlite PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 PINBRIDGE_WEBHOOK_CHECK=1 PINBRIDGE_METRICS_CHECK=1 cargo test -p server
+	PINBRIDGE_TEST_BACKEND=sqlite PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 PINBRIDGE_WEBHOOK_CHECK=1 PINBRIDGE_METRICS_CHECK=1 PINBRIDGE_SDK_CHECK=1 cargo test -p server
 
 # postgres.sh available: 0 run it, 1 skip it (said loudly; never under CI), anything else fail.
 test-postgres:
@@ -83,7 +87,7 @@ test-postgres:
 	  echo "== Rust tests on PostgreSQL ($$(scripts/postgres.sh url)) =="; \
 	  scripts/postgres.sh sweep; \
 	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p domain; \
-	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 PINBRIDGE_WEBHOOK_CHECK=1 PINBRIDGE_METRICS_CHECK=1 PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p server; \
+	  PINBRIDGE_TEST_BACKEND=postgres PINBRIDGE_API_CHECK=1 PINBRIDGE_MCP_CHECK=1 PINBRIDGE_WEBHOOK_CHECK=1 PINBRIDGE_METRICS_CHECK=1 PINBRIDGE_SDK_CHECK=1 PINBRIDGE_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" cargo test -p server; \
 	fi
 
 e2e: build
@@ -96,3 +100,14 @@ e2e: build
 	  export PINBRIDGE_E2E_DATABASE_URL="$$(scripts/postgres.sh fresh-database pinbridge_e2e)"; \
 	  cd end2end && playwright test; \
 	fi
+
+# The typed API clients (sdk/js: TypeScript, sdk/python: Python) regenerated
+# from the OpenAPI document pinbridge serves: the document is written to
+# sdk/openapi.json by the drift test (PINBRIDGE_SDK_WRITE=1; pinbridge in
+# process, nothing else started), then both clients are generated from it.
+# Commit sdk/ afterwards; make test fails while it is stale.
+sdk:
+	@scripts/sdk-tools.sh
+	PINBRIDGE_TEST_BACKEND=sqlite PINBRIDGE_SDK_WRITE=1 cargo test -p server --test http \
+	  sdk_clients::the_committed_clients_match_the_served_document -- --exact
+	scripts/sdk-generate.sh sdk/openapi.json

@@ -27,6 +27,7 @@ mod metrics;
 mod pinterest;
 mod portal;
 mod scale;
+mod sdk_clients;
 mod sign_in_flood;
 mod webhooks;
 mod webhooks_portal;

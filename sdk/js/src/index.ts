@@ -1,0 +1,2 @@
+// @pinbridge/sdk: pinbridge's application API from TypeScript.
+export * from "./api/client.js";
