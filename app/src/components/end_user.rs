@@ -45,10 +45,13 @@ pub fn BrandHeader(name: String, logo: Option<LogoView>) -> impl IntoView {
 #[component]
 pub fn SecuredBy(support_url: Option<String>, privacy_url: Option<String>) -> impl IntoView {
     let links = (support_url.is_some() || privacy_url.is_some()).then(|| {
+        let help = support_url.map(|u| view! { <a href=u rel="noopener noreferrer">"Help"</a> });
+        let privacy =
+            privacy_url.map(|u| view! { <a href=u rel="noopener noreferrer">"Privacy policy"</a> });
         view! {
             <nav class="end-user-links" aria-label="Help and privacy">
-                {support_url.map(|u| view! { <a href=u rel="noopener noreferrer">"Help"</a> })}
-                {privacy_url.map(|u| view! { <a href=u rel="noopener noreferrer">"Privacy policy"</a> })}
+                {help}
+                {privacy}
             </nav>
         }
     });

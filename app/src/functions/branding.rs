@@ -12,10 +12,8 @@ use crate::models::BrandingView;
 pub async fn load_branding(workspace: String) -> Result<BrandingView, AppError> {
     let (services, actor) = super::context::actor(&workspace).await?;
     let branding = domain::branding::of_workspace(&services.db, actor.workspace_id()).await?;
-    let workspace_name = domain::db::repo::workspaces::find(&services.db, actor.workspace_id())
-        .await?
-        .map(|w| w.name)
-        .unwrap_or_default();
+    let workspace_name =
+        domain::branding::workspace_name(&services.db, actor.workspace_id()).await?;
     Ok(super::views::branding_view(
         workspace_name,
         branding,

@@ -222,14 +222,19 @@ pub async fn of_workspace(db: &Db, workspace: &WorkspaceId) -> Result<Branding, 
     })
 }
 
+/// The workspace's own name (empty when there is no such workspace).
+pub async fn workspace_name(db: &Db, workspace: &WorkspaceId) -> Result<String, BrandingError> {
+    Ok(crate::db::repo::workspaces::find(db, workspace)
+        .await?
+        .map(|w| w.name)
+        .unwrap_or_default())
+}
+
 /// The end user's view of a workspace's branding (its name and branding: two
 /// reads). A failure to read the branding is logged and answered with
 /// pinbridge's own look: a connect page must not fail for want of a logo.
 pub async fn for_end_user(db: &Db, workspace: &WorkspaceId) -> Result<EndUserBrand, BrandingError> {
-    let name = crate::db::repo::workspaces::find(db, workspace)
-        .await?
-        .map(|w| w.name)
-        .unwrap_or_default();
+    let name = workspace_name(db, workspace).await?;
     Ok(match of_workspace(db, workspace).await {
         Ok(branding) => branding.for_end_user(&name),
         Err(e) => {

@@ -62,6 +62,7 @@ pub async fn begin(
     services: &Services,
     token: &str,
     browser_cookie: Option<&str>,
+    display: Display,
 ) -> Result<Result<Begun, LinkProblem>, ConnectionError> {
     let open = match links::open(&services.db, token).await? {
         Ok(open) => open,
@@ -85,6 +86,7 @@ pub async fn begin(
             created_at: now,
             expires_at: now + STATE_TTL_MS,
             used_at: None,
+            popup: display == Display::Popup,
         },
         MAX_OPEN_STATES,
     )
@@ -104,6 +106,27 @@ pub async fn begin(
         authorize_url: url.into(),
         browser_cookie: browser,
     }))
+}
+
+/// Where the end user goes through the connect flow: the whole window, or a
+/// popup the operator's page opened (`?display=popup`, the JavaScript SDK),
+/// whose last page tells its opener the result instead of redirecting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Display {
+    #[default]
+    Page,
+    Popup,
+}
+
+impl Display {
+    /// `display=popup` in a query or form; anything else is the whole page.
+    pub fn from_param(value: Option<&str>) -> Self {
+        if value == Some("popup") {
+            Self::Popup
+        } else {
+            Self::Page
+        }
+    }
 }
 
 /// Why a callback did not make a connection.
@@ -223,6 +246,9 @@ pub enum Outcome {
         workspace: String,
         /// Whose branding the page shows.
         workspace_id: WorkspaceId,
+        /// Started in a popup with a return URL whose origin is allowed: the
+        /// page tells its opener the result, on that origin only.
+        popup_origin: Option<String>,
         /// Where to send the browser instead of showing the page.
         redirect: Option<String>,
         reauthorized: bool,
@@ -231,6 +257,8 @@ pub enum Outcome {
         problem: Problem,
         /// Whose branding the page shows, when the attempt is known.
         workspace_id: Option<WorkspaceId>,
+        /// As for `Connected`.
+        popup_origin: Option<String>,
         /// Back to the operator's product, with the failure's reason.
         back: Option<String>,
         /// The connect link to try again with, while it is still open.
@@ -242,6 +270,7 @@ fn failed(problem: Problem) -> Outcome {
     Outcome::Failed {
         problem,
         workspace_id: None,
+        popup_origin: None,
         back: None,
         retry: false,
     }
@@ -298,6 +327,20 @@ pub struct Attempt {
     return_url: Option<String>,
     /// The connect link can still be used to try again.
     link_open: bool,
+    /// Started in a popup.
+    popup: bool,
+}
+
+impl Attempt {
+    /// Where a popup's result goes: the return URL's origin (already checked
+    /// against the allow-list), for an attempt started in a popup.
+    fn popup_origin(&self) -> Option<String> {
+        self.return_url
+            .as_deref()
+            .filter(|_| self.popup)
+            .and_then(|u| url::Url::parse(u).ok())
+            .map(|u| u.origin().ascii_serialization())
+    }
 }
 
 /// Why [`verify`] turned a callback away.
@@ -396,6 +439,7 @@ pub async fn verify(
             && link
                 .as_ref()
                 .is_some_and(|l| l.used_at.is_none() && l.expires_at > now),
+        popup: row.popup,
     };
     let known = |problem| Ok(Err(Refused::Known(attempt.clone(), problem)));
     if row.used_at.is_some() {
@@ -756,6 +800,10 @@ pub async fn callback(
         username: grant.account.username,
         workspace,
         workspace_id: verified.link.workspace_id.clone(),
+        popup_origin: verified
+            .attempt
+            .popup_origin()
+            .filter(|_| redirect.is_some()),
         redirect,
         reauthorized: stored.reauthorized,
     })
@@ -816,6 +864,7 @@ async fn fail(
     Ok(Outcome::Failed {
         problem,
         workspace_id: Some(attempt.workspace_id.clone()),
+        popup_origin: attempt.popup_origin(),
         back,
         retry: attempt.link_open,
     })

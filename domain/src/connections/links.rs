@@ -358,6 +358,26 @@ pub enum LinkProblem {
     },
 }
 
+/// The origin a popup opened for this link reports its result to: its
+/// return URL's origin while that is allowed. For the pages that end a popup
+/// early (an expired or used link), which [`open`] answers without the link.
+pub async fn popup_origin(db: &Db, token: &str) -> Result<Option<String>, ConnectionError> {
+    if !looks_like_token(token) {
+        return Ok(None);
+    }
+    let Some(link) = rows::find_link_by_token(db, TokenHash::of(token).as_str()).await? else {
+        return Ok(None);
+    };
+    if !return_allowed(db, &link).await? {
+        return Ok(None);
+    }
+    Ok(link
+        .return_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization()))
+}
+
 /// Whether the link may send the end user back to its return URL: it has
 /// none, or its origin is on the environment's allow-list right now.
 pub async fn return_allowed(db: &Db, link: &LinkRow) -> Result<bool, ConnectionError> {

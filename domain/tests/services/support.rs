@@ -110,7 +110,7 @@ impl World {
         .await
         .unwrap();
         let token = link.url.rsplit('/').next().unwrap();
-        let begun = handshake::begin(&self.services, token, None)
+        let begun = handshake::begin(&self.services, token, None, handshake::Display::Page)
             .await
             .unwrap()
             .unwrap();

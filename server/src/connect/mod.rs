@@ -9,13 +9,14 @@
 //! request log shows the route (`/connect/{token}`), never the token
 //! ([`logged_path`]).
 
-use axum::extract::{Path, State};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Services;
 use domain::accounts::WorkspaceId;
 use domain::branding::{self, EndUserBrand};
-use domain::connections::handshake::{self, BROWSER_COOKIE, Outcome, Problem};
+use domain::connections::handshake::{self, BROWSER_COOKIE, Display, Outcome, Problem};
 use domain::connections::links::{self, LinkProblem};
 
 mod log_path;
@@ -23,46 +24,42 @@ mod pages;
 
 pub use log_path::logged_path;
 
-fn link_problem(problem: &LinkProblem) -> Response {
+/// A link problem's status, heading and explanation.
+fn link_problem_text(problem: &LinkProblem) -> (StatusCode, &'static str, String) {
     match problem {
-        LinkProblem::Unknown => pages::message(
+        LinkProblem::Unknown => (
             StatusCode::NOT_FOUND,
             "This connect link is not valid",
             "pinbridge does not know this link: it may have been mistyped or cut short when it was copied. Ask whoever sent it for a new one.".into(),
-            None,
-            None,
         ),
-        LinkProblem::Expired => pages::message(
+        LinkProblem::Expired => (
             StatusCode::GONE,
             "This connect link has expired",
             "Connect links work for 30 minutes. Ask whoever sent it for a new one.".into(),
-            None,
-            None,
         ),
-        LinkProblem::Used => pages::message(
+        LinkProblem::Used => (
             StatusCode::GONE,
             "This connect link was already used",
             "It has already connected a Pinterest account, and each link works once. Ask whoever sent it for a new one if you need to connect again.".into(),
-            None,
-            None,
         ),
-        LinkProblem::Unavailable { why } => pages::message(
+        LinkProblem::Unavailable { why } => (
             StatusCode::SERVICE_UNAVAILABLE,
             "Connecting is not available right now",
             why.clone(),
-            None,
-            None,
         ),
-        LinkProblem::ReturnOriginRemoved { workspace } => pages::message(
+        LinkProblem::ReturnOriginRemoved { workspace } => (
             StatusCode::FORBIDDEN,
             "This connect link can no longer be used",
             format!(
                 "{workspace} no longer allows this link to send you back to the address it was made with, so it cannot be used. Ask {workspace} for a new link."
             ),
-            None,
-            None,
         ),
     }
+}
+
+fn link_problem(problem: &LinkProblem) -> Response {
+    let (status, title, text) = link_problem_text(problem);
+    pages::message(status, title, text, None, None)
 }
 
 fn internal() -> Response {
@@ -76,10 +73,53 @@ fn internal() -> Response {
     )
 }
 
-/// `GET /connect/{token}`.
-pub async fn show(State(services): State<Services>, Path(token): Path<String>) -> Response {
+/// `display=popup` in a query string or form body.
+fn display_of(query: Option<&[u8]>) -> Display {
+    let value = query.and_then(|q| {
+        url::form_urlencoded::parse(q)
+            .find(|(k, _)| k == "display")
+            .map(|(_, v)| v.into_owned())
+    });
+    Display::from_param(value.as_deref())
+}
+
+/// An expired or used link opened in a popup: its page tells the opener
+/// (when the link has an allowed return URL), so the SDK can say so.
+async fn popup_link_problem(services: &Services, token: &str, problem: &LinkProblem) -> Response {
+    let reason = match problem {
+        LinkProblem::Expired => "link_expired",
+        LinkProblem::Used => "link_used",
+        _ => return link_problem(problem),
+    };
+    let origin = match links::popup_origin(&services.db, token).await {
+        Ok(origin) => origin,
+        Err(e) => {
+            tracing::warn!(error = %e, "a popup's return origin could not be read");
+            None
+        }
+    };
+    match origin {
+        Some(origin) => {
+            let result = pages::PopupResult::failed(origin, reason);
+            let (status, title, text) = link_problem_text(problem);
+            pages::message_with(status, title, text, None, None, Some(&result))
+        }
+        None => link_problem(problem),
+    }
+}
+
+/// `GET /connect/{token}` (`?display=popup` in the SDK's popup).
+pub async fn show(
+    State(services): State<Services>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let display = display_of(query.as_deref().map(str::as_bytes));
     let open = match links::open(&services.db, &token).await {
         Ok(Ok(open)) => open,
+        Ok(Err(problem)) if display == Display::Popup => {
+            return popup_link_problem(&services, &token, &problem).await;
+        }
         Ok(Err(problem)) => return link_problem(&problem),
         Err(e) => {
             tracing::error!(error = %e, "connect link lookup failed");
@@ -87,7 +127,7 @@ pub async fn show(State(services): State<Services>, Path(token): Path<String>) -
         }
     };
     let brand = brand_of(&services, &open.link.workspace_id, &open.workspace).await;
-    pages::connect(&open, &token, &brand)
+    pages::connect(&open, &token, &brand, display == Display::Popup)
 }
 
 /// The workspace's branding for its end user's page; pinbridge's own look
@@ -112,9 +152,11 @@ pub async fn continue_to_pinterest(
     State(services): State<Services>,
     Path(token): Path<String>,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     let cookie = browser_cookie(&headers);
-    match handshake::begin(&services, &token, cookie.as_deref()).await {
+    let display = display_of(Some(&body));
+    match handshake::begin(&services, &token, cookie.as_deref(), display).await {
         Ok(Ok(begun)) => {
             let secure = if services.config.public_url.starts_with("https://") {
                 "; Secure"
@@ -178,13 +220,19 @@ pub async fn callback(State(services): State<Services>, request: http::request::
     let cookie = browser_cookie(&request.headers);
     match handshake::callback(&services, query, cookie.as_deref(), &meta).await {
         Ok(Outcome::Connected {
+            connection_id,
             username,
             workspace,
             workspace_id,
+            popup_origin,
             redirect,
             reauthorized,
-            ..
         }) => {
+            if let Some(origin) = popup_origin {
+                let brand = brand_of(&services, &workspace_id, &workspace).await;
+                let result = pages::PopupResult::connected(origin, connection_id.as_str());
+                return pages::connected(&username, &brand, reauthorized, Some(&result));
+            }
             if let Some(url) = redirect
                 && let Ok(location) = HeaderValue::from_str(&url)
             {
@@ -197,11 +245,12 @@ pub async fn callback(State(services): State<Services>, request: http::request::
                 return response;
             }
             let brand = brand_of(&services, &workspace_id, &workspace).await;
-            pages::connected(&username, &brand, reauthorized)
+            pages::connected(&username, &brand, reauthorized, None)
         }
         Ok(Outcome::Failed {
             problem,
             workspace_id,
+            popup_origin,
             back,
             retry,
         }) => {
@@ -213,12 +262,15 @@ pub async fn callback(State(services): State<Services>, request: http::request::
                 Some(id) => Some(brand_of(&services, id, "").await),
                 None => None,
             };
-            pages::message(
+            let result =
+                popup_origin.map(|origin| pages::PopupResult::failed(origin, problem.code()));
+            pages::message_with(
                 problem_status(&problem),
                 problem.title(),
                 text,
                 back,
                 brand.as_ref(),
+                result.as_ref(),
             )
         }
         Err(e) => {

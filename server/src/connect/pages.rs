@@ -17,18 +17,61 @@ use leptos::prelude::*;
 use sha2::{Digest, Sha256};
 
 /// The Content-Security-Policy of the end user's pages. A branded page's
-/// accent rule is allowed by its hash: no other inline style applies.
-fn content_security_policy(style: Option<&str>) -> String {
-    let style_src = match style {
-        Some(css) => {
-            let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css));
-            format!("style-src 'self' 'sha256-{hash}'; ")
-        }
-        None => String::new(),
-    };
+/// accent rule and a popup's last script are allowed by their hashes: no other
+/// inline style or script runs.
+fn content_security_policy(style: Option<&str>, script: Option<&str>) -> String {
+    let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text));
+    let style_src = style.map_or_else(String::new, |css| {
+        format!("style-src 'self' 'sha256-{}'; ", hash(css))
+    });
+    let script_src = script.map_or_else(String::new, |js| {
+        format!("script-src 'sha256-{}'; ", hash(js))
+    });
     format!(
-        "default-src 'self'; {style_src}object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'self'; {style_src}{script_src}object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     )
+}
+
+/// The one script of the end user's pages: on a popup's last page, it sends
+/// the result (`data-message`) to the opener, on `data-origin` only (the
+/// link's return origin; the browser drops it for a page on any other), and
+/// closes the popup. Without an opener it does nothing and the page stays.
+pub const POPUP_SCRIPT: &str = "(function(){var r=document.getElementById(\"pinbridge-result\");\
+if(!r||!window.opener){return;}\
+window.opener.postMessage(JSON.parse(r.getAttribute(\"data-message\")),r.getAttribute(\"data-origin\"));\
+window.close();})();";
+
+/// What a popup's last page tells its opener, and where.
+#[derive(Clone, Debug)]
+pub struct PopupResult {
+    /// The link's return origin, e.g. `https://app.example.com`.
+    pub origin: String,
+    /// `{"type":"pinbridge:connect","status":…}`.
+    pub message: serde_json::Value,
+}
+
+impl PopupResult {
+    pub fn connected(origin: String, connection_id: &str) -> Self {
+        Self {
+            origin,
+            message: serde_json::json!({
+                "type": "pinbridge:connect",
+                "status": "connected",
+                "connectionId": connection_id,
+            }),
+        }
+    }
+
+    pub fn failed(origin: String, reason: &str) -> Self {
+        Self {
+            origin,
+            message: serde_json::json!({
+                "type": "pinbridge:connect",
+                "status": "failed",
+                "reason": reason,
+            }),
+        }
+    }
 }
 
 /// A whole document around `body`, answered with `status`: `no-store`, no
@@ -40,6 +83,17 @@ pub fn page(
     body: AnyView,
     brand: Option<&EndUserBrand>,
 ) -> Response {
+    page_with(status, title, body, brand, None)
+}
+
+/// [`page`], and on a popup's last page the result for its opener.
+pub fn page_with(
+    status: StatusCode,
+    title: String,
+    body: AnyView,
+    brand: Option<&EndUserBrand>,
+    popup: Option<&PopupResult>,
+) -> Response {
     // One text node: `<title>` shows its content literally, markers included.
     // A branded page names pinbridge only in its footer.
     let title = match brand {
@@ -50,7 +104,13 @@ pub fn page(
     let style = brand
         .and_then(|b| b.accent)
         .map(|a| accent_css(".app.branded", &a.to_string()));
-    let csp = content_security_policy(style.as_deref());
+    let csp = content_security_policy(style.as_deref(), popup.map(|_| POPUP_SCRIPT));
+    let result = popup.map(|p| {
+        view! {
+            <div id="pinbridge-result" hidden data-origin=p.origin.clone() data-message=p.message.to_string()></div>
+            <script>{POPUP_SCRIPT}</script>
+        }
+    });
     let (theme, class) = match brand {
         Some(_) => ("light", "app branded"),
         None => ("system", "app"),
@@ -77,6 +137,7 @@ pub fn page(
     let footer = brand.map(|b| {
         view! { <SecuredBy support_url=b.support_url.clone() privacy_url=b.privacy_url.clone()/> }
     });
+    let style_element = style.clone().map(|css| view! { <style>{css}</style> });
     let color_scheme = if brand.is_some() {
         "light"
     } else {
@@ -93,7 +154,7 @@ pub fn page(
                     <meta name="color-scheme" content=color_scheme/>
                     <title>{title}</title>
                     <link rel="stylesheet" href="/pkg/pinbridge.css"/>
-                    {style.map(|css| view! { <style>{css}</style> })}
+                    {style_element}
                 </head>
                 <body>
                     <div class=class data-theme=theme>
@@ -102,12 +163,16 @@ pub fn page(
                         <main id="main" class="main main-public" tabindex="-1">
                             <section class="page page-narrow end-user">{body}{footer}</section>
                         </main>
+                        {result}
                     </div>
                 </body>
             </html>
         }
         .to_html()
     });
+    // These pages never hydrate: Leptos' markers for absent parts go. Every
+    // text and attribute is escaped, so `<!>` is never something shown.
+    let html = html.replace("<!>", "");
     let mut response = (status, html).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -138,8 +203,20 @@ pub fn message(
     back: Option<String>,
     brand: Option<&EndUserBrand>,
 ) -> Response {
+    message_with(status, title, text, back, brand, None)
+}
+
+/// [`message`], on a popup's last page.
+pub fn message_with(
+    status: StatusCode,
+    title: &str,
+    text: String,
+    back: Option<String>,
+    brand: Option<&EndUserBrand>,
+    popup: Option<&PopupResult>,
+) -> Response {
     let heading = title.to_owned();
-    page(
+    page_with(
         status,
         title.to_owned(),
         view! {
@@ -153,12 +230,13 @@ pub fn message(
         }
         .into_any(),
         brand,
+        popup,
     )
 }
 
 /// `/connect/{token}`: who asks, what they will be able to do, and the button.
 /// Each sentence is one text node, so the page's text reads as it is written.
-pub fn connect(open: &OpenLink, token: &str, brand: &EndUserBrand) -> Response {
+pub fn connect(open: &OpenLink, token: &str, brand: &EndUserBrand, popup: bool) -> Response {
     let workspace = &brand.name;
     let scopes = open
         .scopes
@@ -181,6 +259,7 @@ pub fn connect(open: &OpenLink, token: &str, brand: &EndUserBrand) -> Response {
             <p>{format!("On Pinterest you will be asked to allow access. If you do, {workspace} will be able to:")}</p>
             <ul class="scope-list end-user-scopes">{scopes}</ul>
             <form method="post" action=format!("/connect/{token}")>
+                {popup.then(|| view! { <input type="hidden" name="display" value="popup"/> })}
                 <button class="button" type="submit">"Continue to Pinterest"</button>
             </form>
             <p class="hint">
@@ -201,10 +280,15 @@ pub fn connect(open: &OpenLink, token: &str, brand: &EndUserBrand) -> Response {
 }
 
 /// After the callback, when the link had no return URL.
-pub fn connected(username: &str, brand: &EndUserBrand, reauthorized: bool) -> Response {
+pub fn connected(
+    username: &str,
+    brand: &EndUserBrand,
+    reauthorized: bool,
+    popup: Option<&PopupResult>,
+) -> Response {
     let workspace = &brand.name;
     let heading = format!("Connected as @{username}");
-    page(
+    page_with(
         StatusCode::OK,
         heading.clone(),
         view! {
@@ -219,6 +303,7 @@ pub fn connected(username: &str, brand: &EndUserBrand, reauthorized: bool) -> Re
         }
         .into_any(),
         Some(brand),
+        popup,
     )
 }
 
@@ -271,6 +356,7 @@ mod tests {
             "pin<ner>",
             &EndUserBrand::plain("Acme & Co"),
             true,
+            None,
         ))
         .await;
         assert!(
@@ -285,7 +371,13 @@ mod tests {
             !html.contains("<!>"),
             "no markers between text nodes: {html}"
         );
-        let first = body(connected("pinner", &EndUserBrand::plain("Acme"), false)).await;
+        let first = body(connected(
+            "pinner",
+            &EndUserBrand::plain("Acme"),
+            false,
+            None,
+        ))
+        .await;
         assert!(!first.contains("renewed"), "{first}");
     }
 
@@ -302,7 +394,7 @@ mod tests {
             support_url: Some("https://acme.example/help?a=1&b=2".into()),
             privacy_url: None,
         };
-        let response = connected("pinner", &brand, false);
+        let response = connected("pinner", &brand, false, None);
         let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .unwrap()
@@ -318,9 +410,10 @@ mod tests {
         );
         assert!(!csp.contains("unsafe-inline"), "{csp}");
         assert!(
-            html.contains(r#"class="app branded" data-theme="light""#),
+            html.contains(r#"data-theme="light" class="app branded""#),
             "{html}"
         );
+        assert!(!html.contains("<!>"), "no markers: {html}");
         assert!(
             html.contains(&format!(
                 r#"src="/brand/logo/{}.png" width="100" height="31" alt="Acme &lt;Studio&gt;""#,
@@ -352,5 +445,47 @@ mod tests {
         assert!(!html.contains("<style"), "{html}");
         assert!(!html.contains("Secured by"), "{html}");
         assert!(html.contains(r#"data-theme="system""#), "{html}");
+        assert!(!html.contains("<!>"), "no markers: {html}");
+    }
+
+    #[tokio::test]
+    async fn a_popups_last_page_posts_its_result_to_the_return_origin_only() {
+        let result = PopupResult::connected("https://app.example.com".into(), "conn_<1>");
+        let response = connected("pinner", &EndUserBrand::plain("Acme"), false, Some(&result));
+        let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let html = body(response).await;
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(POPUP_SCRIPT));
+        assert!(
+            csp.contains(&format!("script-src 'sha256-{hash}'")),
+            "{csp}"
+        );
+        // The script is written as it is hashed (nothing escaped in it).
+        assert!(
+            html.contains(&format!("<script>{POPUP_SCRIPT}</script>")),
+            "{html}"
+        );
+        assert!(!POPUP_SCRIPT.contains('*'), "never to every origin");
+        assert!(
+            html.contains(r#"data-origin="https://app.example.com""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"data-message="{&quot;connectionId&quot;:&quot;conn_&lt;1&gt;&quot;,&quot;status&quot;:&quot;connected&quot;,&quot;type&quot;:&quot;pinbridge:connect&quot;}""#),
+            "{html}"
+        );
+        // The page still says what happened, for a popup without its opener.
+        assert!(html.contains("Connected as @pinner"), "{html}");
+
+        // Without a popup: no script at all, and the policy allows none inline.
+        let response = connected("pinner", &EndUserBrand::plain("Acme"), false, None);
+        let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(!csp.contains("script-src"), "{csp}");
+        assert!(!body(response).await.contains("<script"));
     }
 }

@@ -25,6 +25,7 @@ mod mcp;
 mod mcp_sdk;
 mod metrics;
 mod pinterest;
+mod popup;
 mod portal;
 mod scale;
 mod sdk_clients;

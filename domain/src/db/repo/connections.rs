@@ -207,6 +207,8 @@ pub struct StateRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// Started in a popup (`?display=popup`): the result goes to the opener.
+    pub popup: bool,
 }
 
 /// Stores a new state for its link and invalidates (deletes) the link's
@@ -218,7 +220,7 @@ pub async fn insert_state_keeping(db: &Db, row: &StateRow, keep: i64) -> Result<
     on_tx!(&mut tx, conn => {
         sqlx::query(
             "insert into oauth_states (state_hash, link_id, workspace_id, environment_id, \
-             browser_hash, created_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7)",
+             browser_hash, created_at, expires_at, popup) values ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&row.state_hash)
         .bind(&row.link_id)
@@ -227,6 +229,7 @@ pub async fn insert_state_keeping(db: &Db, row: &StateRow, keep: i64) -> Result<
         .bind(&row.browser_hash)
         .bind(row.created_at)
         .bind(row.expires_at)
+        .bind(row.popup)
         .execute(conn)
         .await
         .map(|_| ())
@@ -255,7 +258,7 @@ pub async fn find_state(db: &Db, state_hash: &str) -> Result<Option<StateRow>, D
     let row = on_pool!(db, pool => {
         sqlx::query_as::<_, StateRow>(
             "select state_hash, link_id, workspace_id, environment_id, browser_hash, created_at, \
-             expires_at, used_at from oauth_states where state_hash = $1",
+             expires_at, used_at, popup from oauth_states where state_hash = $1",
         )
         .bind(state_hash)
         .fetch_optional(pool)
