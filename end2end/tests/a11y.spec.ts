@@ -282,6 +282,7 @@ for (const { js, theme, signedOut, signedIn } of combinations) {
       await go(dev("/api-reference"), "API reference");
       await go(`${made.workspaceUrl}/environments`, "environments");
       await go(`${made.workspaceUrl}/members`, "members");
+      await go(`${made.workspaceUrl}/branding`, "branding");
       await go(`${made.workspaceUrl}/audit`, "audit log");
       await go(`${made.workspaceUrl}/installation`, "installation");
 

@@ -8,6 +8,11 @@ use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use crate::errors::AppError;
 use crate::models::BrandingView;
 
+/// What the page says after the name, colour and links were saved.
+pub const SAVED_NOTICE: &str = "Branding saved: your end users see it on their next page.";
+/// What the page says after the logo was removed.
+pub const LOGO_REMOVED_NOTICE: &str = "Logo removed.";
+
 #[server(endpoint = "branding/view")]
 pub async fn load_branding(workspace: String) -> Result<BrandingView, AppError> {
     let (services, actor) = super::context::actor(&workspace).await?;
@@ -44,8 +49,7 @@ pub async fn save_branding(
         &super::request::request_meta(),
     )
     .await?;
-    super::flash::tell(&["Branding saved: your end users see it on their next page.".to_owned()])
-        .await?;
+    super::flash::tell(&[SAVED_NOTICE.to_owned()]).await?;
     Ok(())
 }
 
@@ -85,7 +89,7 @@ pub async fn upload_logo(data: MultipartData) -> Result<(), AppError> {
 pub async fn remove_logo(workspace: String) -> Result<(), AppError> {
     let (services, actor) = super::context::actor(&workspace).await?;
     domain::branding::remove_logo(&services.db, &actor, &super::request::request_meta()).await?;
-    super::flash::tell(&["Logo removed.".to_owned()]).await?;
+    super::flash::tell(&[LOGO_REMOVED_NOTICE.to_owned()]).await?;
     Ok(())
 }
 

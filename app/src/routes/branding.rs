@@ -10,7 +10,9 @@ use crate::components::{
     BrandHeader, FieldError, FormError, SecuredBy, TextField, accent_css, described_by,
     field_message, invalid, last_error, plain_post_error,
 };
-use crate::functions::branding::{RemoveLogo, SaveBranding, UploadLogo, load_branding};
+use crate::functions::branding::{
+    LOGO_REMOVED_NOTICE, RemoveLogo, SAVED_NOTICE, SaveBranding, UploadLogo, load_branding,
+};
 use crate::functions::flash::typed_value;
 use crate::models::{BrandingView, WorkspaceView, format_utc};
 use crate::routes::workspace_frame::{LoadError, WorkspaceCtx, with_workspace};
@@ -69,6 +71,21 @@ fn Branding(w: WorkspaceView, b: BrandingView, actions: Actions) -> impl IntoVie
             <LogoForm workspace=w.id.clone() b=b.clone() remove=actions.remove/>
         }
     });
+    // After a plain post, the notice the form left; with an action's answer, that.
+    let flashed = crate::functions::flash::notices();
+    let notices = move || {
+        let mut all = flashed.clone();
+        if matches!(actions.save.value().get(), Some(Ok(()))) {
+            all.push(SAVED_NOTICE.to_owned());
+        }
+        if matches!(actions.remove.value().get(), Some(Ok(()))) {
+            all.push(LOGO_REMOVED_NOTICE.to_owned());
+        }
+        all.dedup();
+        all.into_iter()
+            .map(|n| view! { <p class="notice" role="status">{n}</p> })
+            .collect_view()
+    };
     let read_only = (!b.can_edit).then(|| {
         view! { <p class="notice">"Owners and admins change the branding; you can see it and its preview."</p> }
     });
@@ -79,6 +96,7 @@ fn Branding(w: WorkspaceView, b: BrandingView, actions: Actions) -> impl IntoVie
                 "Your end users see this when they connect Pinterest: on the connect page and on the page they "
                 "return to. pinbridge appears only as a small “Secured by pinbridge”."
             </p>
+            {notices}
             {read_only}
             {updated}
             <div class="branding-layout">

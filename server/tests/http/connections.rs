@@ -291,6 +291,46 @@ pub(super) async fn connect(w: &World, user: &EndUser, end_user: &str) -> (Strin
     (query_param(&to, "connection_id").unwrap(), callback)
 }
 
+/// `end_user` connects the simulator's account `username` in the environment
+/// `env_id` through the real flow (a link returning to [`RETURN`], pinbridge's
+/// page, the simulator's consent signed in as that account, the callback):
+/// the connection id.
+pub(super) async fn connect_sim_user(
+    w: &World,
+    env_id: &str,
+    end_user: &str,
+    username: &str,
+) -> String {
+    let link: IssuedConnectLink = w
+        .owner
+        .browser
+        .call(
+            "connections/link",
+            &[
+                ("workspace", w.ws.as_str()),
+                ("environment_id", env_id),
+                ("end_user_id", end_user),
+                ("display_name", end_user),
+                ("return_url", RETURN),
+            ],
+        )
+        .await
+        .unwrap();
+    let user = EndUser::new();
+    let authorize = user.start(&link.url).await;
+    let back = user
+        .get(&format!(
+            "{authorize}&sim_consent=allow&sim_user={username}"
+        ))
+        .await;
+    assert_eq!(back.status, StatusCode::FOUND, "{}", back.body);
+    let done = user.get(&back.location.unwrap()).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let to = done.location.unwrap();
+    assert!(to.contains("status=connected"), "{to}");
+    query_param(&to, "connection_id").unwrap()
+}
+
 async fn token_requests(sim: &RunningSim) -> usize {
     let log = sim_admin(
         sim,

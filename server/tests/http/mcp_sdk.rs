@@ -16,16 +16,14 @@
 
 use std::collections::BTreeMap;
 
-use app::models::IssuedConnectLink;
 use domain::accounts::{EnvironmentId, OperatorId, RequestMeta, WorkspaceId, actor_in};
 use domain::api::keys::{self, KeyInput};
 use domain::connections::{TokenColumn, open_token};
 use domain::shared::{ApiPermission, ToolOutcome};
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::connections::{
-    APP_ID, APP_SECRET, EndUser, RETURN, World, query_param, row, sim_admin, world_with_scopes,
+    APP_ID, APP_SECRET, World, connect_sim_user, row, sim_admin, world_with_scopes,
 };
 use super::mcp::{WRITE_SCOPES, agent_key};
 
@@ -100,42 +98,11 @@ async fn pinterest_account(w: &World, p: &Person) {
 }
 
 /// The person connects their Pinterest account in the environment through
-/// the real flow (link, pinbridge's page, the simulator's consent signed in
-/// as their account, callback): the connection id.
+/// the real flow: the connection id.
 async fn connect_as(w: &World, env_id: &str, p: &Person) -> String {
-    let link: IssuedConnectLink = w
-        .owner
-        .browser
-        .call(
-            "connections/link",
-            &[
-                ("workspace", w.ws.as_str()),
-                ("environment_id", env_id),
-                ("end_user_id", p.end_user),
-                ("display_name", p.end_user),
-                ("return_url", RETURN),
-            ],
-        )
-        .await
-        .unwrap();
-    let user = EndUser::new();
-    let authorize = user.start(&link.url).await;
-    let back = user
-        .get(&format!(
-            "{authorize}&sim_consent=allow&sim_user={}",
-            p.username
-        ))
-        .await;
-    assert_eq!(back.status, StatusCode::FOUND, "{}", back.body);
-    let done = user.get(&back.location.unwrap()).await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let to = done.location.unwrap();
-    assert!(to.contains("status=connected"), "{to}");
-    query_param(&to, "connection_id").unwrap()
+    connect_sim_user(w, env_id, p.end_user, p.username).await
 }
 
-/// The workspace's Production environment, with Pinterest configured as the
-/// world's Development one is: its id.
 async fn second_environment(w: &World) -> String {
     let view = w.owner.browser.workspace(&w.ws).await.unwrap();
     let env = view

@@ -21,16 +21,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use app::models::IssuedConnectLink;
-use domain::accounts::{EnvironmentId, OperatorId, RequestMeta, WorkspaceId, actor_in};
-use domain::api::keys::{self, KeyInput};
+use domain::api::keys;
 use domain::connections::{TokenColumn, open_token};
 use domain::shared::{ApiPermission, Health};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::connections::{EndUser, RETURN, World, query_param, row, sim_admin, world};
+use super::connections::{EndUser, World, connect_sim_user, row, sim_admin, world};
+use super::mcp::agent_key;
 use crate::common::TestApp;
 
 /// What to run when the committed clients are stale.
@@ -270,35 +269,7 @@ async fn connect_as(w: &World, p: &Person) -> String {
         json!({"username": p.username, "boards": [{"name": "Ideas", "pins": PINS}]}),
     )
     .await;
-    let link: IssuedConnectLink = w
-        .owner
-        .browser
-        .call(
-            "connections/link",
-            &[
-                ("workspace", w.ws.as_str()),
-                ("environment_id", w.env_id.as_str()),
-                ("end_user_id", p.end_user),
-                ("display_name", p.end_user),
-                ("return_url", RETURN),
-            ],
-        )
-        .await
-        .unwrap();
-    let user = EndUser::new();
-    let authorize = user.start(&link.url).await;
-    let back = user
-        .get(&format!(
-            "{authorize}&sim_consent=allow&sim_user={}",
-            p.username
-        ))
-        .await;
-    assert_eq!(back.status, StatusCode::FOUND, "{}", back.body);
-    let done = user.get(&back.location.unwrap()).await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let to = done.location.unwrap();
-    assert!(to.contains("status=connected"), "{to}");
-    query_param(&to, "connection_id").unwrap()
+    connect_sim_user(w, &w.env_id, p.end_user, p.username).await
 }
 
 /// The connection's access token as pinbridge holds it, in the clear.
@@ -322,32 +293,7 @@ fn sha256_hex(text: &str) -> String {
 }
 
 async fn api_key(w: &World, permissions: &[ApiPermission]) -> String {
-    let state = w.app.state();
-    let actor = actor_in(
-        &state.db,
-        &WorkspaceId::parse(&w.ws).unwrap(),
-        &OperatorId::parse(&w.owner.operator_id).unwrap(),
-    )
-    .await
-    .unwrap();
-    keys::create(
-        state,
-        &actor,
-        &EnvironmentId::parse(&w.env_id).unwrap(),
-        KeyInput {
-            name: "Typed clients".into(),
-            permissions: permissions.to_vec(),
-            expires_in_days: None,
-            rate_limit: keys::RATE_LIMIT_MAX,
-            end_user_id: None,
-        },
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap()
-    .key
-    .expose()
-    .to_owned()
+    agent_key(w, permissions, None, keys::RATE_LIMIT_MAX).await
 }
 
 /// Runs `scripts/sdk-check.sh <client>` against the world: its JSON summary
