@@ -132,9 +132,15 @@ test("connect() resolves with the connection id once the end user allows", async
   expect(messages[0]).toMatchObject({ data: { type: "pinbridge:connect", status: "connected", connectionId: id } });
 });
 
-test("closing the popup rejects; denying rejects as denied", async ({ page, request }) => {
+test("a forged result is ignored; closing the popup rejects; denying rejects as denied", async ({ page, request }) => {
   await page.goto(`${allowed.origin}/?session=${encodeURIComponent(await session(request, "sdk-user-2"))}`);
   const popup = await openPopup(page);
+  // A message that looks like pinbridge's, but from the operator's own origin and window.
+  await page.evaluate(() =>
+    window.postMessage({ type: "pinbridge:connect", status: "connected", connectionId: "forged" }, "*"),
+  );
+  await expect.poll(() => page.evaluate(() => (window as unknown as { messages: unknown[] }).messages.length)).toBe(1);
+  await expect(page.locator("#result")).toHaveText("pending");
   await popup.close();
   await expect(page.locator("#result")).toHaveText("error:closed");
 

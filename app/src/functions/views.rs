@@ -291,6 +291,27 @@ pub fn attention_view(row: &AttentionRow) -> AttentionView {
     }
 }
 
+pub fn branding_view(
+    workspace_name: String,
+    branding: domain::branding::Branding,
+    can_edit: bool,
+) -> crate::models::BrandingView {
+    crate::models::BrandingView {
+        workspace_name,
+        display_name: branding.display_name.unwrap_or_default(),
+        accent_color: branding.accent.map(|a| a.to_string()).unwrap_or_default(),
+        support_url: branding.support_url.unwrap_or_default(),
+        privacy_url: branding.privacy_url.unwrap_or_default(),
+        logo: branding.logo.map(|l| crate::models::LogoView {
+            url: l.path(),
+            width: l.width,
+            height: l.height,
+        }),
+        can_edit,
+        updated: branding.updated_by.zip(branding.updated_at),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,26 +425,5 @@ mod tests {
                 .into_iter()
                 .all(|t| !tool_view(t).title.is_empty())
         );
-    }
-}
-
-pub fn branding_view(
-    workspace_name: String,
-    branding: domain::branding::Branding,
-    can_edit: bool,
-) -> crate::models::BrandingView {
-    crate::models::BrandingView {
-        workspace_name,
-        display_name: branding.display_name.unwrap_or_default(),
-        accent_color: branding.accent.map(|a| a.to_string()).unwrap_or_default(),
-        support_url: branding.support_url.unwrap_or_default(),
-        privacy_url: branding.privacy_url.unwrap_or_default(),
-        logo: branding.logo.map(|l| crate::models::LogoView {
-            url: l.path(),
-            width: l.width,
-            height: l.height,
-        }),
-        can_edit,
-        updated: branding.updated_by.zip(branding.updated_at),
     }
 }
