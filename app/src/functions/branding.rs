@@ -59,6 +59,9 @@ pub async fn save_branding(
 /// again as PNG off the async threads.
 #[server(endpoint = "branding/logo", input = MultipartFormData)]
 pub async fn upload_logo(data: MultipartData) -> Result<(), AppError> {
+    // Nobody's file is read before their sign-in is known (the workspace, and
+    // so the membership, is a field of the form itself).
+    super::context::signed_in().await?;
     let upload = read_upload(data).await?;
     let (services, actor) = super::context::actor(&upload.workspace).await?;
     actor.require_configure().map_err(AppError::from)?;
