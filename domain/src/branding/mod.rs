@@ -230,18 +230,25 @@ pub async fn workspace_name(db: &Db, workspace: &WorkspaceId) -> Result<String, 
         .unwrap_or_default())
 }
 
-/// The end user's view of a workspace's branding (its name and branding: two
-/// reads). A failure to read the branding is logged and answered with
-/// pinbridge's own look: a connect page must not fail for want of a logo.
-pub async fn for_end_user(db: &Db, workspace: &WorkspaceId) -> Result<EndUserBrand, BrandingError> {
-    let name = workspace_name(db, workspace).await?;
-    Ok(match of_workspace(db, workspace).await {
-        Ok(branding) => branding.for_end_user(&name),
-        Err(e) => {
-            tracing::warn!(error = %e, "branding could not be read; the page shows pinbridge's look");
-            EndUserBrand::plain(&name)
-        }
-    })
+/// The end user's view of a workspace's branding. `name`: the workspace's
+/// name when the caller already read it (else one more read). A failure to
+/// read is logged and answered with pinbridge's own look: an end user's page
+/// must not fail for want of a logo.
+pub async fn for_end_user(db: &Db, workspace: &WorkspaceId, name: Option<&str>) -> EndUserBrand {
+    let name = match name {
+        Some(name) => Ok(name.to_owned()),
+        None => workspace_name(db, workspace).await,
+    };
+    let read = match name {
+        Ok(name) => match of_workspace(db, workspace).await {
+            Ok(branding) => return branding.for_end_user(&name),
+            Err(e) => (e, name),
+        },
+        Err(e) => (e, String::new()),
+    };
+    let (e, name) = read;
+    tracing::warn!(error = %e, "branding could not be read; the page shows pinbridge's look");
+    EndUserBrand::plain(&name)
 }
 
 /// Saves the typed fields (owners and admins). Audited with the names of the

@@ -36,10 +36,7 @@ async fn branding_is_saved_cleared_audited_and_kept_per_workspace() {
         branding::of_workspace(&db, &ws).await.unwrap(),
         Default::default()
     );
-    assert_eq!(
-        branding::for_end_user(&db, &ws).await.unwrap().name,
-        "Alpha"
-    );
+    assert_eq!(branding::for_end_user(&db, &ws, None).await.name, "Alpha");
 
     let set = input(
         "Alpha Studio",
@@ -60,13 +57,12 @@ async fn branding_is_saved_cleared_audited_and_kept_per_workspace() {
         Some("https://alpha.example/privacy")
     );
     assert_eq!(saved.updated_by.as_deref(), Some("a@alpha.example"));
-    let seen = branding::for_end_user(&db, &ws).await.unwrap();
+    let seen = branding::for_end_user(&db, &ws, None).await;
     assert_eq!(seen.name, "Alpha Studio");
     // The other workspace is untouched.
     assert_eq!(
-        branding::for_end_user(&db, &other.workspace_id)
+        branding::for_end_user(&db, &other.workspace_id, None)
             .await
-            .unwrap()
             .name,
         "Beta"
     );

@@ -14,8 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::Services;
-use domain::accounts::WorkspaceId;
-use domain::branding::{self, EndUserBrand};
+use domain::branding;
 use domain::connections::handshake::{self, BROWSER_COOKIE, Display, Outcome, Problem};
 use domain::connections::links::{self, LinkProblem};
 
@@ -126,20 +125,9 @@ pub async fn show(
             return internal();
         }
     };
-    let brand = brand_of(&services, &open.link.workspace_id, &open.workspace).await;
+    let brand =
+        branding::for_end_user(&services.db, &open.link.workspace_id, Some(&open.workspace)).await;
     pages::connect(&open, &token, &brand, display == Display::Popup)
-}
-
-/// The workspace's branding for its end user's page; pinbridge's own look
-/// (with the workspace's name) when it cannot be read.
-async fn brand_of(services: &Services, workspace: &WorkspaceId, name: &str) -> EndUserBrand {
-    match branding::for_end_user(&services.db, workspace).await {
-        Ok(brand) => brand,
-        Err(e) => {
-            tracing::warn!(error = %e, "branding could not be read; the page shows pinbridge's look");
-            EndUserBrand::plain(name)
-        }
-    }
 }
 
 fn browser_cookie(headers: &HeaderMap) -> Option<String> {
@@ -229,7 +217,8 @@ pub async fn callback(State(services): State<Services>, request: http::request::
             reauthorized,
         }) => {
             if let Some(origin) = popup_origin {
-                let brand = brand_of(&services, &workspace_id, &workspace).await;
+                let brand =
+                    branding::for_end_user(&services.db, &workspace_id, Some(&workspace)).await;
                 let result = pages::PopupResult::connected(origin, connection_id.as_str());
                 return pages::connected(&username, &brand, reauthorized, Some(&result));
             }
@@ -244,7 +233,7 @@ pub async fn callback(State(services): State<Services>, request: http::request::
                 );
                 return response;
             }
-            let brand = brand_of(&services, &workspace_id, &workspace).await;
+            let brand = branding::for_end_user(&services.db, &workspace_id, Some(&workspace)).await;
             pages::connected(&username, &brand, reauthorized, None)
         }
         Ok(Outcome::Failed {
@@ -259,7 +248,7 @@ pub async fn callback(State(services): State<Services>, request: http::request::
                 text.push_str(" Your connect link still works until it expires.");
             }
             let brand = match &workspace_id {
-                Some(id) => Some(brand_of(&services, id, "").await),
+                Some(id) => Some(branding::for_end_user(&services.db, id, None).await),
                 None => None,
             };
             let result =

@@ -316,8 +316,14 @@ pub(super) async fn connect_sim_user(
         )
         .await
         .unwrap();
+    through_link_as(&link.url, username).await
+}
+
+/// A new end user's browser opens `link`, consents on the simulator signed
+/// in as its account `username`, and comes back: the connection id.
+pub(super) async fn through_link_as(link: &str, username: &str) -> String {
     let user = EndUser::new();
-    let authorize = user.start(&link.url).await;
+    let authorize = user.start(link).await;
     let back = user
         .get(&format!(
             "{authorize}&sim_consent=allow&sim_user={username}"

@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use server::api::models::{WEBHOOK_EVENTS, WebhookEvent};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use super::connections::{APP_ID, EndUser, RETURN, World, query_param, row, sim_admin, world_with};
+use super::connections::{APP_ID, RETURN, World, row, sim_admin, through_link_as, world_with};
 
 /// An installation whose receivers live on 127.0.0.1, retrying within seconds.
 const LOCAL: [&str; 2] = ["--webhooks-allow-private", "--webhook-test-timing"];
@@ -199,19 +199,7 @@ async fn owner(w: &World) -> domain::accounts::Actor {
 /// `end_user` connects (or reconnects) as the simulator's `username`: the connection id.
 async fn connect_as(w: &World, end_user: &str, username: &str) -> String {
     let link = w.link(end_user, RETURN).await.unwrap();
-    let user = EndUser::new();
-    let authorize = user.start(&link.url).await;
-    let back = user
-        .get(&format!(
-            "{authorize}&sim_consent=allow&sim_user={username}"
-        ))
-        .await;
-    assert_eq!(back.status, StatusCode::FOUND, "{}", back.body);
-    let done = user.get(&back.location.unwrap()).await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let to = done.location.unwrap();
-    assert!(to.contains("status=connected"), "{to}");
-    query_param(&to, "connection_id").unwrap()
+    through_link_as(&link.url, username).await
 }
 
 /// Every delivery pinbridge recorded for the endpoint: event id → (status, attempts).
