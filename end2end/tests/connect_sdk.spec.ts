@@ -120,8 +120,11 @@ test("connect() resolves with the connection id once the end user allows", async
   const popup = await openPopup(page);
   await expect(popup).toHaveURL(/\/connect\/[^?]+\?display=popup$/);
   await popup.getByRole("button", { name: "Continue to Pinterest" }).click();
+  // The popup closes itself as soon as its last page has run: listen before the
+  // click, or a fast close is missed and the wait never ends.
+  const closed = popup.waitForEvent("close");
   await popup.getByRole("button", { name: "Allow" }).click();
-  await popup.waitForEvent("close");
+  await closed;
   await expect(page.locator("#result")).toHaveText(/^connected:\S+$/);
   const id = (await page.locator("#result").textContent())!.slice("connected:".length);
   const read = await request.get(`/v1/connections/${id}`, { headers: { Authorization: `Bearer ${apiKey}` } });
