@@ -77,6 +77,11 @@ pub fn router(state: SimState) -> Router {
         .merge(admin::routes())
         .route("/media/pins/{file}", get(media::pin_image))
         .route("/media/users/{file}", get(media::profile_image))
+        // Browsers ask for an icon after each page (the consent page): none.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .fallback(errors::not_found)
         .method_not_allowed_fallback(errors::method_not_allowed)
         .layer(from_fn_with_state(state.clone(), middleware::observe))
