@@ -25,6 +25,9 @@ pub struct PortalConfig {
     pub accounts: super::accounts::AccountPolicy,
     /// Where and how webhooks are delivered.
     pub webhooks: super::webhooks::runtime::WebhookPolicy,
+    /// Whether assistants' client ID metadata documents may be fetched from
+    /// private addresses, over plain http too (development and tests only).
+    pub agent_documents_allow_private: bool,
 }
 
 impl PortalConfig {
@@ -124,6 +127,7 @@ mod tests {
             health_check_interval: Duration::from_secs(86_400),
             accounts: Default::default(),
             webhooks: Default::default(),
+            agent_documents_allow_private: false,
         }
     }
 

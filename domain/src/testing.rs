@@ -198,6 +198,7 @@ pub fn services(db: Db, public_url: &str, pinterest: &str) -> crate::Services {
             health_check_interval: Duration::from_secs(86_400),
             accounts: Default::default(),
             webhooks: webhook_policy(),
+            agent_documents_allow_private: true,
         }),
         hasher: crate::accounts::Hasher::fast_insecure(),
         http: crate::services::pinterest_http_client(timeout),

@@ -311,6 +311,18 @@ pub struct Settings {
     )]
     pub webhooks_allow_private: bool,
 
+    /// Let assistants' client ID metadata documents (an https URL as client_id)
+    /// be fetched from loopback, private or link-local addresses, over plain
+    /// http too: for development and tests only.
+    #[arg(
+        long,
+        global = true,
+        env = "PINBRIDGE_AGENT_CLIENT_DOCUMENTS_ALLOW_PRIVATE",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        action = clap::ArgAction::SetTrue
+    )]
+    pub agent_client_documents_allow_private: bool,
+
     /// How long one webhook attempt may take, answer included, in milliseconds (100 to 60000).
     #[arg(
         long,
@@ -410,6 +422,8 @@ pub struct Config {
     pub accounts: AccountPolicy,
     pub allow_readable_key_file: bool,
     pub webhooks: domain::webhooks::WebhookPolicy,
+    /// Assistants' client metadata documents may be on private addresses.
+    pub agent_documents_allow_private: bool,
     /// `/metrics`: off unless a token or an address is given.
     pub metrics: MetricsConfig,
 }
@@ -603,6 +617,7 @@ impl Config {
             accounts,
             allow_readable_key_file: s.allow_readable_key_file,
             webhooks,
+            agent_documents_allow_private: s.agent_client_documents_allow_private,
             metrics,
         })
     }
@@ -617,6 +632,7 @@ impl Config {
             health_check_interval: self.health_check_interval,
             accounts: self.accounts,
             webhooks: self.webhooks,
+            agent_documents_allow_private: self.agent_documents_allow_private,
         }
     }
 

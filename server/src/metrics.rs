@@ -292,13 +292,25 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// Which API key an answer went to, put on the answer by the API's gate.
+/// Which API key an answer went to, put on the answer by the API's gate;
+/// `oauth` for every assistant signed in through OAuth (one per end user and
+/// assistant would be a label without bound).
 #[derive(Clone, Debug)]
-struct AnsweredKey(ApiKeyId);
+struct AnsweredKey(String);
 
 /// Marks `response` as answered to `key`, for [`count_api_requests`].
 pub fn answered_to(key: &ApiKeyId, mut response: Response) -> Response {
-    response.extensions_mut().insert(AnsweredKey(key.clone()));
+    response
+        .extensions_mut()
+        .insert(AnsweredKey(key.as_str().to_owned()));
+    response
+}
+
+/// Marks `response` as answered to an assistant signed in through OAuth.
+pub fn answered_to_assistant(mut response: Response) -> Response {
+    response
+        .extensions_mut()
+        .insert(AnsweredKey("oauth".to_owned()));
     response
 }
 
@@ -318,7 +330,7 @@ async fn count_requests(api: &'static str, request: Request, next: Next) -> Resp
     let key = response
         .extensions()
         .get::<AnsweredKey>()
-        .map_or_else(|| "none".to_owned(), |k| k.0.as_str().to_owned());
+        .map_or_else(|| "none".to_owned(), |k| k.0.clone());
     let status = response.status().as_u16().to_string();
     counter!(API_REQUESTS, "api" => api, "key" => key, "status" => status).increment(1);
     response

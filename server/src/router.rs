@@ -156,9 +156,37 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         .route(
             "/integration-callback",
             get(connect::callback).layer(middleware::from_fn_with_state(
-                security,
+                security.clone(),
                 headers::end_user_headers,
             )),
+        )
+        // An assistant's sign-in to the agent gateway: the end user's pages,
+        // no operator session; the consent forms are checked like the
+        // portal's writes.
+        .merge(
+            Router::new()
+                .route("/oauth/authorize", get(connect::agent::authorize))
+                .route("/oauth/sign-in/callback", get(connect::agent::signed_in))
+                .route(
+                    "/oauth/consent/{id}",
+                    get(connect::agent::consent).post(connect::agent::decide),
+                )
+                .route(
+                    "/oauth/consent/{id}/connected",
+                    get(connect::agent::connected),
+                )
+                .route(
+                    "/oauth/consent/{id}/assistants",
+                    get(connect::agent::assistants).post(connect::agent::revoke_assistant),
+                )
+                .layer(middleware::from_fn_with_state(
+                    state.services.clone(),
+                    same_origin_writes,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    security,
+                    headers::end_user_headers,
+                )),
         )
         .merge(portal)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

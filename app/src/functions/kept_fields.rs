@@ -7,6 +7,7 @@
 
 use leptos::server_fn::ServerFn;
 
+use super::agents::SaveAgentSignIn;
 use super::api_keys::{CreateApiKey, RotateApiKey, SetApiKeyRateLimit};
 use super::auth::{CompleteSetup, SignIn};
 use super::branding::SaveBranding;
@@ -34,6 +35,10 @@ pub const KEPT_FIELDS: KeptFields = &[
     ),
     (DeleteEnvironment::PATH, &["environment_id", CONFIRM_FIELD]),
     (InviteMember::PATH, &["email", "role"]),
+    (
+        SaveAgentSignIn::PATH,
+        &["issuer", "client_id", "user_claim"],
+    ),
     (
         SaveBranding::PATH,
         &["display_name", "accent_color", "support_url", "privacy_url"],

@@ -91,4 +91,41 @@ pub struct AgentsPageView {
     pub calls: Vec<ToolCallView>,
     /// The server's clock when the page was made ("last used" is relative to it).
     pub now: i64,
+    pub assistants: AssistantsView,
+}
+
+/// How end users sign in when a hosted assistant connects (never the secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentSignInView {
+    pub issuer: String,
+    pub client_id: String,
+    pub user_claim: String,
+    pub updated_by: String,
+    pub updated_at: i64,
+}
+
+/// An assistant an end user let in through OAuth.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizedAssistantView {
+    pub grant_id: String,
+    pub client_name: String,
+    pub redirect_uris: Vec<String>,
+    pub end_user_id: String,
+    /// The scopes in words.
+    pub scope: Vec<String>,
+    pub first_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// The Agents page's part for hosted assistants (OAuth sign-in).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistantsView {
+    /// The environment's MCP URL, which assistants are given.
+    pub mcp_url: String,
+    /// What operators register at their provider as pinbridge's redirect URI.
+    pub redirect_uri: String,
+    pub sign_in: Option<AgentSignInView>,
+    pub authorized: Vec<AuthorizedAssistantView>,
+    /// Notices a plain form post left (saved, tested, revoked).
+    pub notices: Vec<String>,
 }

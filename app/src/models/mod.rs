@@ -21,7 +21,10 @@ pub use accounts::{
     MemberView, MembersView, OperatorView, PendingInvitationView, Role, SetupLinkState, SignInView,
     WorkspaceSummary, WorkspaceView,
 };
-pub use agents::{AgentsPageView, ToolAccess, ToolCallView, ToolView, outcome_class};
+pub use agents::{
+    AgentSignInView, AgentsPageView, AssistantsView, AuthorizedAssistantView, ToolAccess,
+    ToolCallView, ToolView, outcome_class,
+};
 pub use api_keys::{
     API_KEY_VARIABLE, ApiCallsView, ApiKeyView, ApiKeysPageView, IssuedApiKey, KeyState,
     ReplacedKey, visible_key,

@@ -165,6 +165,12 @@ impl Tool {
         }
     }
 
+    /// Its description for an assistant signed in as one end user: the
+    /// tools act for that end user's connection, named by nothing.
+    pub fn description_signed_in(self) -> String {
+        self.summary().to_owned()
+    }
+
     pub fn hints(self) -> Hints {
         match self {
             Tool::ListConnections
@@ -226,6 +232,17 @@ impl Tool {
         };
         if self != Tool::ListConnections {
             add_target(&mut schema);
+        }
+        schema
+    }
+
+    /// Its arguments for an assistant signed in as one end user: without
+    /// `connection_id` and `end_user_id`.
+    pub fn input_schema_signed_in(self) -> Map<String, Value> {
+        let mut schema = self.input_schema();
+        if let Some(Value::Object(props)) = schema.get_mut("properties") {
+            props.remove("connection_id");
+            props.remove("end_user_id");
         }
         schema
     }

@@ -16,8 +16,10 @@
 mod catalogue;
 mod error;
 pub mod input;
+pub mod oauth;
 pub mod output;
 mod pinterest;
+pub mod sign_in;
 mod target;
 
 use std::time::Instant;
@@ -87,6 +89,16 @@ async fn run(
         return Err(ToolError::new(
             ToolOutcome::Invalid,
             ApiError::MissingPermission(ApiPermission::Agent).to_string(),
+        ));
+    }
+    if caller.read_only && !tool.hints().read_only {
+        return Err(ToolError::new(
+            ToolOutcome::Refused,
+            format!(
+                "{} changes Pinterest, and the end user let this assistant read only. Ask them to connect the assistant again and allow changes ({}).",
+                tool.name(),
+                crate::shared::AgentScope::Write.as_str()
+            ),
         ));
     }
     if tool == Tool::ListConnections {
@@ -160,7 +172,8 @@ pub(crate) async fn prune(services: &Services, now: i64) -> Result<(), DbError> 
         return Ok(());
     }
     LAST.store(now, std::sync::atomic::Ordering::Relaxed);
-    rows::prune(&services.db, now - CALLS_KEPT_MS, now - SESSION_IDLE_MS).await
+    rows::prune(&services.db, now - CALLS_KEPT_MS, now - SESSION_IDLE_MS).await?;
+    oauth::prune(services, now).await
 }
 
 /// MCP sessions, stored so that any instance can continue one another began.

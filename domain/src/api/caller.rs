@@ -19,6 +19,12 @@ pub struct ApiCaller {
     pub rate_limit: u64,
     /// The one end user the key may act for; `None`: any of the environment's.
     pub end_user_id: Option<String>,
+    /// Only tools that read: an assistant the end user let read and not
+    /// write (OAuth scope `pinterest:read` alone). Keys are never read-only.
+    pub read_only: bool,
+    /// An assistant signed in as its end user through OAuth (not a key): its
+    /// tools take no `connection_id` or `end_user_id`.
+    pub signed_in: bool,
 }
 
 impl ApiCaller {
@@ -34,6 +40,8 @@ impl ApiCaller {
             permissions: ApiPermission::parse_list(&row.permissions).unwrap_or_default(),
             rate_limit: u64::try_from(row.rate_limit).unwrap_or(1),
             end_user_id: row.end_user_id.clone(),
+            read_only: false,
+            signed_in: false,
         }
     }
 

@@ -76,19 +76,8 @@ pub struct NewKey {
 
 impl NewKey {
     pub fn generate(kind: KeyKind) -> Self {
-        let mut bytes = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        let mut text = String::with_capacity(kind.prefix().len() + BODY_LEN + CHECKSUM_LEN);
-        text.push_str(kind.prefix());
-        text.push_str(&base62(&bytes, BODY_LEN));
-        let sum = crc32(text.as_bytes());
-        text.push_str(&base62(&sum.to_be_bytes(), CHECKSUM_LEN));
-        let hash = KeyHash::of(&text);
-        Self {
-            text: SecretString::new(text),
-            kind,
-            hash,
-        }
+        let (text, hash) = generate_prefixed(kind.prefix());
+        Self { text, kind, hash }
     }
 
     pub fn expose(&self) -> &str {
@@ -113,7 +102,7 @@ impl fmt::Debug for NewKey {
 pub struct KeyHash(String);
 
 impl KeyHash {
-    fn of(text: &str) -> Self {
+    pub(crate) fn of(text: &str) -> Self {
         Self(hex::encode(Sha256::digest(text.as_bytes())))
     }
 
@@ -134,7 +123,27 @@ pub fn parse(text: &str) -> Result<(KeyKind, KeyHash), KeyShape> {
         .into_iter()
         .find(|k| text.starts_with(k.prefix()))
         .ok_or(KeyShape::Malformed)?;
-    let rest = &text[kind.prefix().len()..];
+    Ok((kind, parse_prefixed(kind.prefix(), text)?))
+}
+
+/// A secret in a key's shape with another prefix (the agent gateway's
+/// OAuth codes and tokens, e.g. `pinbridge_at_`): its text and hash.
+pub fn generate_prefixed(prefix: &str) -> (SecretString, KeyHash) {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let mut text = String::with_capacity(prefix.len() + BODY_LEN + CHECKSUM_LEN);
+    text.push_str(prefix);
+    text.push_str(&base62(&bytes, BODY_LEN));
+    let sum = crc32(text.as_bytes());
+    text.push_str(&base62(&sum.to_be_bytes(), CHECKSUM_LEN));
+    let hash = KeyHash::of(&text);
+    (SecretString::new(text), hash)
+}
+
+/// Checks the shape and checksum of a secret made by [`generate_prefixed`]
+/// with `prefix`, and hashes it for the lookup.
+pub fn parse_prefixed(prefix: &str, text: &str) -> Result<KeyHash, KeyShape> {
+    let rest = text.strip_prefix(prefix).ok_or(KeyShape::Malformed)?;
     if rest.len() != BODY_LEN + CHECKSUM_LEN || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(KeyShape::Malformed);
     }
@@ -142,7 +151,7 @@ pub fn parse(text: &str) -> Result<(KeyKind, KeyHash), KeyShape> {
     if base62(&crc32(signed.as_bytes()).to_be_bytes(), CHECKSUM_LEN) != sum {
         return Err(KeyShape::Checksum);
     }
-    Ok((kind, KeyHash::of(text)))
+    Ok(KeyHash::of(text))
 }
 
 /// `bytes` as a big-endian number in base62, left-padded with '0' to `len`.

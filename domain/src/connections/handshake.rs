@@ -64,7 +64,7 @@ pub async fn begin(
     browser_cookie: Option<&str>,
     display: Display,
 ) -> Result<Result<Begun, LinkProblem>, ConnectionError> {
-    let open = match links::open(&services.db, token).await? {
+    let open = match links::open(&services.db, token, &services.config.public_url).await? {
         Ok(open) => open,
         Err(problem) => return Ok(Err(problem)),
     };
@@ -421,7 +421,7 @@ pub async fn verify(
     // The allow-list as it is now, not as it was when the link was made:
     // removing an origin stops links already issued from sending anyone there.
     let return_allowed = match &link {
-        Some(l) => links::return_allowed(&services.db, l).await?,
+        Some(l) => links::return_allowed(&services.db, l, &services.config.public_url).await?,
         None => false,
     };
     let attempt = Attempt {
@@ -785,7 +785,13 @@ pub async fn callback(
     let id = stored.connection_id;
     // Checked again at redirect time: the origin may have been removed while
     // Pinterest was exchanging the code. Then the end user sees our own page.
-    let redirect = if links::return_allowed(&services.db, &verified.link).await? {
+    let redirect = if links::return_allowed(
+        &services.db,
+        &verified.link,
+        &services.config.public_url,
+    )
+    .await?
+    {
         verified.link.return_url.as_deref().and_then(|u| {
             with_params(
                 u,

@@ -238,7 +238,9 @@ pub(crate) async fn create_as(
     }
     if let Some(url) = &input.return_url {
         let origin = url.origin().ascii_serialization();
-        if !rows::origin_allowed_tx(&mut tx, ws, environment_id, &origin).await? {
+        if origin != own_origin(public_url)
+            && !rows::origin_allowed_tx(&mut tx, ws, environment_id, &origin).await?
+        {
             return Err(ConnectionError::invalid(
                 RETURN_URL_FIELD,
                 format!(
@@ -361,14 +363,18 @@ pub enum LinkProblem {
 /// The origin a popup opened for this link reports its result to: its
 /// return URL's origin while that is allowed. For the pages that end a popup
 /// early (an expired or used link), which [`open`] answers without the link.
-pub async fn popup_origin(db: &Db, token: &str) -> Result<Option<String>, ConnectionError> {
+pub async fn popup_origin(
+    db: &Db,
+    token: &str,
+    public_url: &str,
+) -> Result<Option<String>, ConnectionError> {
     if !looks_like_token(token) {
         return Ok(None);
     }
     let Some(link) = rows::find_link_by_token(db, TokenHash::of(token).as_str()).await? else {
         return Ok(None);
     };
-    if !return_allowed(db, &link).await? {
+    if !return_allowed(db, &link, public_url).await? {
         return Ok(None);
     }
     Ok(link
@@ -380,7 +386,13 @@ pub async fn popup_origin(db: &Db, token: &str) -> Result<Option<String>, Connec
 
 /// Whether the link may send the end user back to its return URL: it has
 /// none, or its origin is on the environment's allow-list right now.
-pub async fn return_allowed(db: &Db, link: &LinkRow) -> Result<bool, ConnectionError> {
+/// pinbridge's own origin is always allowed: its own flows (an assistant's
+/// sign-in that connects Pinterest on the way) return there.
+pub async fn return_allowed(
+    db: &Db,
+    link: &LinkRow,
+    public_url: &str,
+) -> Result<bool, ConnectionError> {
     let Some(raw) = link.return_url.as_deref() else {
         return Ok(true);
     };
@@ -388,7 +400,15 @@ pub async fn return_allowed(db: &Db, link: &LinkRow) -> Result<bool, ConnectionE
         return Ok(false);
     };
     let origin = url.origin().ascii_serialization();
+    if origin == own_origin(public_url) {
+        return Ok(true);
+    }
     Ok(rows::origin_allowed(db, &link.workspace_id, &link.environment_id, &origin).await?)
+}
+
+/// pinbridge's own origin, from its public URL.
+fn own_origin(public_url: &str) -> String {
+    url::Url::parse(public_url).map_or_else(|_| String::new(), |u| u.origin().ascii_serialization())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -409,7 +429,11 @@ pub fn looks_like_token(token: &str) -> bool {
 }
 
 /// Looks a link up by the token in its URL: open, or why it cannot be used.
-pub async fn open(db: &Db, token: &str) -> Result<Result<OpenLink, LinkProblem>, ConnectionError> {
+pub async fn open(
+    db: &Db,
+    token: &str,
+    public_url: &str,
+) -> Result<Result<OpenLink, LinkProblem>, ConnectionError> {
     if !looks_like_token(token) {
         return Ok(Err(LinkProblem::Unknown));
     }
@@ -441,7 +465,7 @@ pub async fn open(db: &Db, token: &str) -> Result<Result<OpenLink, LinkProblem>,
             ),
         }));
     }
-    if !return_allowed(db, &link).await? {
+    if !return_allowed(db, &link, public_url).await? {
         return Ok(Err(LinkProblem::ReturnOriginRemoved { workspace }));
     }
     Ok(Ok(OpenLink {

@@ -30,14 +30,16 @@ use crate::shared::AuditAction;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SealedKind {
     PinterestSecret,
+    SignInSecret,
     Token,
     WebhookSecret,
     TwoFactorSecret,
 }
 
 impl SealedKind {
-    pub const ALL: [SealedKind; 4] = [
+    pub const ALL: [SealedKind; 5] = [
         Self::PinterestSecret,
+        Self::SignInSecret,
         Self::Token,
         Self::WebhookSecret,
         Self::TwoFactorSecret,
@@ -46,6 +48,7 @@ impl SealedKind {
     pub fn label(self) -> &'static str {
         match self {
             Self::PinterestSecret => "Pinterest app secrets",
+            Self::SignInSecret => "agent sign-in client secrets",
             Self::Token => "access and refresh tokens",
             Self::WebhookSecret => "webhook signing secrets",
             Self::TwoFactorSecret => "two-factor secrets",
@@ -113,6 +116,14 @@ pub const SEALED: &[SealedColumn] = &[
         pk: "environment_id",
         workspace: Some("workspace_id"),
         kind: SealedKind::PinterestSecret,
+        binding: Binding::WorkspaceAndKey,
+    },
+    SealedColumn {
+        table: "agent_sign_in",
+        column: "client_secret",
+        pk: "environment_id",
+        workspace: Some("workspace_id"),
+        kind: SealedKind::SignInSecret,
         binding: Binding::WorkspaceAndKey,
     },
     SealedColumn {

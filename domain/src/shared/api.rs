@@ -44,3 +44,38 @@ impl ApiPermission {
         Some(out)
     }
 }
+
+closed_set! {
+    /// What an assistant signed in through OAuth (the agent gateway's
+    /// authorization server) may do with the end user's Pinterest account.
+    pub enum AgentScope {
+        /// Read boards, pins and the account.
+        Read = "pinterest:read",
+        /// Create, change and delete boards and pins.
+        Write = "pinterest:write",
+    }
+}
+
+impl AgentScope {
+    /// What it allows, in words an end user reads on the consent page.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Read => "See your Pinterest boards, pins and account",
+            Self::Write => "Create, change and delete your boards and pins",
+        }
+    }
+
+    /// Parses a space-separated scope parameter (RFC 6749 §3.3): `None` when
+    /// a name is unknown; duplicates are folded and the order is ours.
+    pub fn parse_list(text: &str) -> Option<Vec<Self>> {
+        let mut out = Vec::new();
+        for name in text.split(' ').filter(|n| !n.is_empty()) {
+            let s = Self::parse(name)?;
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out.sort();
+        Some(out)
+    }
+}

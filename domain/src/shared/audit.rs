@@ -58,5 +58,9 @@ closed_set! {
         WebhookTestSent = "webhook.test_sent",
         WebhookRedelivered = "webhook.redelivered",
         SecretsResealed = "encryption.resealed",
+        AgentSignInChanged = "agent.sign_in_changed",
+        AgentClientAuthorized = "agent.client_authorized",
+        AgentClientRevoked = "agent.client_revoked",
+        AgentTokensReused = "agent.refresh_token_reused",
     }
 }

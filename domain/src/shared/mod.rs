@@ -14,7 +14,7 @@ mod role;
 mod webhook;
 
 pub use agent::ToolOutcome;
-pub use api::ApiPermission;
+pub use api::{AgentScope, ApiPermission};
 pub use audit::AuditAction;
 pub use health::Health;
 pub use pinterest::{CheckOutcome, PinterestApi};
@@ -50,6 +50,7 @@ mod tests {
     fn every_closed_set_round_trips_by_name_and_refuses_others() {
         round_trips!(
             ApiPermission,
+            AgentScope,
             AuditAction,
             Health,
             Role,

@@ -126,6 +126,12 @@ impl ApiProblem {
         self.0.problem.status
     }
 
+    /// Replaces the `WWW-Authenticate` challenge (the MCP URLs' OAuth one).
+    pub fn challenge(mut self, value: String) -> Self {
+        self.0.www_authenticate = Some(value);
+        self
+    }
+
     pub fn unauthorized(problem: AuthProblem) -> Self {
         let error = match problem {
             AuthProblem::Missing => None,

@@ -18,6 +18,7 @@ use domain::branding;
 use domain::connections::handshake::{self, BROWSER_COOKIE, Display, Outcome, Problem};
 use domain::connections::links::{self, LinkProblem};
 
+pub mod agent;
 mod log_path;
 mod pages;
 
@@ -90,7 +91,7 @@ async fn popup_link_problem(services: &Services, token: &str, problem: &LinkProb
         LinkProblem::Used => "link_used",
         _ => return link_problem(problem),
     };
-    let origin = match links::popup_origin(&services.db, token).await {
+    let origin = match links::popup_origin(&services.db, token, &services.config.public_url).await {
         Ok(origin) => origin,
         Err(e) => {
             tracing::warn!(error = %e, "a popup's return origin could not be read");
@@ -114,7 +115,7 @@ pub async fn show(
     RawQuery(query): RawQuery,
 ) -> Response {
     let display = display_of(query.as_deref().map(str::as_bytes));
-    let open = match links::open(&services.db, &token).await {
+    let open = match links::open(&services.db, &token, &services.config.public_url).await {
         Ok(Ok(open)) => open,
         Ok(Err(problem)) if display == Display::Popup => {
             return popup_link_problem(&services, &token, &problem).await;

@@ -153,6 +153,7 @@ pub fn page_with(
                     <meta name="referrer" content="same-origin"/>
                     <meta name="color-scheme" content=color_scheme/>
                     <title>{title}</title>
+                    <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                     <link rel="stylesheet" href="/pkg/pinbridge.css"/>
                     {style_element}
                 </head>

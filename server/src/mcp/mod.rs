@@ -1,9 +1,15 @@
 //! The agent gateway: Pinterest as Model Context Protocol tools at `/mcp`,
 //! over the Streamable HTTP transport of the official Rust SDK (`rmcp`).
 //!
-//! - Every request shows an environment API key with the `agent` permission
+//! - `/mcp` takes an environment API key with the `agent` permission
 //!   (`Authorization: Bearer`), counted against the key's rate limit like
 //!   `/v1`: 401 with `WWW-Authenticate`, 403, or 429 before the SDK sees it.
+//! - Each environment's own MCP URL, `/mcp/{environment id}`, also takes
+//!   that environment's keys, and is a protected resource for assistants that
+//!   sign in with OAuth ([`oauth`], `domain::agent::oauth`): their access
+//!   tokens are bound to it, act for one end user, and are refused anywhere
+//!   else. A request without a token is answered 401 pointing to the URL's
+//!   protected-resource metadata; one with a key never is.
 //! - Protocol versions with a handshake (up to 2025-11-25) get sessions
 //!   (`Mcp-Session-Id`, GET for the server's SSE stream, DELETE to end one);
 //!   2026-07-28 is served statelessly, as that revision asks.
@@ -14,6 +20,7 @@
 //! - The tools themselves are `domain::agent`; [`tools::PinterestTools`] only
 //!   lists them and hands calls over.
 
+pub mod oauth;
 pub mod store;
 pub mod tools;
 
@@ -27,14 +34,16 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use domain::Services;
-use domain::accounts::ApiKeyId;
+use domain::accounts::{ApiKeyId, EnvironmentId};
 use domain::api::{Admission, ApiCaller};
-use domain::shared::ApiPermission;
+use domain::db::now_ms;
+use domain::shared::{AgentScope, ApiPermission};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::auth;
+use crate::api::problem::ApiProblem;
 
 /// The largest request body `/mcp` reads: tool arguments are small (a pin's
 /// texts are a few KiB at most).
@@ -104,34 +113,139 @@ pub fn router<S: Clone + Send + Sync + 'static>(
     };
     let sessions = Arc::new(LocalSessionManager::default());
     let service = StreamableHttpService::new(handler, sessions.clone(), config);
+    let services_for_oauth = services.clone();
     let gate = Gate {
         services,
         owners: Owners::default(),
         sessions,
     };
-    Router::new()
-        .route_service("/mcp", service)
+    let gateway = Router::new()
+        .route_service("/mcp", service.clone())
+        .route_service("/mcp/{environment}", service)
         .layer(middleware::from_fn_with_state(gate, authenticate))
         .layer(middleware::from_fn(crate::metrics::count_mcp_requests))
-        .layer(middleware::from_fn(auth::api_headers))
+        .layer(middleware::from_fn(auth::api_headers));
+    gateway.merge(oauth::router(services_for_oauth))
 }
 
-/// The key (with `agent`) and its rate limit; a request on a session must be
-/// the session's key's.
-async fn authenticate(State(gate): State<Gate>, request: Request, next: Next) -> Response {
-    let (caller, admission) = match auth::gate(
-        &gate.services,
-        request.headers(),
-        Some(ApiPermission::Agent),
-    )
-    .await
-    {
-        Ok(admitted) => admitted,
-        Err(refused) => return refused,
+/// The environment an MCP URL names: `None` for `/mcp` (keys only), or the
+/// id in `/mcp/{environment}` (keys of that environment, and assistants'
+/// access tokens for that URL); `Err` when that is not an id.
+fn environment_in(path: &str) -> Result<Option<EnvironmentId>, ()> {
+    match path.strip_prefix("/mcp/") {
+        None => Ok(None),
+        Some(id) => EnvironmentId::parse(id)
+            .filter(|parsed| parsed.as_str() == id)
+            .map(Some)
+            .ok_or(()),
+    }
+}
+
+/// Who is calling, admitted under its rate limit: a key with `agent` (on
+/// `/mcp`, or on its own environment's URL), or an assistant's access token
+/// for this very URL (RFC 8707 audience). An MCP URL's refusals of a missing
+/// or unusable token point to its protected-resource metadata (RFC 9728
+/// §5.1); a request that showed an API key is answered as the API answers
+/// keys, never sent into the OAuth dance.
+async fn admit(
+    services: &Services,
+    headers: &axum::http::HeaderMap,
+    environment: Option<&EnvironmentId>,
+) -> Result<(ApiCaller, Admission), Response> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    let Some(environment) = environment else {
+        if presented.is_some_and(domain::agent::oauth::is_access_token) {
+            return Err(ApiProblem::unauthorized(domain::api::AuthProblem::Malformed)
+                .challenge(
+                    "Bearer realm=\"pinbridge\", error=\"invalid_token\", error_description=\"An access token is for its environment's MCP URL (/mcp/<environment id>), not /mcp.\"".into(),
+                )
+                .into_response());
+        }
+        return auth::gate(services, headers, Some(ApiPermission::Agent)).await;
     };
+    let public = &services.config.public_url;
+    let metadata = domain::agent::oauth::resource_metadata_url(public, environment);
+    let scopes = AgentScope::join(&AgentScope::ALL);
+    let challenge = |error: Option<&str>| match error {
+        None => format!("Bearer resource_metadata=\"{metadata}\", scope=\"{scopes}\""),
+        Some(description) => format!(
+            "Bearer error=\"invalid_token\", error_description=\"{description}\", resource_metadata=\"{metadata}\""
+        ),
+    };
+    match presented {
+        None if headers.get(header::AUTHORIZATION).is_none() => {
+            Err(ApiProblem::unauthorized(domain::api::AuthProblem::Missing)
+                .challenge(challenge(None))
+                .into_response())
+        }
+        Some(token) if domain::agent::oauth::is_access_token(token) => {
+            let caller = domain::agent::oauth::authenticate(services, token, environment)
+                .await
+                .map_err(|problem| {
+                    ApiProblem::unauthorized(domain::api::AuthProblem::Unknown)
+                        .challenge(challenge(Some(problem.description())))
+                        .into_response()
+                })?;
+            let admission = services
+                .api
+                .admit(&caller.key_id, caller.rate_limit, now_ms());
+            if !admission.allowed {
+                let refused = ApiProblem::new(
+                    &crate::api::problem::RATE_LIMITED,
+                    format!(
+                        "This assistant may make {} requests a minute; try again in {} seconds.",
+                        admission.limit, admission.reset_secs
+                    ),
+                )
+                .retry_after(admission.reset_secs)
+                .into_response();
+                return Err(auth::with_rate_headers(refused, &admission));
+            }
+            Ok((caller, admission))
+        }
+        _ => {
+            let (caller, admission) =
+                auth::gate(services, headers, Some(ApiPermission::Agent)).await?;
+            if caller.environment_id != *environment {
+                return Err(ApiProblem::new(
+                    &crate::api::problem::FORBIDDEN,
+                    "This API key belongs to another environment: use /mcp, or its own environment's MCP URL.",
+                )
+                .into_response());
+            }
+            Ok((caller, admission))
+        }
+    }
+}
+
+/// The caller (see [`admit`]); a request on a session must be the session's
+/// key's.
+async fn authenticate(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    let Ok(environment) = environment_in(request.uri().path()) else {
+        return ApiProblem::new(
+            &crate::api::problem::NOT_FOUND,
+            "An MCP URL is /mcp, or /mcp/<environment id> as the Agents page gives it.",
+        )
+        .into_response();
+    };
+    let (caller, admission) =
+        match admit(&gate.services, request.headers(), environment.as_ref()).await {
+            Ok(admitted) => admitted,
+            Err(refused) => return refused,
+        };
     let key = caller.key_id.clone();
+    let signed_in = caller.signed_in;
     let answer = admitted(gate, caller, admission, request, next).await;
-    crate::metrics::answered_to(&key, answer)
+    if signed_in {
+        crate::metrics::answered_to_assistant(answer)
+    } else {
+        crate::metrics::answered_to(&key, answer)
+    }
 }
 
 /// What follows for a request whose key was admitted.

@@ -29,28 +29,57 @@ impl PinterestTools {
     }
 }
 
-/// A tool as MCP lists it.
-fn describe(tool: Tool) -> rmcp::model::Tool {
+/// A tool as MCP lists it: for keys, or for an assistant signed in as one
+/// end user (`signed_in`: no arguments naming a connection or end user).
+fn describe(tool: Tool, signed_in: bool) -> rmcp::model::Tool {
     let hints = tool.hints();
-    rmcp::model::Tool::new(
-        tool.name(),
-        tool.description(),
-        Arc::new(tool.input_schema()),
-    )
-    .with_title(tool.title())
-    .with_raw_output_schema(Arc::new(tool.output_schema()))
-    .with_annotations(
-        ToolAnnotations::with_title(tool.title())
-            .read_only(hints.read_only)
-            .destructive(hints.destructive)
-            .idempotent(hints.idempotent)
-            .open_world(tool.open_world()),
-    )
+    let (description, schema) = if signed_in {
+        (tool.description_signed_in(), tool.input_schema_signed_in())
+    } else {
+        (tool.description(), tool.input_schema())
+    };
+    rmcp::model::Tool::new(tool.name(), description, Arc::new(schema))
+        .with_title(tool.title())
+        .with_raw_output_schema(Arc::new(tool.output_schema()))
+        .with_annotations(
+            ToolAnnotations::with_title(tool.title())
+                .read_only(hints.read_only)
+                .destructive(hints.destructive)
+                .idempotent(hints.idempotent)
+                .open_world(tool.open_world()),
+        )
 }
 
 fn listed() -> &'static [rmcp::model::Tool] {
     static TOOLS: OnceLock<Vec<rmcp::model::Tool>> = OnceLock::new();
-    TOOLS.get_or_init(|| Tool::ALL.into_iter().map(describe).collect())
+    TOOLS.get_or_init(|| Tool::ALL.into_iter().map(|t| describe(t, false)).collect())
+}
+
+/// The tools a signed-in assistant sees: those its scope allows
+/// (`read_only`: the ones that only read), without target arguments.
+fn listed_signed_in(read_only: bool) -> &'static [rmcp::model::Tool] {
+    static ALL: OnceLock<Vec<rmcp::model::Tool>> = OnceLock::new();
+    static READING: OnceLock<Vec<rmcp::model::Tool>> = OnceLock::new();
+    let make = |read_only: bool| {
+        Tool::ALL
+            .into_iter()
+            .filter(|t| !read_only || t.hints().read_only)
+            .map(|t| describe(t, true))
+            .collect()
+    };
+    if read_only {
+        READING.get_or_init(|| make(true))
+    } else {
+        ALL.get_or_init(|| make(false))
+    }
+}
+
+/// The request's caller, as the gate left it.
+fn caller_of(context: &RequestContext<RoleServer>) -> Option<&ApiCaller> {
+    context
+        .extensions
+        .get::<axum::http::request::Parts>()
+        .and_then(|p| p.extensions.get::<ApiCaller>())
 }
 
 impl ServerHandler for PinterestTools {
@@ -66,9 +95,13 @@ impl ServerHandler for PinterestTools {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(listed().to_vec()))
+        let tools = match caller_of(&context) {
+            Some(caller) if caller.signed_in => listed_signed_in(caller.read_only),
+            _ => listed(),
+        };
+        Ok(ListToolsResult::with_all_items(tools.to_vec()))
     }
 
     fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
@@ -89,11 +122,14 @@ impl ServerHandler for PinterestTools {
                 None,
             ));
         };
-        let parts = context.extensions.get::<axum::http::request::Parts>();
-        let Some(caller) = parts.and_then(|p| p.extensions.get::<ApiCaller>()) else {
+        let Some(caller) = caller_of(&context) else {
             return Err(ErrorData::internal_error("no authenticated caller", None));
         };
-        let meta = parts.map(crate::api::request_meta).unwrap_or_default();
+        let meta = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .map(crate::api::request_meta)
+            .unwrap_or_default();
         let arguments = request.arguments.unwrap_or_default();
         let result = match agent::call(&self.services, caller, tool, arguments, &meta).await {
             Ok(value) => CallToolResult::structured(value),

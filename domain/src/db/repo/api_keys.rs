@@ -28,16 +28,31 @@ pub struct ApiKeyRow {
     pub end_user_id: Option<String>,
 }
 
-const COLUMNS: &str = "id, workspace_id, environment_id, name, prefix, last_four, permissions, \
+pub(crate) const COLUMNS: &str = "id, workspace_id, environment_id, name, prefix, last_four, permissions, \
      rate_limit, created_by, created_at, expires_at, revoked_at, revoked_by, replaced_by, \
      last_used_at, request_count, end_user_id";
 
 pub async fn insert(tx: &mut Tx, row: &ApiKeyRow, key_hash: &str) -> Result<(), DbError> {
+    insert_of_kind(tx, row, key_hash, "key").await
+}
+
+/// The key row an agent grant acts as (see `agent::oauth`): no key text
+/// exists for it, and the keys page neither lists nor changes it.
+pub async fn insert_for_grant(tx: &mut Tx, row: &ApiKeyRow, key_hash: &str) -> Result<(), DbError> {
+    insert_of_kind(tx, row, key_hash, "agent_grant").await
+}
+
+async fn insert_of_kind(
+    tx: &mut Tx,
+    row: &ApiKeyRow,
+    key_hash: &str,
+    kind: &str,
+) -> Result<(), DbError> {
     on_tx!(tx, conn => {
         sqlx::query(
             "insert into api_keys (id, workspace_id, environment_id, name, prefix, last_four, \
-             key_hash, permissions, rate_limit, created_by, created_at, expires_at, end_user_id) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             key_hash, permissions, rate_limit, created_by, created_at, expires_at, end_user_id, \
+             kind) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(&row.id)
         .bind(&row.workspace_id)
@@ -52,6 +67,7 @@ pub async fn insert(tx: &mut Tx, row: &ApiKeyRow, key_hash: &str) -> Result<(), 
         .bind(row.created_at)
         .bind(row.expires_at)
         .bind(&row.end_user_id)
+        .bind(kind)
         .execute(conn)
         .await
         .map(|_| ())
@@ -73,7 +89,11 @@ pub async fn find_tx(
     workspace_id: &WorkspaceId,
     id: &ApiKeyId,
 ) -> Result<Option<ApiKeyRow>, DbError> {
-    let sql = format!("select {COLUMNS} from api_keys where workspace_id = $1 and id = $2");
+    // An agent grant's row is the Agents page's: the keys page cannot rotate,
+    // revoke or re-limit it (a rotation would hand out a usable key for it).
+    let sql = format!(
+        "select {COLUMNS} from api_keys where workspace_id = $1 and id = $2 and kind = 'key'"
+    );
     let row = on_tx!(tx, conn => {
         sqlx::query_as::<_, ApiKeyRow>(&sql)
             .bind(workspace_id)
@@ -92,7 +112,7 @@ pub async fn list(
 ) -> Result<Vec<ApiKeyRow>, DbError> {
     let sql = format!(
         "select {COLUMNS} from api_keys where workspace_id = $1 and environment_id = $2 \
-         order by created_at desc, id desc"
+         and kind = 'key' order by created_at desc, id desc"
     );
     let rows = on_pool!(db, pool => {
         sqlx::query_as::<_, ApiKeyRow>(&sql)
@@ -112,8 +132,8 @@ pub async fn count_usable_tx(
 ) -> Result<i64, DbError> {
     let (n,): (i64,) = on_tx!(tx, conn => {
         sqlx::query_as(
-            "select count(*) from api_keys where environment_id = $1 and revoked_at is null \
-             and (expires_at is null or expires_at > $2)",
+            "select count(*) from api_keys where environment_id = $1 and kind = 'key' \
+             and revoked_at is null and (expires_at is null or expires_at > $2)",
         )
         .bind(environment_id)
         .bind(now)

@@ -382,6 +382,24 @@ pub async fn find_by_id(db: &Db, id: &ConnectionId) -> Result<Option<ConnectionR
     Ok(row)
 }
 
+/// The end user's connection in the environment, if any.
+pub async fn find_by_end_user(
+    db: &Db,
+    environment_id: &EnvironmentId,
+    end_user_id: &str,
+) -> Result<Option<ConnectionRow>, DbError> {
+    let sql =
+        format!("select {COLUMNS} from connections where environment_id = $1 and end_user_id = $2");
+    let row = on_pool!(db, pool => {
+        sqlx::query_as::<_, ConnectionRow>(&sql)
+            .bind(environment_id)
+            .bind(end_user_id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(row)
+}
+
 pub async fn find_by_end_user_tx(
     tx: &mut Tx,
     environment_id: &EnvironmentId,

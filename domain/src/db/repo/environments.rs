@@ -67,6 +67,16 @@ pub async fn find(
     Ok(row)
 }
 
+/// An environment by id alone, whatever its workspace: for a URL that names
+/// it (an MCP URL), never for a person's request.
+pub async fn find_any(db: &Db, id: &EnvironmentId) -> Result<Option<EnvironmentRow>, DbError> {
+    let sql = format!("select {COLUMNS} from environments where id = $1");
+    let row = on_pool!(db, pool => {
+        sqlx::query_as::<_, EnvironmentRow>(&sql).bind(id).fetch_optional(pool).await
+    })?;
+    Ok(row)
+}
+
 /// [`find`] inside a transaction.
 pub async fn find_tx(
     tx: &mut Tx,

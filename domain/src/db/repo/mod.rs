@@ -1,6 +1,8 @@
 //! Repository functions: every SQL statement pinbridge runs, grouped by table.
 
 pub mod agent;
+pub mod agent_oauth;
+pub mod agent_sign_in;
 pub mod api_keys;
 pub mod audit_events;
 pub mod branding;
