@@ -15,7 +15,7 @@ import type { Page } from "@playwright/test";
 // Pinterest on the way, and the assistant's tools act on their account only.
 test.describe.configure({ mode: "serial" });
 
-const owner = { email: "agents@studio.test", password: "amber harbour kettle 58" };
+const owner = { email: "hosted-assistants@studio.test", password: "amber harbour kettle 58" };
 const idpClient = { id: "pinbridge-e2e", secret: "pinbridge-e2e-secret" };
 
 let idp: ChildProcess | undefined;
@@ -201,6 +201,17 @@ test("the end user sees and disconnects their assistants; without JavaScript too
     },
   });
   await expect(second).rejects.toThrow(/access_denied/);
+  // The operator's sign-in card without JavaScript: a blank secret keeps the stored one.
+  const adminPage = await noJs.newPage();
+  await signInAs(adminPage, owner);
+  await openAgents(adminPage);
+  await adminPage.getByLabel("End user id claim").fill("end_user_id");
+  await adminPage.getByRole("button", { name: "Save sign-in" }).click();
+  await expect(adminPage.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  await adminPage.getByLabel("Issuer URL").fill("ftp://nowhere.example");
+  await adminPage.getByRole("button", { name: "Save sign-in" }).click();
+  await expect(adminPage.locator("#sign-in-issuer-error")).toContainText("https");
+  await expect(adminPage.locator('[data-field="sign-in-issuer"]')).toHaveText(issuer);
   const token = assistant.provider.tokens()!.access_token;
   const after = await fetch(mcpUrl, {
     method: "POST",

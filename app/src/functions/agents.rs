@@ -141,6 +141,11 @@ pub async fn test_agent_sign_in(workspace: String, environment_id: String) -> Re
         .and_then(|p| p.headers.get(http::header::REFERER))
         .and_then(|r| r.to_str().ok())
         .and_then(|r| url::Url::parse(r).ok())
+        // Only a page of the portal itself: never another site's address.
+        .filter(|u| {
+            url::Url::parse(&app.config.public_url).is_ok_and(|p| p.origin() == u.origin())
+                && u.path().starts_with("/w/")
+        })
         .map_or_else(|| format!("/w/{workspace}"), |u| u.path().to_owned());
     let step =
         authorize::test_sign_in(&app, &actor, &environment_id, &back, cookie.as_deref()).await?;

@@ -161,6 +161,17 @@ fn open_secret(keys: &KeyRing, row: &SignInRow) -> Result<SecretString, Connecti
     )?)
 }
 
+/// The stored client secret, opened with `services`' ring (for tests that
+/// check it survives a key rotation).
+#[cfg(feature = "testing")]
+pub async fn stored_secret(
+    services: &Services,
+    environment: &EnvironmentId,
+) -> Option<SecretString> {
+    let row = rows::find(&services.db, environment).await.ok()??;
+    open_secret(&services.keys, &row).ok()
+}
+
 /// The environment's settings, if any (any member).
 pub async fn settings(
     services: &Services,

@@ -90,6 +90,7 @@ struct Sealed {
     endpoint_secret: String,
     previous_secret: String,
     totp_secret: String,
+    sign_in_secret: String,
 }
 
 async fn seal_one_of_everything(w: &World) -> Sealed {
@@ -114,12 +115,28 @@ async fn seal_one_of_everything(w: &World) -> Sealed {
     )
     .await
     .unwrap();
+    let sign_in_secret = "the-provider's-secret-9f8e".to_owned();
+    domain::agent::sign_in::save(
+        &w.services,
+        &w.actor,
+        &w.env,
+        domain::agent::sign_in::SignInInput {
+            issuer: "https://login.example.com".into(),
+            client_id: "pinbridge".into(),
+            client_secret: Some(domain::crypto::SecretString::new(sign_in_secret.clone())),
+            user_claim: "sub".into(),
+        },
+        &meta,
+    )
+    .await
+    .unwrap();
     Sealed {
         connections: vec![a.connection_id, b.connection_id],
         endpoint: created.row.id,
         endpoint_secret: rotated.secret.expose().to_owned(),
         previous_secret: created.secret.expose().to_owned(),
         totp_secret: enrolment.secret.expose().to_owned(),
+        sign_in_secret,
     }
 }
 
@@ -167,6 +184,10 @@ async fn everything_opens(w: &World, services: &Services, sealed: &Sealed) {
             .unwrap()
             .expect("the enrolment is still there");
     assert_eq!(pending.secret.expose(), sealed.totp_secret);
+    let sign_in = domain::agent::sign_in::stored_secret(services, &w.env)
+        .await
+        .expect("the sign-in secret opens");
+    assert_eq!(sign_in.expose(), sealed.sign_in_secret);
     let checked = settings::check_credentials(services, &w.actor, &w.env, &RequestMeta::default())
         .await
         .unwrap();
@@ -198,21 +219,22 @@ async fn a_rotation_reseals_every_kind_of_value_and_the_old_key_can_then_leave()
             "{place} holds a sealed value that `keys rotate` does not know"
         );
     }
-    assert_eq!(before.len(), 1 + 1 + 4 + 2 + 1, "{before:?}");
+    assert_eq!(before.len(), 1 + 1 + 1 + 4 + 2 + 1, "{before:?}");
 
     let both = ring(&[("k2", 9), ("k1", 7)]);
     let status = keys::status(db, &both).await.unwrap();
-    assert_eq!(status.count_for("k1"), 8);
+    assert_eq!(status.count_for("k1"), 9);
     assert_eq!(status.count_for("k2"), 0);
     let k1 = status.keys.iter().find(|k| k.key_id == "k1").unwrap();
     assert_eq!(k1.by_kind.get(&SealedKind::Token), Some(&4));
     assert_eq!(k1.by_kind.get(&SealedKind::WebhookSecret), Some(&2));
     assert_eq!(k1.by_kind.get(&SealedKind::PinterestSecret), Some(&1));
+    assert_eq!(k1.by_kind.get(&SealedKind::SignInSecret), Some(&1));
     assert_eq!(k1.by_kind.get(&SealedKind::TwoFactorSecret), Some(&1));
     // Too early: values use k1; k2 seals; k9 is not in the ring.
     assert!(matches!(
         keys::check_retire(db, &both, "k1").await,
-        Err(KeysError::StillInUse { count: 8, .. })
+        Err(KeysError::StillInUse { count: 9, .. })
     ));
     assert!(matches!(
         keys::check_retire(db, &both, "k2").await,
@@ -227,16 +249,16 @@ async fn a_rotation_reseals_every_kind_of_value_and_the_old_key_can_then_leave()
     let report = keys::rotate(db, &both, 3, "cli", &mut |p| seen.push(p))
         .await
         .unwrap();
-    assert_eq!(report.resealed, 8);
+    assert_eq!(report.resealed, 9);
     assert_eq!(report.remaining, 0);
-    assert_eq!(seen.last().map(|p| (p.done, p.total)), Some((8, 8)));
+    assert_eq!(seen.last().map(|p| (p.done, p.total)), Some((9, 9)));
     assert!(seen.len() >= 4, "progress in batches of 3: {seen:?}");
     assert_eq!(
         values_starting_with(db, "pb1:k1:").await,
         ["key_canaries.sealed"],
         "nothing but k1's canary is still under k1"
     );
-    assert_eq!(values_starting_with(db, "pb1:k2:").await.len(), 9);
+    assert_eq!(values_starting_with(db, "pb1:k2:").await.len(), 10);
     // Running it again finds nothing to do.
     let again = keys::rotate(db, &both, 3, "cli", &mut |_| {})
         .await
@@ -257,7 +279,7 @@ async fn a_rotation_reseals_every_kind_of_value_and_the_old_key_can_then_leave()
         .expect("start-up accepts the ring without k1");
     everything_opens(&w, &with_ring(&w.services, &k2_only), &sealed).await;
 
-    // Audited in the workspace (its 7 values; the operator's 2FA secret belongs
+    // Audited in the workspace (its 8 values; the operator's 2FA secret belongs
     // to no workspace) and installation-wide, never with key material.
     let events = audit::list(
         db,
@@ -276,7 +298,7 @@ async fn a_rotation_reseals_every_kind_of_value_and_the_old_key_can_then_leave()
         .collect();
     assert_eq!(resealed.len(), 1);
     assert!(
-        resealed[0].detail.contains("\"values\":7"),
+        resealed[0].detail.contains("\"values\":8"),
         "{:?}",
         resealed[0]
     );
