@@ -77,6 +77,15 @@ fn page(status: u16, title: &'static str, message: impl Into<String>) -> Step {
     }
 }
 
+/// The database failed: the person may try again.
+fn busy() -> Step {
+    page(
+        503,
+        "Try again in a moment",
+        "pinbridge cannot answer right now.",
+    )
+}
+
 fn gone() -> Step {
     page(
         400,
@@ -173,11 +182,7 @@ async fn begin(
     };
     let unavailable = |e: crate::db::DbError| {
         tracing::error!(error = %e, "an authorization request could not be read or stored");
-        page(
-            503,
-            "Try again in a moment",
-            "pinbridge cannot answer right now.",
-        )
+        busy()
     };
     let client: ClientRow = match super::client(services, client_id).await {
         Ok(Some(client)) => client,
@@ -240,11 +245,7 @@ async fn begin(
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "agent sign-in settings could not be read");
-            page(
-                503,
-                "Try again in a moment",
-                "pinbridge cannot answer right now.",
-            )
+            busy()
         })?
         .ok_or_else(|| {
             refuse(OAuthError::new(
@@ -376,11 +377,7 @@ async fn live(
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "an authorization request could not be read");
-            page(
-                503,
-                "Try again in a moment",
-                "pinbridge cannot answer right now.",
-            )
+            busy()
         })?
         .ok_or_else(gone)?;
     if row.finished_at.is_some() || row.expires_at <= now_ms() || !bound(&row, cookie) {
@@ -422,22 +419,10 @@ pub async fn signed_in(
             Ok(false) => gone(),
             Err(e) => {
                 tracing::error!(error = %e, "a sign-in could not be recorded");
-                page(
-                    503,
-                    "Try again in a moment",
-                    "pinbridge cannot answer right now.",
-                )
+                busy()
             }
         },
-        Err(message) => {
-            let _ = rows::finish_authorization(&services.db, &row.id, now_ms()).await;
-            error_to_client(
-                services,
-                &row.redirect_uri,
-                row.state.as_deref(),
-                &OAuthError::new(400, "access_denied", message),
-            )
-        }
+        Err(message) => denied(services, &row, message).await,
     }
 }
 
@@ -497,6 +482,15 @@ pub async fn consent(
     id: &str,
     cookie: Option<&str>,
 ) -> Result<ConsentView, Step> {
+    consent_of(services, id, cookie).await.map(|(view, _)| view)
+}
+
+/// The consent page's facts and the request behind them.
+async fn consent_of(
+    services: &Services,
+    id: &str,
+    cookie: Option<&str>,
+) -> Result<(ConsentView, AuthorizationRow), Step> {
     let row = live(services, id, cookie).await?;
     let (Some(end_user_id), Some(client_id)) = (row.end_user_id.clone(), row.client_id.clone())
     else {
@@ -504,11 +498,7 @@ pub async fn consent(
     };
     let unavailable = |e: crate::db::DbError| {
         tracing::error!(error = %e, "a consent page could not be read");
-        page(
-            503,
-            "Try again in a moment",
-            "pinbridge cannot answer right now.",
-        )
+        busy()
     };
     let client = rows::find_client(&services.db, &client_id)
         .await
@@ -522,7 +512,7 @@ pub async fn consent(
         .await
         .map_err(unavailable)?
         .is_some_and(|c| c.health.usable());
-    Ok(ConsentView {
+    let view = ConsentView {
         id: row.id.clone(),
         environment,
         client_name: client.name,
@@ -534,7 +524,19 @@ pub async fn consent(
         scope: AgentScope::parse_list(&row.scope).unwrap_or_default(),
         connected,
         consented: row.consented_at.is_some(),
-    })
+    };
+    Ok((view, row))
+}
+
+/// Ends the request and tells the client the end user's answer was no.
+async fn denied(services: &Services, row: &AuthorizationRow, description: String) -> Step {
+    let _ = rows::finish_authorization(&services.db, &row.id, now_ms()).await;
+    error_to_client(
+        services,
+        &row.redirect_uri,
+        row.state.as_deref(),
+        &OAuthError::new(400, "access_denied", description),
+    )
 }
 
 /// The end user's answer on the consent page.
@@ -545,33 +547,21 @@ pub async fn decide(
     allow: bool,
     meta: &RequestMeta,
 ) -> Step {
-    let view = match consent(services, id, cookie).await {
-        Ok(view) => view,
+    let (view, row) = match consent_of(services, id, cookie).await {
+        Ok(found) => found,
         Err(step) => return step,
     };
-    let Ok(Some(row)) = rows::find_authorization(&services.db, id).await else {
-        return gone();
-    };
     if !allow {
-        let _ = rows::finish_authorization(&services.db, id, now_ms()).await;
-        return error_to_client(
+        return denied(
             services,
-            &row.redirect_uri,
-            row.state.as_deref(),
-            &OAuthError::new(
-                400,
-                "access_denied",
-                "The end user did not allow the assistant.",
-            ),
-        );
+            &row,
+            "The end user did not allow the assistant.".into(),
+        )
+        .await;
     }
     if let Err(e) = rows::consented(&services.db, id, now_ms()).await {
         tracing::error!(error = %e, "a consent could not be recorded");
-        return page(
-            503,
-            "Try again in a moment",
-            "pinbridge cannot answer right now.",
-        );
+        return busy();
     }
     if view.connected {
         return finish(services, &row, &view, meta).await;
@@ -600,21 +590,11 @@ pub async fn decide(
     {
         Ok(link) => Step::Connect(link.url),
         Err(e @ (ConnectionError::Refused(_) | ConnectionError::Invalid { .. })) => {
-            let _ = rows::finish_authorization(&services.db, id, now_ms()).await;
-            error_to_client(
-                services,
-                &row.redirect_uri,
-                row.state.as_deref(),
-                &OAuthError::new(400, "access_denied", e.to_string()),
-            )
+            denied(services, &row, e.to_string()).await
         }
         Err(e) => {
             tracing::error!(error = %e, "a connect link for an assistant's end user could not be made");
-            page(
-                503,
-                "Try again in a moment",
-                "pinbridge cannot answer right now.",
-            )
+            busy()
         }
     }
 }
@@ -627,28 +607,16 @@ pub async fn connected(
     cookie: Option<&str>,
     meta: &RequestMeta,
 ) -> Step {
-    let view = match consent(services, id, cookie).await {
-        Ok(view) => view,
+    let (view, row) = match consent_of(services, id, cookie).await {
+        Ok(found) => found,
         Err(step) => return step,
-    };
-    let Ok(Some(row)) = rows::find_authorization(&services.db, id).await else {
-        return gone();
     };
     if row.consented_at.is_none() {
         return Step::Consent(row.id);
     }
     if !view.connected {
-        let _ = rows::finish_authorization(&services.db, id, now_ms()).await;
-        return error_to_client(
-            services,
-            &row.redirect_uri,
-            row.state.as_deref(),
-            &OAuthError::new(
-                400,
-                "access_denied",
-                "Pinterest was not connected, so the assistant has nothing to use.",
-            ),
-        );
+        let why = "Pinterest was not connected, so the assistant has nothing to use.";
+        return denied(services, &row, why.into()).await;
     }
     finish(services, &row, &view, meta).await
 }
@@ -664,11 +632,7 @@ async fn finish(
         Ok(false) => return gone(),
         Err(e) => {
             tracing::error!(error = %e, "an authorization could not be finished");
-            return page(
-                503,
-                "Try again in a moment",
-                "pinbridge cannot answer right now.",
-            );
+            return busy();
         }
     }
     let consented = Consented {
