@@ -212,6 +212,10 @@ test("the end user sees and disconnects their assistants; without JavaScript too
   await adminPage.getByRole("button", { name: "Save sign-in" }).click();
   await expect(adminPage.locator("#sign-in-issuer-error")).toContainText("https");
   await expect(adminPage.locator('[data-field="sign-in-issuer"]')).toHaveText(issuer);
+  // Removed: assistants can no longer sign end users in.
+  await adminPage.getByRole("button", { name: "Remove sign-in" }).click();
+  await expect(adminPage.getByRole("status").filter({ hasText: "Sign-in removed" })).toBeVisible();
+  await expect(adminPage.locator('[data-field="sign-in-missing"]')).toBeVisible();
   const token = assistant.provider.tokens()!.access_token;
   const after = await fetch(mcpUrl, {
     method: "POST",

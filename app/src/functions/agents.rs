@@ -122,6 +122,29 @@ pub async fn save_agent_sign_in(
     Ok(notice)
 }
 
+/// Removes the sign-in settings (owners and admins): assistants can no
+/// longer sign end users in; those already let in keep working until revoked.
+#[server(endpoint = "agents/remove-sign-in")]
+pub async fn remove_agent_sign_in(
+    workspace: String,
+    environment_id: String,
+) -> Result<String, AppError> {
+    use domain::accounts::EnvironmentId;
+    use domain::agent::sign_in;
+    let (app, actor) = super::context::actor(&workspace).await?;
+    let environment_id = EnvironmentId::parse(&environment_id).ok_or(AppError::NotFound)?;
+    sign_in::remove(
+        &app,
+        &actor,
+        &environment_id,
+        &super::request::request_meta(),
+    )
+    .await?;
+    let notice = "Sign-in removed: assistants can no longer sign end users in. Assistants already allowed keep working until you revoke them below.".to_owned();
+    super::flash::tell(std::slice::from_ref(&notice)).await?;
+    Ok(notice)
+}
+
 /// "Test sign-in": the operator signs in at the provider as an end user
 /// would, and a page says which end user id pinbridge read. A link (GET),
 /// not a form: the answer is a redirect to the provider, which the portal's

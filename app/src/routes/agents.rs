@@ -15,7 +15,9 @@ use leptos::server_fn::ServerFn;
 use crate::components::{
     CopyButton, FormError, RowError, TextField, ToolCallsTable, bump_on_success, last_error,
 };
-use crate::functions::agents::{RevokeAssistant, SaveAgentSignIn, TestAgentSignIn, load_agents};
+use crate::functions::agents::{
+    RemoveAgentSignIn, RevokeAssistant, SaveAgentSignIn, TestAgentSignIn, load_agents,
+};
 use crate::functions::flash::typed_value;
 use crate::models::{
     AgentsPageView, ApiKeyView, AssistantsView, AuthorizedAssistantView, ToolView, coarse_ago,
@@ -31,10 +33,12 @@ pub fn AgentsPage() -> impl IntoView {
     let environment = Memo::new(move |_| params.read().get("env").unwrap_or_default());
     let actions = AgentActions {
         save: ServerAction::new(),
+        remove: ServerAction::new(),
         revoke: ServerAction::new(),
     };
     let changed = RwSignal::new(0u32);
     bump_on_success(actions.save, changed);
+    bump_on_success(actions.remove, changed);
     bump_on_success(actions.revoke, changed);
     let data = Resource::new(
         move || (ctx.workspace.get(), environment.get(), changed.get()),
@@ -56,6 +60,7 @@ pub fn AgentsPage() -> impl IntoView {
 #[derive(Clone, Copy)]
 struct AgentActions {
     save: ServerAction<SaveAgentSignIn>,
+    remove: ServerAction<RemoveAgentSignIn>,
     revoke: ServerAction<RevokeAssistant>,
 }
 
@@ -250,10 +255,19 @@ fn Assistants(
             crate::routes::percent_encode(&workspace),
             crate::routes::percent_encode(&environment_id)
         );
+        let error = last_error(actions.remove);
+        let ws = workspace.clone();
+        let env = environment_id.clone();
         view! {
-            <p data-field="test-sign-in">
+            <div class="actions" data-field="test-sign-in">
                 <a class="button button-secondary" href=href rel="external">"Test sign-in"</a>
-            </p>
+                <ActionForm action=actions.remove attr:class="inline-form">
+                    <input type="hidden" name="workspace" value=ws/>
+                    <input type="hidden" name="environment_id" value=env/>
+                    <button type="submit" class="button button-danger">"Remove sign-in"</button>
+                </ActionForm>
+            </div>
+            <FormError error fields=&[]/>
         }
     });
     view! {

@@ -295,6 +295,45 @@ pub async fn save(
     Ok(SignInSettings::from(&row))
 }
 
+/// Removes the settings (owners and admins): assistants can no longer sign
+/// end users in. Assistants already let in keep working until revoked.
+pub async fn remove(
+    services: &Services,
+    actor: &Actor,
+    environment_id: &EnvironmentId,
+    meta: &RequestMeta,
+) -> Result<(), ConnectionError> {
+    actor.require_configure()?;
+    let ws = actor.workspace_id();
+    let mut tx = services.db.begin().await?;
+    environments::find_tx(&mut tx, ws, environment_id)
+        .await?
+        .ok_or(ConnectionError::NotFound)?;
+    let Some(before) = rows::find_tx(&mut tx, environment_id).await? else {
+        return Err(ConnectionError::Refused(
+            "This environment has no sign-in settings to remove.".into(),
+        ));
+    };
+    rows::delete_tx(&mut tx, environment_id).await?;
+    let mut detail = Map::new();
+    detail.insert("issuer".into(), before.issuer.clone().into());
+    audit::append_tx(
+        &mut tx,
+        NewAuditEvent {
+            workspace_id: ws.clone(),
+            environment_id: Some(environment_id.clone()),
+            actor: AuditActor::from(actor),
+            action: AuditAction::AgentSignInRemoved,
+            target: before.issuer,
+            detail,
+        },
+        meta,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Claims besides the standard ones, by name: where the operator's own
 /// end-user id claim is found.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]

@@ -59,6 +59,7 @@ closed_set! {
         WebhookRedelivered = "webhook.redelivered",
         SecretsResealed = "encryption.resealed",
         AgentSignInChanged = "agent.sign_in_changed",
+        AgentSignInRemoved = "agent.sign_in_removed",
         AgentClientAuthorized = "agent.client_authorized",
         AgentClientRevoked = "agent.client_revoked",
         AgentTokensReused = "agent.refresh_token_reused",

@@ -456,7 +456,9 @@ async fn discovery_points_from_the_mcp_url_to_pinbridge_as_its_authorization_ser
             "keys name their target: {props}"
         );
     }
-    let mistyped = format!("{}x", &key[..key.len() - 1]);
+    // The last character changed (to one it is not): the checksum refuses it.
+    let last = if key.ends_with('x') { 'y' } else { 'x' };
+    let mistyped = format!("{}{last}", &key[..key.len() - 1]);
     let refused = mcp(&url, Some(&mistyped), "tools/list", json!({})).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     let challenge = refused.headers["www-authenticate"].to_str().unwrap();
@@ -1428,10 +1430,10 @@ async fn sign_in_settings_are_checked_sealed_and_for_owners_and_admins() {
             ("user_claim", claim.to_owned()),
         ]
     };
-    let browser = &w.owner.browser;
+    let owner = &w.owner.browser;
     let post = |fields: Vec<(&'static str, String)>| async move {
         let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        browser.post("agents/sign-in", &refs).await
+        owner.post("agents/sign-in", &refs).await
     };
     for (fields, field) in [
         (form("http://idp.example", "s", "sub"), "issuer"),
@@ -1531,6 +1533,42 @@ async fn sign_in_settings_are_checked_sealed_and_for_owners_and_admins() {
     })
     .unwrap();
     assert_eq!(issuer, "https://idp.example/realms/acme");
+    // Removed by an owner (not a viewer): assistants can no longer sign in.
+    let remove = [
+        ("workspace", w.ws.as_str()),
+        ("environment_id", w.env_id.as_str()),
+    ];
+    let as_viewer = viewer.post("agents/remove-sign-in", &remove).await;
+    assert_eq!(
+        as_viewer.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        as_viewer.body
+    );
+    assert_eq!(count(&w, "agent_sign_in").await, 1);
+    let removed = w.owner.browser.post("agents/remove-sign-in", &remove).await;
+    assert!(removed.status.is_success(), "{}", removed.body);
+    assert_eq!(count(&w, "agent_sign_in").await, 0);
+    let again = w.owner.browser.post("agents/remove-sign-in", &remove).await;
+    assert!(again.body.contains("no sign-in settings"), "{}", again.body);
+    assert!(
+        w.audit_actions()
+            .await
+            .contains(&"agent.sign_in_removed".to_owned())
+    );
+    let client = public_client(&w, "Assistant").await;
+    let refused = got(browser()
+        .get(authorize_url(&w, &client, &w.env_id, &[]))
+        .send()
+        .await
+        .unwrap())
+    .await;
+    let to = refused.location.unwrap();
+    assert_eq!(
+        query_param(&to, "error").as_deref(),
+        Some("access_denied"),
+        "{to}"
+    );
     w.stop().await;
 }
 

@@ -76,3 +76,15 @@ pub async fn upsert_tx(tx: &mut Tx, row: &SignInRow) -> Result<(), DbError> {
     })?;
     Ok(())
 }
+
+/// Deletes the environment's settings; false when it had none.
+pub async fn delete_tx(tx: &mut Tx, environment_id: &EnvironmentId) -> Result<bool, DbError> {
+    let done = on_tx!(tx, conn => {
+        sqlx::query("delete from agent_sign_in where environment_id = $1")
+            .bind(environment_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
+}
