@@ -62,21 +62,39 @@ pub async fn gate(
             .require(permission)
             .map_err(|e| ApiProblem::from(e).into_response())?;
     }
+    admit(services, caller)
+}
+
+/// Counts a request of an authenticated caller (a key, or an assistant
+/// signed in through OAuth) against its rate limit: the caller and its
+/// window, or the 429 with `Retry-After` refusing it (the answer itself, as
+/// [`gate`] gives its refusals).
+#[allow(clippy::result_large_err)]
+pub fn admit(services: &Services, caller: ApiCaller) -> Result<(ApiCaller, Admission), Response> {
     let admission = services
         .api
         .admit(&caller.key_id, caller.rate_limit, now_ms());
     if !admission.allowed {
+        let who = if caller.signed_in {
+            "This assistant"
+        } else {
+            "This API key"
+        };
         let refused = ApiProblem::new(
             &problem::RATE_LIMITED,
             format!(
-                "This API key may make {} requests a minute; try again in {} seconds.",
+                "{who} may make {} requests a minute; try again in {} seconds.",
                 admission.limit, admission.reset_secs
             ),
         )
         .retry_after(admission.reset_secs)
         .into_response();
         let refused = with_rate_headers(refused, &admission);
-        return Err(crate::metrics::answered_to(&caller.key_id, refused));
+        return Err(if caller.signed_in {
+            crate::metrics::answered_to_assistant(refused)
+        } else {
+            crate::metrics::answered_to(&caller.key_id, refused)
+        });
     }
     Ok((caller, admission))
 }

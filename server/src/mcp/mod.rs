@@ -36,7 +36,6 @@ use axum::response::{IntoResponse, Response};
 use domain::Services;
 use domain::accounts::{ApiKeyId, EnvironmentId};
 use domain::api::{Admission, ApiCaller};
-use domain::db::now_ms;
 use domain::shared::{AgentScope, ApiPermission};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -191,22 +190,7 @@ async fn admit(
                         .challenge(challenge(Some(problem.description())))
                         .into_response()
                 })?;
-            let admission = services
-                .api
-                .admit(&caller.key_id, caller.rate_limit, now_ms());
-            if !admission.allowed {
-                let refused = ApiProblem::new(
-                    &crate::api::problem::RATE_LIMITED,
-                    format!(
-                        "This assistant may make {} requests a minute; try again in {} seconds.",
-                        admission.limit, admission.reset_secs
-                    ),
-                )
-                .retry_after(admission.reset_secs)
-                .into_response();
-                return Err(auth::with_rate_headers(refused, &admission));
-            }
-            Ok((caller, admission))
+            auth::admit(services, caller)
         }
         _ => {
             let (caller, admission) =

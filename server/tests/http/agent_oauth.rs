@@ -1118,6 +1118,10 @@ async fn the_token_endpoint_refuses_what_oauth_2_1_refuses() {
     let (_, tokens) = exchange(&w, &client, &code).await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    // Its use shows as the grant's last use once usage is written.
+    let used = mcp(&resource, Some(&access), "tools/list", json!({})).await;
+    assert_eq!(used.status, StatusCode::OK);
+    domain::api::maintain(w.app.state(), false).await.unwrap();
     let page: Value = w
         .owner
         .browser
@@ -1131,6 +1135,8 @@ async fn the_token_endpoint_refuses_what_oauth_2_1_refuses() {
         .await
         .unwrap();
     let granted = &page["assistants"]["authorized"];
+    assert!(granted[0]["last_used_at"].is_i64(), "{granted}");
+    assert!(granted[0]["first_at"].is_i64(), "{granted}");
     assert_eq!(granted.as_array().unwrap().len(), 1, "{granted}");
     assert_eq!(granted[0]["end_user_id"], "cara");
     assert_eq!(granted[0]["client_name"], "Assistant");

@@ -27,10 +27,17 @@ pub const AUTH_METHODS: [&str; 3] = ["none", "client_secret_post", "client_secre
 
 /// A client just registered: the RFC 7591 §3.2.1 answer (with the secret,
 /// shown this once).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RegisteredClient {
     pub client_id: String,
     pub body: Value,
+}
+
+/// Never the body: it holds the client secret.
+impl std::fmt::Debug for RegisteredClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RegisteredClient({}, …redacted)", self.client_id)
+    }
 }
 
 fn metadata_error(description: impl Into<String>) -> OAuthError {
