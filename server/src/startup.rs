@@ -193,6 +193,20 @@ pub async fn prepare_services(config: &Config) -> Result<Services, StartError> {
         created.remove_all();
         return Err(e);
     }
+    // Audit records written before their workspace's hash chain began (by a
+    // pinbridge older than the chain) are chained now, rather than by the
+    // next change in each workspace. Not a reason to refuse to start: that
+    // next change chains them just the same.
+    match domain::accounts::audit_chain::chain_pending(&db).await {
+        Ok(0) => {}
+        Ok(records) => tracing::info!(
+            records,
+            "audit records chained into their workspaces' hash chains"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not chain earlier audit records; each workspace's next record chains them")
+        }
+    }
     let portal = config.portal_config();
     let webhooks = Arc::new(domain::webhooks::Runtime::new(&portal.webhooks));
     Ok(Services {

@@ -3,11 +3,15 @@
 //! Records are written in the same transaction as the change they describe, so
 //! a change is never without its record (and a refused change leaves none).
 //! The `detail` object is built by pinbridge, never copied from a request, and
-//! any key that names a secret is redacted before it is stored.
+//! any key that names a secret is redacted before it is stored. Each record
+//! is chained to the one before it in its workspace ([`super::audit_chain`])
+//! and goes out on the audit stream to the webhook endpoints subscribed to
+//! `audit.*`, in that same transaction.
 
 use serde_json::{Map, Value};
 
 use super::access::Actor;
+use super::audit_chain;
 use super::error::AccountsError;
 use super::ids::{AuditEventId, EnvironmentId, OperatorId, WorkspaceId};
 pub use crate::db::repo::audit_events::AuditEventRow;
@@ -82,8 +86,11 @@ fn redact(detail: Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
-/// Appends an event inside the caller's transaction.
-pub(crate) async fn append_tx(
+/// Appends an event inside the caller's transaction: at the end of its
+/// workspace's hash chain, and into the webhook outbox for every endpoint
+/// subscribed to the audit stream. Rolled back with the transaction, record
+/// and events alike.
+pub async fn append_tx(
     tx: &mut Tx,
     event: NewAuditEvent,
     meta: &RequestMeta,
@@ -92,7 +99,7 @@ pub(crate) async fn append_tx(
         .user_agent
         .as_deref()
         .map(|ua| ua.chars().take(USER_AGENT_MAX).collect::<String>());
-    let row = AuditEventRow {
+    let mut row = AuditEventRow {
         id: AuditEventId::generate(),
         workspace_id: event.workspace_id,
         environment_id: event.environment_id,
@@ -104,8 +111,12 @@ pub(crate) async fn append_tx(
         ip: meta.ip.clone(),
         user_agent,
         created_at: now_ms(),
+        seq: None,
+        prev_hash: None,
+        hash: None,
     };
-    audit_events::insert(tx, &row).await?;
+    audit_chain::insert_tx(tx, &mut row).await?;
+    crate::webhooks::events::audit_tx(tx, &row).await?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 
 mod access;
 pub mod audit;
+pub mod audit_chain;
 mod email;
 pub mod environments;
 mod error;
@@ -33,6 +34,7 @@ pub mod workspaces;
 
 pub use access::{Actor, actor_in, member_in};
 pub use audit::{AuditAction, RequestMeta};
+pub use audit_chain::{ChainBreak, ChainReport};
 pub use email::{EMAIL_MAX, Email};
 pub use error::AccountsError;
 pub use ids::{

@@ -19,18 +19,24 @@ closed_set! {
         ConnectionRefreshFailed = "connection.refresh_failed",
         /// Sent by "Send test event" to one endpoint; nobody subscribes to it.
         Test = "webhook.test",
+        /// The audit stream: every audit record of the endpoint's environment
+        /// and of its workspace, as it is written. The subscription is
+        /// `audit.*`; each event's `type` is `audit.` and the record's action
+        /// (`audit.environment.promoted`, …).
+        Audit = "audit.*",
     }
 }
 
 impl WebhookEventType {
     /// The types an endpoint may subscribe to.
-    pub const SUBSCRIBABLE: [WebhookEventType; 6] = [
+    pub const SUBSCRIBABLE: [WebhookEventType; 7] = [
         Self::ConnectionCreated,
         Self::ConnectionReauthorized,
         Self::ConnectionStateChanged,
         Self::ConnectionAccountChanged,
         Self::ConnectionDisconnected,
         Self::ConnectionRefreshFailed,
+        Self::Audit,
     ];
 
     /// A few words for people (the portal's checkboxes and tables).
@@ -43,6 +49,7 @@ impl WebhookEventType {
             Self::ConnectionDisconnected => "Disconnected",
             Self::ConnectionRefreshFailed => "Refresh failed",
             Self::Test => "Test event",
+            Self::Audit => "Audit log (audit.*)",
         }
     }
 

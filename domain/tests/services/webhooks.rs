@@ -199,6 +199,8 @@ fn local_policy() -> WebhookPolicy {
 fn all_types() -> Vec<String> {
     WebhookEventType::SUBSCRIBABLE
         .iter()
+        // The audit stream is its own subscription (see audit_chain.rs).
+        .filter(|t| **t != WebhookEventType::Audit)
         .map(|t| t.as_str().to_owned())
         .collect()
 }

@@ -431,10 +431,11 @@ pub enum WebhookEvent {
     ConnectionDisconnected(ConnectionDisconnectedEvent),
     ConnectionRefreshFailed(ConnectionRefreshFailedEvent),
     WebhookTest(WebhookTestEvent),
+    Audit(AuditEvent),
 }
 
 /// Every webhook event type with its body's schema (a component schema's name).
-pub const WEBHOOK_EVENTS: [(&str, &str); 7] = [
+pub const WEBHOOK_EVENTS: [(&str, &str); 8] = [
     (ConnectionCreatedType::NAME, "ConnectionCreatedEvent"),
     (
         ConnectionReauthorizedType::NAME,
@@ -457,4 +458,84 @@ pub const WEBHOOK_EVENTS: [(&str, &str); 7] = [
         "ConnectionRefreshFailedEvent",
     ),
     (WebhookTestType::NAME, "WebhookTestEvent"),
+    (AUDIT_EVENT_TYPE, AUDIT_EVENT_SCHEMA),
 ];
+
+/// The audit stream's subscription: its key in the document's `webhooks`.
+pub const AUDIT_EVENT_TYPE: &str = "audit.*";
+/// The component schema of the audit stream's events.
+pub const AUDIT_EVENT_SCHEMA: &str = "AuditEvent";
+
+/// `audit.*`: one audit record of the endpoint's environment or of its
+/// workspace, as it was written (see the audit stream's webhook).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEvent {
+    /// The event's id, sent as the `webhook-id` header too: the same on
+    /// every attempt, so deduplicate by it.
+    #[schema(format = "uuid")]
+    pub id: String,
+    /// `audit.` and the record's action, e.g. `audit.environment.promoted`.
+    #[serde(rename = "type")]
+    #[schema(pattern = r"^audit\.[a-z0-9_]+\.[a-z0-9_]+$")]
+    pub event_type: String,
+    /// When it happened (RFC 3339, UTC): the record's time.
+    #[schema(format = DateTime)]
+    pub timestamp: String,
+    /// The endpoint's environment (for a workspace's record, each
+    /// environment's endpoints receive it with their own).
+    pub environment: WebhookEnvironment,
+    pub data: AuditEventData,
+}
+
+/// The data of an audit stream event: the audit record, as
+/// `GET /v1/audit-events` gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEventData {
+    /// The record's id.
+    #[schema(format = "uuid")]
+    pub id: String,
+    /// Its place in its workspace's hash chain, from 1.
+    #[schema(minimum = 1)]
+    pub seq: i64,
+    /// Its hash (SHA-256, lowercase hex), which covers every field of the
+    /// record and `prev_hash`.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub hash: String,
+    /// The hash of the record before it in the chain (64 zeros for the first).
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub prev_hash: String,
+    /// The environment it is about; `null` for a record of the workspace itself.
+    #[schema(format = "uuid")]
+    pub environment_id: Option<String>,
+    /// What happened, e.g. `environment.promoted` (the event's `type` without `audit.`).
+    #[schema(pattern = r"^[a-z0-9_]+\.[a-z0-9_]+$")]
+    pub action: String,
+    pub actor: AuditEventActor,
+    /// What was acted on, in words (an email, an environment's name).
+    pub target: String,
+    /// More about it, as pinbridge recorded it. Never a secret: values under
+    /// names that look like one are stored as `[redacted]`.
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Map<String, serde_json::Value>,
+    /// The address the request came from, when a request did it.
+    pub ip: Option<String>,
+    /// The request's user agent, when a request did it.
+    pub user_agent: Option<String>,
+    /// When it was recorded (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+/// Who did what an audit record records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEventActor {
+    /// The operator, when a person signed in to the portal did it; `null`
+    /// for pinbridge itself, the command line or an end user.
+    #[schema(format = "uuid")]
+    pub operator_id: Option<String>,
+    /// Who, in words: an operator's email, `pinbridge`, `cli`, an end user.
+    pub label: String,
+}

@@ -1,6 +1,8 @@
 //! The document's `webhooks` (OpenAPI 3.1): the requests pinbridge sends to an
 //! environment's webhook endpoints, one per event type, each with its body's
-//! schema (`models::WEBHOOK_EVENTS`) and the Standard Webhooks headers.
+//! schema (`models::WEBHOOK_EVENTS`) and the Standard Webhooks headers. The
+//! audit stream's events (`models::AuditEvent`) are many types under one
+//! subscription, `audit.*`.
 
 use utoipa::openapi::path::{
     HttpMethod, Operation, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItem,
@@ -9,7 +11,7 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{ContentBuilder, Paths, PathsBuilder, Ref, Required, ResponseBuilder};
 
-use super::models::WEBHOOK_EVENTS;
+use super::models::{AUDIT_EVENT_TYPE, WEBHOOK_EVENTS};
 
 enum Shape {
     Format(&'static str),
@@ -18,6 +20,9 @@ enum Shape {
 
 /// How every webhook request is sent and signed, and what its answer does.
 pub const DELIVERY: &str = "pinbridge posts each event as JSON to every switched-on endpoint of the environment that subscribes to its type, signed the Standard Webhooks way (https://www.standardwebhooks.com): verify the `webhook-signature` header with the endpoint's `whsec_` secret before trusting the body. Any 2xx answer within the timeout (10 s by default) acknowledges the event; 410 Gone switches the endpoint off; anything else, or no answer, is retried with exponential backoff for 24 hours (by default). Events of one connection arrive one at a time, in the order they happened; an event may arrive more than once (after a timeout, say): deduplicate by its `id`, which is also the `webhook-id` header.";
+
+/// What the audit stream is, before how every event is delivered.
+pub const AUDIT_STREAM: &str = "The audit stream: an endpoint subscribed to `audit.*` receives every audit record of its environment, and every record of its workspace that belongs to no environment (members, sign-ins, the workspace's settings), as each is written. Each event's `type` is `audit.` and the record's action (`audit.environment.promoted`, `audit.member.invited`, …). A workspace's records arrive one at a time, in the order they were written. Each record carries its place in the workspace's hash chain (`seq`), its hash and the hash of the record before it, which `pinbridge audit verify` checks in the database: keep them, and a record later edited, removed or inserted there shows against your copy. An endpoint sees its environment's share of the chain, so places of other environments' records are skipped.";
 
 /// A required header: a string of `format`, or matching `pattern`.
 fn header(name: &str, description: &str, shape: Shape, example: &str) -> Parameter {
@@ -37,12 +42,24 @@ fn header(name: &str, description: &str, shape: Shape, example: &str) -> Paramet
 }
 
 fn operation(event_type: &str, schema: &str) -> Operation {
-    let operation_id = format!("webhook_{}", event_type.replace('.', "_"));
+    // `audit.*` names many types: `webhook_audit_all`.
+    let operation_id = format!(
+        "webhook_{}",
+        event_type.replace('.', "_").replace('*', "all")
+    );
+    let (summary, description) = if event_type == AUDIT_EVENT_TYPE {
+        (
+            "The audit stream: `audit.*` events".to_owned(),
+            format!("{AUDIT_STREAM}\n\n{DELIVERY}"),
+        )
+    } else {
+        (format!("The `{event_type}` event"), DELIVERY.to_owned())
+    };
     OperationBuilder::new()
         .tag("Webhooks")
         .operation_id(Some(operation_id))
-        .summary(Some(format!("The `{event_type}` event")))
-        .description(Some(DELIVERY))
+        .summary(Some(summary))
+        .description(Some(description))
         .parameter(header(
             "webhook-id",
             "The event's id (the body's `id`): the same on every attempt.",

@@ -127,6 +127,8 @@ async fn owner_actor(w: &World) -> domain::accounts::Actor {
 fn all_types() -> Vec<String> {
     domain::shared::WebhookEventType::SUBSCRIBABLE
         .iter()
+        // The audit stream is its own subscription (see audit_chain.rs).
+        .filter(|t| **t != domain::shared::WebhookEventType::Audit)
         .map(|t| t.as_str().to_owned())
         .collect()
 }

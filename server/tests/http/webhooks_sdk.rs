@@ -24,13 +24,16 @@ use domain::accounts::{
     ConnectionId, EnvironmentId, OperatorId, RequestMeta, WebhookEndpointId, WorkspaceId, actor_in,
 };
 use domain::connections::{health, portal, tokens};
+use domain::shared::WebhookEventType;
 use domain::webhooks::endpoints::{self, EndpointInput};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use server::api::models::{AUDIT_EVENT_TYPE, AuditEvent};
 use server::api::models::{WEBHOOK_EVENTS, WebhookEvent};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::connections::{APP_ID, RETURN, World, row, sim_admin, through_link_as, world_with};
+use crate::common::portal::{invite, token_of};
 
 /// An installation whose receivers live on 127.0.0.1, retrying within seconds.
 const LOCAL: [&str; 2] = ["--webhooks-allow-private", "--webhook-test-timing"];
@@ -80,6 +83,14 @@ async fn the_document_describes_every_webhook_event_type() {
         );
         let body = &doc["components"]["schemas"][schema];
         assert_eq!(body["additionalProperties"], false, "{schema}");
+        if event_type == AUDIT_EVENT_TYPE {
+            // One subscription for many types: `audit.` and a record's action.
+            assert_eq!(
+                body["properties"]["type"]["pattern"], r"^audit\.[a-z0-9_]+\.[a-z0-9_]+$",
+                "{schema}"
+            );
+            continue;
+        }
         assert_eq!(
             body["properties"]["type"]["enum"],
             json!([event_type]),
@@ -245,8 +256,10 @@ async fn the_standard_webhooks_library_verifies_and_the_schemas_validate_every_e
     let receiver = PyReceiver::start(&w.app.url("/v1/openapi.json")).await;
     let actor = owner(&w).await;
     let env = EnvironmentId::parse(&w.env_id).unwrap();
+    // Every type but the audit stream, which has a test of its own below.
     let types: Vec<String> = domain::shared::WebhookEventType::SUBSCRIBABLE
         .iter()
+        .filter(|t| **t != WebhookEventType::Audit)
         .map(|t| t.as_str().to_owned())
         .collect();
     let created = endpoints::create(
@@ -397,7 +410,9 @@ async fn the_standard_webhooks_library_verifies_and_the_schemas_validate_every_e
         .map(|r| r["type"].as_str().unwrap())
         .collect();
     for t in domain::shared::WebhookEventType::ALL {
-        assert!(seen.contains(t.as_str()), "{} was sent", t.as_str());
+        if t != WebhookEventType::Audit {
+            assert!(seen.contains(t.as_str()), "{} was sent", t.as_str());
+        }
     }
 
     // pinbridge recorded the same events, each delivered once and succeeded.
@@ -441,5 +456,143 @@ async fn the_standard_webhooks_library_verifies_and_the_schemas_validate_every_e
         started.elapsed().as_secs_f64(),
         crate::common::backend()
     );
+    w.stop().await;
+}
+
+/// The audit stream through the same receiver: an endpoint subscribed to
+/// `audit.*` alone gets an operator's change to its environment and a
+/// record of the workspace (an invitation, made in the portal), in the
+/// order written; the Standard Webhooks library verifies each and the
+/// document's schemas validate each; the payloads are [`AuditEvent`]s
+/// exactly, each the record the log holds, and carry no secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_stream_is_verified_and_valid_and_each_event_is_its_record() {
+    if std::env::var("PINBRIDGE_WEBHOOK_CHECK").as_deref() != Ok("1") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "under CI the webhook check must run: set PINBRIDGE_WEBHOOK_CHECK=1 (make test does)"
+        );
+        eprintln!(
+            "skipped: set PINBRIDGE_WEBHOOK_CHECK=1 to check the audit stream (make test does)"
+        );
+        return;
+    }
+    let w = world_with(&["user_accounts:read", "boards:read", "pins:read"], &LOCAL).await;
+    let receiver = PyReceiver::start(&w.app.url("/v1/openapi.json")).await;
+    let actor = owner(&w).await;
+    let env = EnvironmentId::parse(&w.env_id).unwrap();
+    let audit = [WebhookEventType::Audit.as_str().to_owned()];
+    let input = |enabled| {
+        EndpointInput::parse(&receiver.url, "Audit receiver", &audit, enabled, true).unwrap()
+    };
+    // Made switched off, so that its own record goes nowhere before the
+    // receiver has the secret.
+    let created = endpoints::create(
+        w.app.state(),
+        &actor,
+        &env,
+        input(false),
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap();
+    let endpoint = created.row.id.clone();
+    receiver.secrets(&[created.secret.expose()]).await;
+    // Switched on: `webhook.endpoint_changed`, a record of the environment.
+    endpoints::update(
+        w.app.state(),
+        &actor,
+        &env,
+        &endpoint,
+        input(true),
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap();
+    // `member.invited`, a record of the workspace (no environment).
+    let link = invite(&w.owner.browser, &w.ws, "auditor@acme.example", "viewer").await;
+    let records = receiver.wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let records_later = receiver.records().await;
+    receiver.stop().await;
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert_eq!(records_later.len(), 2, "nothing more: {records_later:#?}");
+    for r in &records {
+        assert_eq!(r["status"], 200, "{r:#}");
+        assert_eq!(r["failures"], json!([]), "{r:#}");
+        assert_eq!(r["schema_valid"], true, "{r:#}");
+        assert_eq!(r["verified"], json!([true]), "{r:#}");
+        assert_eq!(r["webhook_id"], r["id"], "{r:#}");
+    }
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| r["type"].clone())
+            .collect::<Vec<_>>(),
+        [
+            json!("audit.webhook.endpoint_changed"),
+            json!("audit.member.invited")
+        ]
+    );
+    let recorded = deliveries(&w, endpoint.as_str()).await;
+    assert_eq!(recorded.len(), 2, "{recorded:#?}");
+    assert!(
+        recorded.values().all(|d| d == &("succeeded".to_owned(), 1)),
+        "{recorded:#?}"
+    );
+
+    // As stored and signed: the schema's type exactly, and the log's record.
+    let payloads: Vec<(String, String)> = domain::on_pool!(&w.app.state().db, pool => {
+        sqlx::query_as(
+            "select event_type, payload from webhook_events where environment_id = $1 order by seq",
+        )
+        .bind(&w.env_id)
+        .fetch_all(pool)
+        .await
+    })
+    .unwrap();
+    assert_eq!(payloads.len(), 2);
+    let mut events = Vec::new();
+    for (event_type, payload) in &payloads {
+        assert_eq!(event_type, AUDIT_EVENT_TYPE);
+        assert!(
+            !payload.contains(&token_of(&link)),
+            "the invitation's token never leaves: {payload}"
+        );
+        let value: Value = serde_json::from_str(payload).unwrap();
+        let typed: AuditEvent =
+            serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}: {value:#}"));
+        assert_eq!(serde_json::to_value(&typed).unwrap(), value);
+        assert_eq!(typed.environment.id, w.env_id);
+        let (seq, hash, prev_hash, environment_id): (i64, String, String, Option<String>) =
+            domain::on_pool!(&w.app.state().db, pool => {
+                sqlx::query_as(
+                    "select seq, hash, prev_hash, environment_id from audit_events \
+                     where id = $1 and workspace_id = $2",
+                )
+                .bind(&typed.data.id)
+                .bind(&w.ws)
+                .fetch_one(pool)
+                .await
+            })
+            .unwrap();
+        assert_eq!(
+            (typed.data.seq, &typed.data.hash, &typed.data.prev_hash),
+            (seq, &hash, &prev_hash)
+        );
+        assert_eq!(typed.data.environment_id, environment_id);
+        assert_eq!(typed.event_type, format!("audit.{}", typed.data.action));
+        events.push(typed);
+    }
+    let (changed, invited) = (&events[0].data, &events[1].data);
+    assert_eq!(changed.environment_id.as_deref(), Some(w.env_id.as_str()));
+    assert_eq!(
+        changed.actor.operator_id.as_deref(),
+        Some(w.owner.operator_id.as_str())
+    );
+    assert_eq!(changed.detail["enabled"], true);
+    assert_eq!(invited.environment_id, None);
+    assert_eq!(invited.target, "auditor@acme.example");
+    assert!(invited.seq > changed.seq);
     w.stop().await;
 }

@@ -231,6 +231,38 @@ pub async fn subscribed_tx(
         .collect())
 }
 
+/// The enabled endpoints of every environment of a workspace that receive
+/// `event_type`, grouped by environment (oldest environment first, each
+/// environment's endpoints oldest first); environments with none are left out.
+pub async fn subscribed_in_workspace_tx(
+    tx: &mut Tx,
+    workspace_id: &WorkspaceId,
+    event_type: WebhookEventType,
+) -> Result<Vec<(EnvironmentId, Vec<WebhookEndpointId>)>, DbError> {
+    let rows = on_tx!(tx, conn => {
+        sqlx::query_as::<_, (EnvironmentId, WebhookEndpointId, String)>(
+            "select e.environment_id, e.id, e.event_types from webhook_endpoints e \
+             join environments v on v.id = e.environment_id \
+             where v.workspace_id = $1 and e.enabled = true \
+             order by v.created_at, v.id, e.created_at, e.id",
+        )
+        .bind(workspace_id)
+        .fetch_all(conn)
+        .await
+    })?;
+    let mut grouped: Vec<(EnvironmentId, Vec<WebhookEndpointId>)> = Vec::new();
+    for (environment_id, id, types) in rows {
+        if !WebhookEventType::split(&types).contains(&event_type) {
+            continue;
+        }
+        match grouped.last_mut() {
+            Some((last, ids)) if *last == environment_id => ids.push(id),
+            _ => grouped.push((environment_id, vec![id])),
+        }
+    }
+    Ok(grouped)
+}
+
 /// One event for the outbox.
 #[derive(Clone, Debug)]
 pub struct NewEventRow<'a> {
