@@ -106,7 +106,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             state.services.clone(),
             app::functions::auth::route_guard,
         ))
-        .layer(sessions)
+        .layer(sessions.clone())
         .layer(middleware::from_fn_with_state(
             state.services.clone(),
             same_origin_writes,
@@ -116,6 +116,23 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             security_headers,
         ))
         .layer(middleware::from_fn(compression::compress));
+
+    // The audit log's export: a download under the portal's session (the
+    // page guard sends a signed-out visitor to sign in), outside the page
+    // layers, which render on one thread and read each answer whole: a large
+    // log streams out a page at a time. A GET that changes nothing but the
+    // log's own record of it, so no same-origin check.
+    let export = Router::new()
+        .route("/w/{ws}/audit/export", get(crate::api::audit::export))
+        .layer(middleware::from_fn_with_state(
+            state.services.clone(),
+            app::functions::auth::route_guard,
+        ))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            security.clone(),
+            security_headers,
+        ));
 
     // Operations endpoints and the site's files (`assets::serve`) need no session:
     // keeping them outside those layers spares a session read per file a page loads.
@@ -188,6 +205,7 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
                     headers::end_user_headers,
                 )),
         )
+        .merge(export)
         .merge(portal)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // The application API: API keys, not sessions; none of the portal's

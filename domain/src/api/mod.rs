@@ -1,12 +1,15 @@
 //! The application API's domain: environment API keys ([`keys`], their text in
 //! [`key`]), who is calling ([`ApiCaller`], from [`authenticate`]), what a
 //! caller may do with connections ([`calls`]) and the Pinterest proxy
-//! ([`proxy`]). The `/v1` handlers and the MCP tools are thin layers over it.
+//! ([`proxy`]), and the audit log taken out ([`audit_feed`], read with an API
+//! key or an owner's [`workspace_keys`]). The `/v1` handlers and the MCP
+//! tools are thin layers over it.
 //!
 //! A key belongs to exactly one environment: every operation here looks a
 //! connection up by the key's workspace *and* environment, so another
 //! environment's or workspace's ids are simply not found.
 
+pub mod audit_feed;
 mod caller;
 pub mod calls;
 mod error;
@@ -14,6 +17,7 @@ pub mod key;
 pub mod keys;
 pub mod proxy;
 pub mod runtime;
+pub mod workspace_keys;
 
 use crate::Services;
 use crate::connections::dashboard;
@@ -35,12 +39,7 @@ pub async fn authenticate(
     authorization: Option<&str>,
 ) -> Result<ApiCaller, ApiError> {
     let value = authorization.ok_or(ApiError::Unauthorized(AuthProblem::Missing))?;
-    // The scheme is case-insensitive (RFC 9110 §11.1).
-    let text = value
-        .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, key)| key.trim())
-        .ok_or(ApiError::Unauthorized(AuthProblem::Malformed))?;
+    let text = bearer(value)?;
     let (_, hash) = key::parse(text).map_err(|shape| {
         ApiError::Unauthorized(match shape {
             key::KeyShape::Malformed => AuthProblem::Malformed,
@@ -65,6 +64,16 @@ pub async fn authenticate(
         return Err(ApiError::Unauthorized(AuthProblem::Expired));
     }
     Ok(known.caller.clone())
+}
+
+/// The credential in an `Authorization` header value: `Bearer <credential>`.
+fn bearer(value: &str) -> Result<&str, ApiError> {
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    value
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim())
+        .ok_or(ApiError::Unauthorized(AuthProblem::Malformed))
 }
 
 /// Writes the usage counted in memory, and audits keys that expired. Run

@@ -15,6 +15,8 @@ closed_set! {
         Proxy = "proxy",
         /// Use Pinterest as MCP tools at /mcp (AI agents).
         Agent = "agent",
+        /// Read the environment's audit records (`GET /v1/audit-events`).
+        AuditRead = "audit:read",
     }
 }
 
@@ -28,6 +30,7 @@ impl ApiPermission {
             Self::Tokens => "get a connection's Pinterest access token",
             Self::Proxy => "call Pinterest through pinbridge as a connection",
             Self::Agent => "use Pinterest as MCP tools at /mcp (AI agents)",
+            Self::AuditRead => "read this environment's audit log (for security tooling)",
         }
     }
 

@@ -2,24 +2,101 @@
 //! an API key (`Authorization: Bearer`), and is counted against that key's
 //! rate limit. Answers carry the IETF `RateLimit-Policy` and `RateLimit`
 //! headers (draft-ietf-httpapi-ratelimit-headers), and never a cached copy.
+//!
+//! The audit log (`GET /v1/audit-events`) has a door of its own
+//! ([`authenticate_audit_reader`]): it takes an API key as every endpoint
+//! does, or an owner's workspace key, which every other endpoint refuses.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::Services;
+use domain::accounts::ApiKeyId;
+use domain::api::audit_feed::AuditReader;
+use domain::api::workspace_keys::{self, WorkspaceCaller};
 use domain::api::{Admission, ApiCaller};
 use domain::db::now_ms;
 use domain::shared::ApiPermission;
 
 use super::problem::{self, ApiProblem};
 
+/// Every endpoint but the audit log's: an API key, never a workspace key.
 pub async fn authenticate(
+    State(services): State<Services>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if presents_workspace_key(request.headers()) {
+        return ApiProblem::new(
+            &problem::FORBIDDEN,
+            "A workspace key only reads the audit log (GET /v1/audit-events): call this endpoint with an environment's API key.",
+        )
+        .into_response();
+    }
+    with_api_key(&services, request, next).await
+}
+
+/// The audit log's endpoint: an API key (its handler asks for `audit:read`),
+/// or a workspace key, admitted under the workspace keys' rate limit and put
+/// in the request as an [`AuditReader`].
+pub async fn authenticate_audit_reader(
     State(services): State<Services>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    match gate(&services, request.headers(), None).await {
+    if !presents_workspace_key(request.headers()) {
+        return with_api_key(&services, request, next).await;
+    }
+    match gate_workspace_key(&services, request.headers()).await {
+        Ok((caller, admission)) => {
+            let key = caller.rate_key.clone();
+            request
+                .extensions_mut()
+                .insert(AuditReader::Workspace(caller));
+            let answer = with_rate_headers(next.run(request).await, &admission);
+            crate::metrics::answered_to(&key, answer)
+        }
+        Err(refused) => refused,
+    }
+}
+
+/// Whether the request's `Authorization` header holds a workspace key (well
+/// formed or not).
+fn presents_workspace_key(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(workspace_keys::presented)
+}
+
+/// The caller behind a request's workspace key, admitted under the workspace
+/// keys' rate limit, or the answer refusing it (401, 429).
+async fn gate_workspace_key(
+    services: &Services,
+    headers: &HeaderMap,
+) -> Result<(WorkspaceCaller, Admission), Response> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let caller = workspace_keys::authenticate(services, authorization)
+        .await
+        .map_err(|e| ApiProblem::from(e).into_response())?;
+    match admit_as(
+        services,
+        &caller.rate_key,
+        workspace_keys::RATE_LIMIT,
+        "This workspace key",
+    ) {
+        Ok(admission) => Ok((caller, admission)),
+        Err(refused) => Err(crate::metrics::answered_to(&caller.rate_key, refused)),
+    }
+}
+
+/// An API key's request: its caller in the request, its answer with the
+/// rate-limit headers and counted for its environment's dashboard.
+async fn with_api_key(services: &Services, mut request: Request, next: Next) -> Response {
+    match gate(services, request.headers(), None).await {
         Ok((caller, admission)) => {
             let key = caller.key_id.clone();
             let environment = caller.environment_id.clone();
@@ -71,15 +148,33 @@ pub async fn gate(
 /// [`gate`] gives its refusals).
 #[allow(clippy::result_large_err)]
 pub fn admit(services: &Services, caller: ApiCaller) -> Result<(ApiCaller, Admission), Response> {
-    let admission = services
-        .api
-        .admit(&caller.key_id, caller.rate_limit, now_ms());
-    if !admission.allowed {
-        let who = if caller.signed_in {
-            "This assistant"
+    let who = if caller.signed_in {
+        "This assistant"
+    } else {
+        "This API key"
+    };
+    match admit_as(services, &caller.key_id, caller.rate_limit, who) {
+        Ok(admission) => Ok((caller, admission)),
+        Err(refused) => Err(if caller.signed_in {
+            crate::metrics::answered_to_assistant(refused)
         } else {
-            "This API key"
-        };
+            crate::metrics::answered_to(&caller.key_id, refused)
+        }),
+    }
+}
+
+/// Counts a request of the caller `id` (`who`, in the refusal's words)
+/// against `limit` requests a minute: its window, or the 429 refusing it,
+/// with `Retry-After` and the rate-limit headers.
+#[allow(clippy::result_large_err)]
+fn admit_as(
+    services: &Services,
+    id: &ApiKeyId,
+    limit: u64,
+    who: &str,
+) -> Result<Admission, Response> {
+    let admission = services.api.admit(id, limit, now_ms());
+    if !admission.allowed {
         let refused = ApiProblem::new(
             &problem::RATE_LIMITED,
             format!(
@@ -89,14 +184,9 @@ pub fn admit(services: &Services, caller: ApiCaller) -> Result<(ApiCaller, Admis
         )
         .retry_after(admission.reset_secs)
         .into_response();
-        let refused = with_rate_headers(refused, &admission);
-        return Err(if caller.signed_in {
-            crate::metrics::answered_to_assistant(refused)
-        } else {
-            crate::metrics::answered_to(&caller.key_id, refused)
-        });
+        return Err(with_rate_headers(refused, &admission));
     }
-    Ok((caller, admission))
+    Ok(admission)
 }
 
 /// The IETF rate-limit headers of the key's window.

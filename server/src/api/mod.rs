@@ -1,7 +1,9 @@
-//! The application API under `/v1`: environment API keys as bearer tokens,
-//! JSON in and out, errors as problem details, and its OpenAPI 3.1 document
-//! at `/v1/openapi.json`, generated from the handlers and their types.
+//! The application API under `/v1`: environment API keys as bearer tokens
+//! (and owners' workspace keys, for the audit log alone), JSON in and out,
+//! errors as problem details, and its OpenAPI 3.1 document at
+//! `/v1/openapi.json`, generated from the handlers and their types.
 
+pub mod audit;
 pub mod auth;
 pub mod connections;
 pub mod extract;
@@ -30,7 +32,7 @@ use problem::ApiProblem;
 #[openapi(
     info(
         title = "pinbridge application API",
-        description = "Connect your users' Pinterest accounts, get fresh access tokens and call Pinterest on their behalf. Authenticate with an environment API key: `Authorization: Bearer pinbridge_…`. Errors are RFC 9457 problem details (`application/problem+json`); their types are listed under `x-problem-types`.",
+        description = "Connect your users' Pinterest accounts, get fresh access tokens and call Pinterest on their behalf. Authenticate with an environment API key: `Authorization: Bearer pinbridge_…` (the audit log also takes an owner's workspace key, `pinbridge_ws_…`, and nothing else does). Errors are RFC 9457 problem details (`application/problem+json`); their types are listed under `x-problem-types`.",
     ),
     components(schemas(problem::Problem, models::WebhookEvent)),
     tags(
@@ -39,6 +41,7 @@ use problem::ApiProblem;
         (name = "Tokens", description = "Fresh Pinterest access tokens"),
         (name = "Pinterest proxy", description = "Pinterest's API with a connection's token"),
         (name = "Webhooks", description = "Events pinbridge posts to your webhook endpoints (see `webhooks`)"),
+        (name = "Audit log", description = "Who changed what, for security tooling: an environment's records, or a workspace's with a workspace key"),
     )
 )]
 struct ApiDoc;
@@ -60,6 +63,12 @@ fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(connections::check))
 }
 
+/// The audit log's route: behind a front door of its own, which takes
+/// workspace keys as well as API keys (every other route refuses the former).
+fn audit_routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new().routes(routes!(audit::list_audit_events))
+}
+
 /// The proxy's route takes the rest of the path (`{*path}`, several
 /// segments); OpenAPI has no such parameter, so the document names it
 /// `{path}` and the router serves it separately.
@@ -69,7 +78,10 @@ const PROXY_ROUTE: &str = "/connections/{id}/pinterest/{*path}";
 pub fn document() -> Arc<serde_json::Value> {
     static DOC: OnceLock<Arc<serde_json::Value>> = OnceLock::new();
     DOC.get_or_init(|| {
-        let (_, mut api) = routes().routes(routes!(proxy::forward)).split_for_parts();
+        let (_, mut api) = routes()
+            .merge(audit_routes())
+            .routes(routes!(proxy::forward))
+            .split_for_parts();
         api.servers = Some(vec![utoipa::openapi::Server::new("/v1")]);
         api.webhooks = Some(webhooks::webhooks());
         let components = api.components.get_or_insert_with(Default::default);
@@ -81,6 +93,18 @@ pub fn document() -> Arc<serde_json::Value> {
                     .bearer_format("pinbridge API key")
                     .description(Some(
                         "An environment API key from the portal's API keys page.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "workspace_key",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("pinbridge workspace key")
+                    .description(Some(
+                        "A workspace key (`pinbridge_ws_…`) from the portal's Audit log page, made by an owner: it reads the whole workspace's audit log (`GET /audit-events`) and nothing else.",
                     ))
                     .build(),
             ),
@@ -110,6 +134,15 @@ pub fn document() -> Arc<serde_json::Value> {
 /// The `/v1` router (to be nested at `/v1`).
 pub fn router<S: Clone + Send + Sync + 'static>(services: Services) -> Router<S> {
     let (api, _) = routes().split_for_parts();
+    let (audit_api, _) = audit_routes().split_for_parts();
+    let audit_log = audit_api
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            services.clone(),
+            auth::authenticate_audit_reader,
+        ))
+        .layer(middleware::from_fn(crate::metrics::count_api_requests))
+        .with_state(services.clone());
     let authenticated = api
         .route(
             PROXY_ROUTE,
@@ -128,6 +161,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(services: Services) -> Router<S>
         .with_state(services);
     Router::new()
         .route("/openapi.json", get(openapi_json))
+        .merge(audit_log)
         .merge(authenticated)
         .layer(middleware::from_fn(auth::api_headers))
 }

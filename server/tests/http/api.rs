@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::connections::{EndUser, World, connect, query_param, sim_admin, world};
 use crate::common::TestApp;
 
-const ALL: [ApiPermission; 6] = ApiPermission::ALL;
+const ALL: [ApiPermission; 7] = ApiPermission::ALL;
 
 pub(super) async fn new_key(
     app: &TestApp,

@@ -4,6 +4,33 @@
  */
 
 export interface paths {
+    "/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit records
+         * @description The audit log, oldest first in the order of the workspace's hash chain.
+         *     With an environment's API key (permission `audit:read`): that
+         *     environment's records. With a workspace key (`pinbridge_ws_…`, made by an
+         *     owner on the portal's Audit log page): every record of the workspace,
+         *     its own (members, sign-ins) included. Page with `cursor`; keep the last
+         *     `next_cursor` and ask with it later for what was written since: a record
+         *     that commits late never lands before one already read. Workspace keys may
+         *     make 600 requests a minute.
+         */
+        get: operations["list_audit_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/connect-sessions": {
         parameters: {
             query?: never;
@@ -178,6 +205,28 @@ export interface paths {
     };
 }
 export interface webhooks {
+    "audit.*": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The audit stream: `audit.*` events
+         * @description The audit stream: an endpoint subscribed to `audit.*` receives every audit record of its environment, and every record of its workspace that belongs to no environment (members, sign-ins, the workspace's settings), as each is written. Each event's `type` is `audit.` and the record's action (`audit.environment.promoted`, `audit.member.invited`, …). A workspace's records arrive one at a time, in the order they were written. Each record carries its place in the workspace's hash chain (`seq`), its hash and the hash of the record before it, which `pinbridge audit verify` checks in the database: keep them, and a record later edited, removed or inserted there shows against your copy. An endpoint sees its environment's share of the chain, so places of other environments' records are skipped.
+         *
+         *     pinbridge posts each event as JSON to every switched-on endpoint of the environment that subscribes to its type, signed the Standard Webhooks way (https://www.standardwebhooks.com): verify the `webhook-signature` header with the endpoint's `whsec_` secret before trusting the body. Any 2xx answer within the timeout (10 s by default) acknowledges the event; 410 Gone switches the endpoint off; anything else, or no answer, is retried with exponential backoff for 24 hours (by default). Events of one connection arrive one at a time, in the order they happened; an event may arrive more than once (after a timeout, say): deduplicate by its `id`, which is also the `webhook-id` header.
+         */
+        post: operations["webhook_audit_all"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "connection.account_changed": {
         parameters: {
             query?: never;
@@ -362,6 +411,155 @@ export interface components {
             connection: components["schemas"]["WebhookConnection"];
             /** @description The account that was connected. */
             previous_account: components["schemas"]["WebhookAccount"];
+        };
+        /**
+         * @description `audit.*`: one audit record of the endpoint's environment or of its
+         *     workspace, as it was written (see the audit stream's webhook).
+         */
+        AuditEvent: {
+            data: components["schemas"]["AuditEventData"];
+            /**
+             * @description The endpoint's environment (for a workspace's record, each
+             *     environment's endpoints receive it with their own).
+             */
+            environment: components["schemas"]["WebhookEnvironment"];
+            /**
+             * Format: uuid
+             * @description The event's id, sent as the `webhook-id` header too: the same on
+             *     every attempt, so deduplicate by it.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it happened (RFC 3339, UTC): the record's time.
+             */
+            timestamp: string;
+            /**
+             * @description `audit.` and the record's action, e.g. `audit.environment.promoted`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "AuditEvent";
+        };
+        /** @description Who did what an audit record records. */
+        AuditEventActor: {
+            /** @description Who, in words: an operator's email, `pinbridge`, `cli`, an end user. */
+            label: string;
+            /**
+             * Format: uuid
+             * @description The operator, when a person signed in to the portal did it; `null`
+             *     for pinbridge itself, the command line or an end user.
+             */
+            operator_id?: string | null;
+        };
+        /**
+         * @description The data of an audit stream event: the audit record, as
+         *     `GET /v1/audit-events` gives it.
+         */
+        AuditEventData: {
+            /** @description What happened, e.g. `environment.promoted` (the event's `type` without `audit.`). */
+            action: string;
+            actor: components["schemas"]["AuditEventActor"];
+            /**
+             * Format: date-time
+             * @description When it was recorded (RFC 3339, UTC).
+             */
+            created_at: string;
+            /**
+             * @description More about it, as pinbridge recorded it. Never a secret: values under
+             *     names that look like one are stored as `[redacted]`.
+             */
+            detail: Record<string, never>;
+            /**
+             * Format: uuid
+             * @description The environment it is about; `null` for a record of the workspace itself.
+             */
+            environment_id?: string | null;
+            /**
+             * @description Its hash (SHA-256, lowercase hex), which covers every field of the
+             *     record and `prev_hash`.
+             */
+            hash: string;
+            /**
+             * Format: uuid
+             * @description The record's id.
+             */
+            id: string;
+            /** @description The address the request came from, when a request did it. */
+            ip?: string | null;
+            /** @description The hash of the record before it in the chain (64 zeros for the first). */
+            prev_hash: string;
+            /**
+             * Format: int64
+             * @description Its place in its workspace's hash chain, from 1.
+             */
+            seq: number;
+            /** @description What was acted on, in words (an email, an environment's name). */
+            target: string;
+            /** @description The request's user agent, when a request did it. */
+            user_agent?: string | null;
+        };
+        /** @description Who did it. */
+        AuditLogActor: {
+            /**
+             * @description How the record names the actor: an operator's email, an API key's
+             *     label, `pinbridge`, `cli`.
+             */
+            label: string;
+            /**
+             * Format: uuid
+             * @description The operator's id, when an operator did it (null for pinbridge
+             *     itself, an API key, the command line).
+             */
+            operator_id?: string | null;
+        };
+        /** @description One page of the audit log, oldest first. */
+        AuditLogPage: {
+            data: components["schemas"]["AuditLogRecord"][];
+            /** @description More records match already: ask again at once with `next_cursor`. */
+            has_more: boolean;
+            /**
+             * @description Pass as `cursor` to read on: after this page's last record (on an
+             *     empty page, where the cursor given was). Keep the last one and ask
+             *     again later for the records written since. Null only when nothing
+             *     matched yet and no cursor was given.
+             */
+            next_cursor?: string | null;
+        };
+        /** @description One audit record. */
+        AuditLogRecord: {
+            /** @description What happened, e.g. `member.added`, `pinterest.secret_replaced`. */
+            action: string;
+            actor: components["schemas"]["AuditLogActor"];
+            /** Format: date-time */
+            created_at: string;
+            /** @description What else pinbridge recorded, as a JSON object. Secrets never appear. */
+            detail: Record<string, never>;
+            /**
+             * Format: uuid
+             * @description The environment it happened in; null for the workspace's own records
+             *     (members, sign-ins, branding).
+             */
+            environment_id?: string | null;
+            /**
+             * @description Its hash, over its fields and `prev_hash` (`pinbridge audit verify`
+             *     checks the chain).
+             */
+            hash?: string | null;
+            /** Format: uuid */
+            id: string;
+            ip?: string | null;
+            /** @description The hash of the record before it in the chain. */
+            prev_hash?: string | null;
+            /**
+             * Format: int64
+             * @description Its place in its workspace's hash chain, from 1 (null only in a
+             *     portal export, for a record written before the chain began and not
+             *     chained yet).
+             */
+            seq?: number | null;
+            /** @description What was acted on, in words (an email, an environment's or key's name). */
+            target: string;
+            user_agent?: string | null;
         };
         /** @description The result of `POST /v1/connections/{id}/check`. */
         CheckResult: {
@@ -674,7 +872,7 @@ export interface components {
             name: string;
         };
         /** @description Any webhook event, told apart by `type`. */
-        WebhookEvent: components["schemas"]["ConnectionCreatedEvent"] | components["schemas"]["ConnectionReauthorizedEvent"] | components["schemas"]["ConnectionStateChangedEvent"] | components["schemas"]["ConnectionAccountChangedEvent"] | components["schemas"]["ConnectionDisconnectedEvent"] | components["schemas"]["ConnectionRefreshFailedEvent"] | components["schemas"]["WebhookTestEvent"];
+        WebhookEvent: components["schemas"]["ConnectionCreatedEvent"] | components["schemas"]["ConnectionReauthorizedEvent"] | components["schemas"]["ConnectionStateChangedEvent"] | components["schemas"]["ConnectionAccountChangedEvent"] | components["schemas"]["ConnectionDisconnectedEvent"] | components["schemas"]["ConnectionRefreshFailedEvent"] | components["schemas"]["WebhookTestEvent"] | components["schemas"]["AuditEvent"];
         /** @description The data of `webhook.test`. */
         WebhookTestData: {
             /**
@@ -717,6 +915,86 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_audit_events: {
+        parameters: {
+            query?: {
+                /** @description Only records written at or after this instant (RFC 3339, e.g. `2026-12-01T00:00:00Z`). */
+                since?: string;
+                /** @description Only records written before this instant (RFC 3339). */
+                until?: string;
+                /**
+                 * @description Only this actor's records, exactly as recorded: an operator's email,
+                 *     an API key's label, `pinbridge` for pinbridge itself.
+                 */
+                actor?: string;
+                /**
+                 * @description Only this action (`member.added`), or every action under a prefix
+                 *     ending in `.*` (`pinterest.*`).
+                 */
+                action?: string;
+                /**
+                 * @description Only this environment's records (with a workspace key; an API key
+                 *     reads its own environment's, and another's id matches nothing).
+                 */
+                environment_id?: string;
+                /** @description Records per page, 1 to 500 (default 100). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLogPage"];
+                };
+            };
+            /** @description A parameter is unknown, repeated, too long or malformed: a bad instant, an unknown action, a limit out of range, a cursor pinbridge did not give out (`field` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unusable key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks `audit:read` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit reached */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     create_connect_session: {
         parameters: {
             query?: never;
@@ -1675,6 +1953,58 @@ export interface operations {
                 };
             };
             /** @description Pinterest's answer, passed through (its status, body, `x-pinterest-rid` and rate-limit headers) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_audit_all: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event's id (the body's `id`): the same on every attempt.
+                 * @example 01968a2e-7c4f-7d3a-9a43-6f0e2b1c5d77
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was signed, in Unix seconds. Refuse requests more than five minutes away from your clock.
+                 * @example 1767225600
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}` with the endpoint's secret (the bytes after `whsec_`, base64-decoded). For 24 hours after the secret is rotated, the old secret signs too: accept the request if any signature matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuditEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx status acknowledges the event). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: pinbridge switches the endpoint off and sends it nothing more until it is switched on again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer, or none within the timeout: retried with exponential backoff for 24 hours. */
             default: {
                 headers: {
                     [name: string]: unknown;

@@ -4,6 +4,14 @@ from .access_token import AccessToken
 from .access_token_request import AccessTokenRequest
 from .account import Account
 from .account_changed_data import AccountChangedData
+from .audit_event import AuditEvent
+from .audit_event_actor import AuditEventActor
+from .audit_event_data import AuditEventData
+from .audit_event_data_detail import AuditEventDataDetail
+from .audit_log_actor import AuditLogActor
+from .audit_log_page import AuditLogPage
+from .audit_log_record import AuditLogRecord
+from .audit_log_record_detail import AuditLogRecordDetail
 from .check_result import CheckResult
 from .connect_session import ConnectSession
 from .connection import Connection
@@ -40,6 +48,14 @@ __all__ = (
     "AccessTokenRequest",
     "Account",
     "AccountChangedData",
+    "AuditEvent",
+    "AuditEventActor",
+    "AuditEventData",
+    "AuditEventDataDetail",
+    "AuditLogActor",
+    "AuditLogPage",
+    "AuditLogRecord",
+    "AuditLogRecordDetail",
     "CheckResult",
     "Connection",
     "ConnectionAccountChangedEvent",
