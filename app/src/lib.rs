@@ -17,10 +17,10 @@ use leptos_router::{SsrMode, path};
 
 use components::{Layout, PublicFrame};
 use routes::{
-    AccountPage, AgentsPage, ApiKeysPage, ApiReferencePage, AuditPage, BrandingPage,
+    AccountPage, AgentsPage, ApiKeysPage, ApiReferencePage, AuditPage, BrandingPage, ComparePage,
     ConnectionPage, ConnectionsPage, DashboardPage, EnvironmentsPage, ErrorPage, InstallationPage,
     IntegrationsPage, InvitationPage, MembersPage, NotFound, PinterestPage, PreferencesPage,
-    SetupPage, SignInCodePage, SignInPage, WebhookPage, WebhooksPage, WorkspaceFrame,
+    PromotePage, SetupPage, SignInCodePage, SignInPage, WebhookPage, WebhooksPage, WorkspaceFrame,
     WorkspaceIndex, WorkspacesPage,
 };
 
@@ -92,6 +92,8 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("e/:env/agents") view=AgentsPage ssr=SsrMode::Async/>
                             <Route path=path!("e/:env/api-reference") view=ApiReferencePage ssr=SsrMode::Async/>
                             <Route path=path!("environments") view=EnvironmentsPage ssr=SsrMode::Async/>
+                            <Route path=path!("environments/compare") view=ComparePage ssr=SsrMode::Async/>
+                            <Route path=path!("environments/promote") view=PromotePage ssr=SsrMode::Async/>
                             <Route path=path!("members") view=MembersPage ssr=SsrMode::Async/>
                             <Route path=path!("branding") view=BrandingPage ssr=SsrMode::Async/>
                             <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>

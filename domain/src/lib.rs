@@ -36,6 +36,8 @@ pub mod metrics;
 #[cfg(feature = "server")]
 pub mod pinterest;
 #[cfg(feature = "server")]
+pub mod pipeline;
+#[cfg(feature = "server")]
 pub mod services;
 #[cfg(feature = "testing")]
 pub mod testing;

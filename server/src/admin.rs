@@ -29,6 +29,19 @@ const GENERATED_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstu
 /// 24 characters of 57 give about 140 random bits.
 const GENERATED_LEN: usize = 24;
 
+/// What a command that reports on stdout answers, and the exit code it chose.
+#[derive(Debug)]
+pub struct Answer {
+    pub stdout: String,
+    pub code: u8,
+}
+
+impl Answer {
+    pub fn ok(stdout: String) -> Self {
+        Self { stdout, code: 0 }
+    }
+}
+
 /// Why a command failed. Displays as one line.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -65,6 +78,10 @@ pub enum AdminError {
         "{remaining} value(s) are still sealed with keys other than {key}, written meanwhile by an instance that seals with an older key: restart it with the new key ring, then run `pinbridge keys rotate` again"
     )]
     RotationIncomplete { remaining: i64, key: String },
+    /// A command's own refusal (no such workspace or environment, a stale
+    /// plan, …), said as it is.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl AdminError {
@@ -111,7 +128,7 @@ fn flag(field: Field) -> &'static str {
 
 /// The database as `serve` opens it: migrated, keys checked. On a first run this
 /// creates the SQLite file and the key file, so commands work on a fresh install.
-async fn open(config: &Config) -> Result<Services, StartError> {
+pub(crate) async fn open(config: &Config) -> Result<Services, StartError> {
     startup::prepare_services(config).await
 }
 

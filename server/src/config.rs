@@ -79,6 +79,82 @@ pub enum Command {
     /// kept beside it (`….before-restore-<time>`). Start pinbridge afterwards: it migrates a
     /// backup made by an older version.
     Restore(RestoreArgs),
+    /// Compare two environments' integration configuration, and copy differences from one to
+    /// the other (a dry run unless --apply).
+    ///
+    /// Secrets are never shown or copied: the Pinterest app secret, webhook signing secrets and
+    /// the sign-in provider's secret stay with their environment; a plan says which the target
+    /// still needs.
+    Env {
+        #[command(subcommand)]
+        command: EnvCommand,
+    },
+    /// The audit log's hash chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Every piece of integration configuration that differs between two environments.
+    Diff(EnvPairArgs),
+    /// Copy differing items from --from to --to: prints the plan, and writes it with --apply.
+    Promote(EnvPromoteArgs),
+}
+
+/// Two environments of one workspace, by name.
+#[derive(Debug, Args)]
+pub struct EnvPairArgs {
+    /// The workspace's name.
+    #[arg(long, value_name = "NAME")]
+    pub workspace: String,
+    /// The environment to compare (or copy) from.
+    #[arg(long, value_name = "ENVIRONMENT")]
+    pub from: String,
+    /// The environment to compare (or copy) to.
+    #[arg(long, value_name = "ENVIRONMENT")]
+    pub to: String,
+    /// Print JSON (for scripts) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvPromoteArgs {
+    #[command(flatten)]
+    pub pair: EnvPairArgs,
+    /// An item to copy, by the key `env diff` prints (repeat the flag for several).
+    #[arg(long = "item", value_name = "KEY")]
+    pub items: Vec<String>,
+    /// Copy every item that can be copied.
+    #[arg(long, conflicts_with = "items")]
+    pub all: bool,
+    /// Write the plan (without it, nothing is changed).
+    #[arg(long)]
+    pub apply: bool,
+    /// Refuse unless --from's configuration is still at this version (from a dry run's output).
+    #[arg(long, value_name = "VERSION")]
+    pub from_version: Option<String>,
+    /// Refuse unless --to's configuration is still at this version (from a dry run's output).
+    #[arg(long, value_name = "VERSION")]
+    pub to_version: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every workspace's audit hash chain (or one workspace's) and name the first break.
+    ///
+    /// Exits 0 when every chain is whole, 1 at a break (an edited, removed or inserted record).
+    Verify {
+        /// Only this workspace (by name).
+        #[arg(long, value_name = "NAME")]
+        workspace: Option<String>,
+        /// Print JSON (for scripts) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

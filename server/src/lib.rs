@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api;
 pub mod assets;
+pub mod audit_commands;
 pub mod backup;
 pub mod brand;
 pub mod client_ip;
@@ -16,6 +17,7 @@ pub mod mcp;
 pub mod memory;
 pub mod metrics;
 pub mod ops;
+pub mod pipeline_commands;
 pub mod router;
 pub mod start_error;
 pub mod startup;

@@ -56,6 +56,12 @@ async fn main() -> ExitCode {
         }),
         Command::Backup(args) => reported(server::backup::backup(&config, &args).await),
         Command::Restore(args) => reported(server::backup::restore(&config, &args).await),
+        Command::Env { command } => {
+            answered(server::pipeline_commands::run(&config, &command).await)
+        }
+        Command::Audit { command } => {
+            answered(server::audit_commands::run(&config, &command).await)
+        }
     }
 }
 
@@ -101,6 +107,18 @@ fn started(result: Result<(), StartError>) -> ExitCode {
 fn finished(result: Result<(), AdminError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e, e.exit_code()),
+    }
+}
+
+/// The exit code after a command whose report goes to stdout, with the code
+/// it chose (`audit verify` reports a break and exits 1).
+fn answered(result: Result<admin::Answer, AdminError>) -> ExitCode {
+    match result {
+        Ok(answer) => {
+            print!("{}", answer.stdout);
+            ExitCode::from(answer.code)
+        }
         Err(e) => fail(&e, e.exit_code()),
     }
 }

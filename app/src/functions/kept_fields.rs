@@ -9,12 +9,14 @@ use leptos::server_fn::ServerFn;
 
 use super::agents::SaveAgentSignIn;
 use super::api_keys::{CreateApiKey, RotateApiKey, SetApiKeyRateLimit};
+use super::audit::CreateWorkspaceKey;
 use super::auth::{CompleteSetup, SignIn};
 use super::branding::SaveBranding;
 use super::environments::{AddEnvironment, DeleteEnvironment, RenameEnvironment};
 use super::flash::KeptFields;
 use super::members::{AcceptInvitation, InviteMember};
 use super::pinterest::{DeletePinterest, SavePinterest};
+use super::pipeline::{CONFIRM_NAME, PromoteEnvironment};
 use super::webhooks::{CreateWebhook, ReplayWebhookFailures, UpdateWebhook};
 use super::workspaces::CreateWorkspace;
 use crate::errors::CONFIRM_FIELD;
@@ -70,6 +72,8 @@ pub const KEPT_FIELDS: KeptFields = &[
         &["url", "description", "event_types[]", "enabled"],
     ),
     (ReplayWebhookFailures::PATH, &["since"]),
+    (CreateWorkspaceKey::PATH, &["name"]),
+    (PromoteEnvironment::PATH, &[CONFIRM_NAME]),
 ];
 
 #[cfg(test)]

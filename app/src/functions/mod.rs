@@ -16,6 +16,7 @@ pub mod environments;
 pub mod flash;
 pub mod members;
 pub mod pinterest;
+pub mod pipeline;
 pub mod portal;
 pub mod preferences;
 pub mod two_factor;

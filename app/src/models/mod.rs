@@ -5,11 +5,13 @@ mod accounts;
 mod agents;
 mod api_keys;
 mod api_reference;
+mod audit;
 mod branding;
 mod connections;
 mod dashboard;
 mod integrations;
 mod pinterest;
+mod pipeline;
 mod portal;
 mod preferences;
 mod time;
@@ -33,6 +35,7 @@ pub use api_reference::{
     ApiDocumentView, ApiReferenceView, OperationView, ParameterView, ProblemTypeView,
     RequestBodyView, ResponseView, SchemaNode, curl_command,
 };
+pub use audit::{WorkspaceKeyView, WorkspaceKeysView};
 pub use branding::{BrandingView, LogoView};
 pub use connections::{
     CheckAllView, ConnectionCounts, ConnectionDetailView, ConnectionRowView, ConnectionsPageView,
@@ -43,6 +46,9 @@ pub use integrations::{IntegrationCard, IntegrationState, IntegrationsView};
 pub use pinterest::{
     CredentialCheckView, PinterestPageView, PinterestSaved, PinterestSettingsView, ScopeGroupView,
     ScopeOptionView, check_class,
+};
+pub use pipeline::{
+    ChangeView, DriftRowView, DriftSectionView, DriftView, PlanView, PromotedView, SideView,
 };
 pub use portal::PortalInfo;
 pub use preferences::Theme;

@@ -76,6 +76,14 @@ fn Environments(
             <FormError error=last_error(rename) fields=&[]/>
             <FormError error=last_error(delete) fields=&[]/>
             <div class="rows">{rows}</div>
+            {(w.environments.len() >= 2).then(|| view! {
+                <h2>"Compare and promote"</h2>
+                <p>
+                    "See every difference in two environments' integration configuration, and copy "
+                    "what you choose from one to the other (secrets stay with their environment). "
+                    <a href=format!("/w/{}/environments/compare", w.id) class="button button-secondary">"Compare environments"</a>
+                </p>
+            })}
             {can_configure.then(|| view! {
                 <h2>"Add an environment"</h2>
                 <ActionForm action=add node_ref=add_form attr:class="form" attr:novalidate=true>

@@ -153,7 +153,10 @@ fn binding(workspace: &WorkspaceId, environment: &EnvironmentId) -> String {
     format!("{workspace}/{environment}")
 }
 
-fn open_secret(keys: &KeyRing, row: &SignInRow) -> Result<SecretString, ConnectionError> {
+pub(crate) fn open_secret(
+    keys: &KeyRing,
+    row: &SignInRow,
+) -> Result<SecretString, ConnectionError> {
     let binding = binding(&row.workspace_id, &row.environment_id);
     Ok(keys.open_str(
         &Sealed::from_stored(row.client_secret.clone()),

@@ -255,7 +255,10 @@ fn settings_detail(input: &EndpointInput) -> serde_json::Map<String, serde_json:
     ])
 }
 
-async fn check_target(services: &Services, url: &url::Url) -> Result<(), ConnectionError> {
+pub(crate) async fn check_target(
+    services: &Services,
+    url: &url::Url,
+) -> Result<(), ConnectionError> {
     target::check_resolves(url, services.config.webhooks.allow_private)
         .await
         .map_err(|m| ConnectionError::invalid(URL_FIELD, m))
@@ -300,6 +303,7 @@ pub async fn create(
         updated_at: now,
     };
     rows::insert_endpoint(&mut tx, &row).await?;
+    crate::db::repo::pipeline::set_endpoint_updated_by_tx(&mut tx, &row.id, actor.label()).await?;
     append(
         &mut tx,
         actor,
@@ -340,6 +344,7 @@ pub async fn update(
         now_ms(),
     )
     .await?;
+    crate::db::repo::pipeline::set_endpoint_updated_by_tx(&mut tx, id, actor.label()).await?;
     let mut d = settings_detail(&input);
     d.insert(
         "url_before".into(),

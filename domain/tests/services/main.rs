@@ -5,10 +5,12 @@
 mod support;
 
 mod accounts;
+mod audit_chain;
 mod branding;
 mod dashboard;
 mod handshake;
 mod keys;
+mod pipeline;
 mod pool;
 mod refresh;
 mod webhooks;

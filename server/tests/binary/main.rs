@@ -6,10 +6,12 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod audit;
 mod backup;
 mod cli;
 mod deploy;
 mod keys;
+mod pipeline;
 mod queries;
 mod scale;
 mod scripts;
