@@ -281,6 +281,11 @@ for (const { js, theme, signedOut, signedIn } of combinations) {
       await go(dev("/agents"), "agents");
       await go(dev("/api-reference"), "API reference");
       await go(`${made.workspaceUrl}/environments`, "environments");
+      await go(`${made.workspaceUrl}/environments/compare?from=development&to=production`, "environments compared");
+      await go(
+        `${made.workspaceUrl}/environments/promote?from=development&to=production&item=pinterest.scopes`,
+        "a promotion's review",
+      );
       await go(`${made.workspaceUrl}/members`, "members");
       await go(`${made.workspaceUrl}/branding`, "branding");
       await go(`${made.workspaceUrl}/audit`, "audit log");

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { test, expect } from "./fixtures";
+import { expectAccessible } from "./a11y";
 import { createOperator, signInAs } from "./installation";
 import type { Page } from "@playwright/test";
 
@@ -117,6 +118,7 @@ test("an owner's workspace key is shown once and reads the audit log alone", asy
   await card.getByRole("button", { name: "Create workspace key" }).click();
   const key = (await page.locator('[data-field="issued-workspace-key-text"]').textContent())!.trim();
   expect(key).toMatch(/^pinbridge_ws_[0-9A-Za-z]{49}$/);
+  await page.screenshot({ path: "test-results/audit-workspace-key.png", fullPage: true });
 
   const log = await request.get("/v1/audit-events", { headers: { Authorization: `Bearer ${key}` } });
   expect(log.status()).toBe(200);
@@ -134,6 +136,7 @@ test("an owner's workspace key is shown once and reads the audit log alone", asy
   await row.getByText("Revoke…").click();
   await row.getByRole("button", { name: "Revoke “SIEM”" }).click();
   await expect(row.locator('[data-field="key-state"]')).toHaveText("Revoked");
+  await expectAccessible(page, "the audit log with its workspace keys");
   const refused = await request.get("/v1/audit-events", { headers: { Authorization: `Bearer ${key}` } });
   expect(refused.status()).toBe(401);
 });

@@ -174,7 +174,7 @@ pub async fn set_api_key_rate_limit(
 /// A new key's text on its way to the page: in the answer, or (a form sent
 /// without JavaScript) sealed in the flash until the page load that shows it.
 #[cfg(feature = "ssr")]
-mod kept {
+pub(crate) mod kept {
     use domain::Services;
     use domain::api::keys::CreatedKey;
     use domain::crypto::{Aad, Sealed};
@@ -183,10 +183,13 @@ mod kept {
     use crate::functions::flash::{self, KeptApiKey};
     use crate::models::{IssuedApiKey, ReplacedKey};
 
-    fn aad(key_id: &str) -> Aad<'_> {
+    /// The flash column an API key is sealed for.
+    const COLUMN: &str = "flash_api_key";
+
+    fn aad<'a>(column: &'static str, key_id: &'a str) -> Aad<'a> {
         Aad {
             table: "sessions",
-            column: "flash_api_key",
+            column,
             row: key_id,
         }
     }
@@ -203,21 +206,34 @@ mod kept {
         }
     }
 
-    /// The answer that shows the new key. Without JavaScript the answer is a
-    /// redirect, whose body no browser shows: the key leaves it out and waits,
-    /// sealed, in the session's flash, which the next page load takes out.
     pub async fn answer(
         services: &Services,
         issued: IssuedApiKey,
+    ) -> Result<IssuedApiKey, AppError> {
+        answer_as(services, issued, COLUMN).await
+    }
+
+    pub fn shown(services: &Services) -> Option<IssuedApiKey> {
+        shown_as(services, COLUMN, |_| true)
+    }
+
+    /// The answer that shows the new key. Without JavaScript the answer is a
+    /// redirect, whose body no browser shows: the key leaves it out and waits,
+    /// sealed for `column` (one per kind of key, so no page opens another's),
+    /// in the session's flash, which the next page load takes out.
+    pub async fn answer_as(
+        services: &Services,
+        issued: IssuedApiKey,
+        column: &'static str,
     ) -> Result<IssuedApiKey, AppError> {
         if !crate::functions::request::is_plain_form_post() {
             return Ok(issued);
         }
         let sealed = services
             .keys
-            .seal_str(&issued.key, aad(&issued.id))
+            .seal_str(&issued.key, aad(column, &issued.id))
             .map_err(|e| {
-                tracing::error!(error = %e, "a new API key could not be sealed for the next page");
+                tracing::error!(error = %e, "a new key could not be sealed for the next page");
                 AppError::Internal
             })?;
         let without_text = IssuedApiKey {
@@ -233,17 +249,25 @@ mod kept {
         Ok(without_text)
     }
 
-    /// The key a form sent without JavaScript made just before this page load.
-    pub fn shown(services: &Services) -> Option<IssuedApiKey> {
-        let kept = flash::with_current(|f| f.api_key.clone())?;
+    /// The key of `column`'s kind (and that `mine` accepts) a form sent
+    /// without JavaScript made just before this page load.
+    pub fn shown_as(
+        services: &Services,
+        column: &'static str,
+        mine: impl Fn(&KeptApiKey) -> bool,
+    ) -> Option<IssuedApiKey> {
+        let kept = flash::with_current(|f| f.api_key.clone().filter(|k| mine(k)))?;
         let sealed = Sealed::from_stored(kept.sealed);
-        match services.keys.open_str(&sealed, aad(&kept.issued.id)) {
+        match services
+            .keys
+            .open_str(&sealed, aad(column, &kept.issued.id))
+        {
             Ok(text) => Some(IssuedApiKey {
                 key: text.expose().to_owned(),
                 ..kept.issued
             }),
             Err(e) => {
-                tracing::warn!(error = %e, "a new API key kept for this page could not be opened");
+                tracing::warn!(error = %e, "a new key kept for this page could not be opened");
                 None
             }
         }

@@ -341,19 +341,13 @@ mod ssr {
 mod kept {
     use domain::Services;
     use domain::api::workspace_keys::{CreatedWorkspaceKey, PREFIX};
-    use domain::crypto::{Aad, Sealed};
 
     use crate::errors::AppError;
-    use crate::functions::flash::{self, KeptApiKey};
+    use crate::functions::api_keys::kept::{answer_as, shown_as};
     use crate::models::IssuedApiKey;
 
-    fn aad(key_id: &str) -> Aad<'_> {
-        Aad {
-            table: "sessions",
-            column: "flash_workspace_key",
-            row: key_id,
-        }
-    }
+    /// The flash column a workspace key is sealed for.
+    const COLUMN: &str = "flash_workspace_key";
 
     pub fn issued(created: &CreatedWorkspaceKey) -> IssuedApiKey {
         IssuedApiKey {
@@ -367,54 +361,15 @@ mod kept {
         }
     }
 
-    /// The answer that shows the new key. Without JavaScript the answer is a
-    /// redirect, whose body no browser shows: the key leaves it out and waits,
-    /// sealed, in the session's flash, which the next page load takes out.
     pub async fn answer(
         services: &Services,
         issued: IssuedApiKey,
     ) -> Result<IssuedApiKey, AppError> {
-        if !crate::functions::request::is_plain_form_post() {
-            return Ok(issued);
-        }
-        let sealed = services
-            .keys
-            .seal_str(&issued.key, aad(&issued.id))
-            .map_err(|e| {
-                tracing::error!(error = %e, "a new workspace key could not be sealed for the next page");
-                AppError::Internal
-            })?;
-        let without_text = IssuedApiKey {
-            key: String::new(),
-            ..issued
-        };
-        let kept = KeptApiKey {
-            issued: without_text.clone(),
-            sealed: sealed.as_stored().to_owned(),
-        };
-        let session = crate::functions::context::session().await?;
-        flash::put(&session, move |f| f.api_key = Some(kept)).await?;
-        Ok(without_text)
+        answer_as(services, issued, COLUMN).await
     }
 
-    /// The workspace key a form sent without JavaScript made just before
-    /// this page load.
+    /// Only a workspace key: the API keys page's new key waits in the same slot.
     pub fn shown(services: &Services) -> Option<IssuedApiKey> {
-        let kept = flash::with_current(|f| {
-            f.api_key
-                .clone()
-                .filter(|kept| kept.issued.prefix == PREFIX)
-        })?;
-        let sealed = Sealed::from_stored(kept.sealed);
-        match services.keys.open_str(&sealed, aad(&kept.issued.id)) {
-            Ok(text) => Some(IssuedApiKey {
-                key: text.expose().to_owned(),
-                ..kept.issued
-            }),
-            Err(e) => {
-                tracing::warn!(error = %e, "a new workspace key kept for this page could not be opened");
-                None
-            }
-        }
+        shown_as(services, COLUMN, |kept| kept.issued.prefix == PREFIX)
     }
 }

@@ -177,12 +177,15 @@ fn Audit(
                 view! { <p class="muted">"No events match these filters."</p> }.into_any()
             } else {
                 view! {
-                    <table class="table audit-table">
-                        <thead>
-                            <tr><th>"Time"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Environment"</th><th>"From"</th></tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
+                    // Long user agents and details scroll inside the page, not past it.
+                    <div class="table-scroll">
+                        <table class="table audit-table">
+                            <thead>
+                                <tr><th>"Time"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Environment"</th><th>"From"</th></tr>
+                            </thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
                 }.into_any()
             }}
             <nav class="pager" aria-label="Pages">

@@ -514,3 +514,110 @@ async fn bad_requests_are_refused_with_a_clear_message_and_change_nothing() {
     assert_eq!(after.to.version, drift.to.version, "nothing was written");
     assert!(promoted_records(&w).await.is_empty());
 }
+
+async fn save_sign_in(w: &World, env: &EnvironmentId, client: &str, secret: &str, claim: &str) {
+    use domain::agent::sign_in::{self, SignInInput};
+    let input = SignInInput {
+        issuer: "https://id.example.com".into(),
+        client_id: client.into(),
+        client_secret: Some(domain::crypto::SecretString::new(secret.into())),
+        user_claim: claim.into(),
+    };
+    sign_in::save(&w.services, &w.actor, env, input, &meta())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn agent_sign_in_settings_are_compared_and_copied_but_never_their_secret() {
+    let w = world().await;
+    let s = &w.services;
+    let prod = production(&w).await;
+    let secrets = [
+        "sign-in-dev-secret".to_owned(),
+        "sign-in-prod-secret".to_owned(),
+    ];
+    save_sign_in(&w, &w.env, "dev-client", &secrets[0], "sub").await;
+
+    // Only Development has a provider: shown, not copyable (its secret is
+    // entered in Production itself).
+    let drift = pipeline::diff(s, &w.actor, &w.env, &prod).await.unwrap();
+    let issuer = drift
+        .rows
+        .iter()
+        .find(|r| r.key == "agent_sign_in.issuer")
+        .unwrap();
+    assert_eq!(
+        issuer.from.as_ref().unwrap().value,
+        "https://id.example.com"
+    );
+    assert!(issuer.to.is_none());
+    assert!(
+        issuer
+            .not_copyable
+            .as_deref()
+            .unwrap()
+            .contains("set up sign-in in Production first")
+    );
+
+    save_sign_in(&w, &prod, "prod-client", &secrets[1], "email").await;
+    let drift = pipeline::diff(s, &w.actor, &w.env, &prod).await.unwrap();
+    let sign_in: Vec<(&str, bool)> = drift
+        .rows
+        .iter()
+        .filter(|r| r.key.starts_with("agent_sign_in."))
+        .map(|r| (r.key.as_str(), r.equal))
+        .collect();
+    assert_eq!(
+        sign_in,
+        [
+            ("agent_sign_in.issuer", true),
+            ("agent_sign_in.client_id", false),
+            ("agent_sign_in.user_claim", false),
+            ("agent_sign_in.secret", false),
+        ]
+    );
+    let items = vec![
+        "agent_sign_in.client_id".to_owned(),
+        "agent_sign_in.user_claim".to_owned(),
+    ];
+    let plan = pipeline::plan(s, w.actor.workspace_id(), &w.env, &prod, &items)
+        .await
+        .unwrap();
+    assert_eq!(plan.secrets_needed.len(), 1, "{:?}", plan.secrets_needed);
+    assert!(plan.secrets_needed[0].contains("sign-in client secret"));
+    let json = serde_json::to_string(&(&drift, &plan)).unwrap();
+    assert_no_secret(&json, &secrets);
+
+    pipeline::promote(
+        s,
+        &w.actor,
+        PromoteRequest {
+            from: w.env.clone(),
+            to: prod.clone(),
+            items,
+            from_version: drift.from.version.clone(),
+            to_version: drift.to.version.clone(),
+            confirm: Some("Production".into()),
+        },
+        &meta(),
+    )
+    .await
+    .unwrap();
+    let after = pipeline::diff(s, &w.actor, &w.env, &prod).await.unwrap();
+    assert_eq!(
+        after
+            .differences()
+            .filter(|r| r.key.starts_with("agent_sign_in."))
+            .map(|r| r.key.as_str())
+            .collect::<Vec<_>>(),
+        ["agent_sign_in.secret"],
+        "Production has no Pinterest app, so those rows differ too; sign-in now only by its secret"
+    );
+    let kept = domain::agent::sign_in::stored_secret(s, &prod)
+        .await
+        .unwrap();
+    assert_eq!(kept.expose(), secrets[1], "Production keeps its own secret");
+    let records = promoted_records(&w).await;
+    assert_no_secret(&records[0].detail, &secrets);
+}

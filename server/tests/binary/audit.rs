@@ -134,3 +134,131 @@ async fn verify_says_whole_then_names_an_edited_record_and_refuses_an_unknown_wo
     assert_eq!(stdout(&out), "");
     install.db.drop_database().await;
 }
+
+/// The chain's cost: `BENCH_AUDIT_RECORDS` records (default 50 000) appended
+/// through `append_tx` (chained) and the same number inserted unchained
+/// (the statement alone, as before the chain), 500 per transaction, in one
+/// run so the ratio holds on a noisy machine; then `pinbridge audit verify`
+/// over the chained ones with the binary `PINBRIDGE_BIN` names (a release
+/// build) or this test's own.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark: run with scripts/bench-audit.sh"]
+async fn bench_audit_chain() {
+    use domain::accounts::audit::{self, AuditActor, NewAuditEvent};
+    use domain::accounts::{AuditAction, AuditEventId, RequestMeta, WorkspaceId, WorkspaceName};
+    use domain::db::repo::audit_events::{self, AuditEventRow};
+    use std::time::Instant;
+
+    let count: usize = std::env::var("BENCH_AUDIT_RECORDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(50_000);
+    let bin = std::env::var("PINBRIDGE_BIN")
+        .ok()
+        .filter(|b| std::path::Path::new(b).exists())
+        .unwrap_or_else(|| BIN.to_owned());
+    let install = Install::new().await;
+    let db = Db::connect(&install.db.url).await.unwrap();
+    let ws =
+        domain::accounts::workspaces::find_by_name(&db, &WorkspaceName::parse("Acme").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+    let name = match backend() {
+        TestBackend::Sqlite => "SQLite",
+        TestBackend::Postgres => "PostgreSQL",
+    };
+    let meta = RequestMeta::default();
+    let event = |i: usize| NewAuditEvent {
+        workspace_id: ws.clone(),
+        environment_id: None,
+        actor: AuditActor::system(),
+        action: AuditAction::ConnectionRefreshed,
+        target: format!("connection {i}"),
+        detail: serde_json::Map::new(),
+    };
+    let started = Instant::now();
+    for chunk in (0..count).collect::<Vec<_>>().chunks(500) {
+        let mut tx = db.begin().await.unwrap();
+        for i in chunk {
+            audit::append_tx(&mut tx, event(*i), &meta).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let chained = started.elapsed();
+
+    // The unchained baseline, in a workspace of its own so the chain is untouched.
+    let other = WorkspaceId::generate();
+    domain::on_pool!(&db, pool => {
+        sqlx::query("insert into workspaces (id, name, name_folded, created_at) values ($1, 'Bench', 'bench', 0)")
+            .bind(&other)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+    .unwrap();
+    let started = Instant::now();
+    for chunk in (0..count).collect::<Vec<_>>().chunks(500) {
+        let mut tx = db.begin().await.unwrap();
+        for i in chunk {
+            let row = AuditEventRow {
+                id: AuditEventId::generate(),
+                workspace_id: other.clone(),
+                environment_id: None,
+                actor_operator_id: None,
+                actor_label: "pinbridge".into(),
+                action: AuditAction::ConnectionRefreshed,
+                target: format!("connection {i}"),
+                detail: "{}".into(),
+                ip: None,
+                user_agent: None,
+                created_at: domain::db::now_ms(),
+                seq: None,
+                prev_hash: None,
+                hash: None,
+            };
+            audit_events::insert(&mut tx, &row).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let unchained = started.elapsed();
+    // The baseline's rows are not a chain: remove them before verifying.
+    domain::on_pool!(&db, pool => {
+        sqlx::query("delete from workspaces where id = $1").bind(&other).execute(pool).await.map(|_| ())
+    })
+    .unwrap();
+    db.close().await;
+
+    let verify = || {
+        let envs: Vec<(std::ffi::OsString, std::ffi::OsString)> = install
+            .pinbridge()
+            .get_envs()
+            .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned())))
+            .collect();
+        Command::new(&bin)
+            .current_dir(install.db.dir.path())
+            .env_clear()
+            .envs(envs)
+            .args(["audit", "verify", "--workspace", "Acme"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // Once to warm the page cache, then timed.
+    assert!(verify().status.success());
+    let verify_started = Instant::now();
+    let out = verify();
+    let verified = verify_started.elapsed();
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("chain whole"), "{}", stdout(&out));
+    let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / count as f64;
+    println!(
+        "bench-audit: {name} {count} records: chained append {:.1} µs/record, unchained insert {:.1} µs/record (ratio {:.2}); audit verify {:.2} s ({:.0} records/s, including start-up)",
+        per(chained),
+        per(unchained),
+        chained.as_secs_f64() / unchained.as_secs_f64(),
+        verified.as_secs_f64(),
+        count as f64 / verified.as_secs_f64()
+    );
+}
