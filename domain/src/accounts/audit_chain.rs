@@ -166,8 +166,15 @@ struct Head {
 /// The workspace's head, made at place 0 if it has none, and held for the
 /// rest of the transaction.
 async fn locked_head_tx(tx: &mut Tx, workspace_id: &WorkspaceId) -> Result<Head, DbError> {
+    // Nearly always the head is there: one statement. Only a workspace's
+    // first record (or two racing to be first) writes it.
+    if let Some((seq, hash)) = rows::lock_head_tx(tx, workspace_id).await? {
+        return Ok(Head { seq, hash });
+    }
     rows::ensure_head_tx(tx, workspace_id, GENESIS).await?;
-    let (seq, hash) = rows::lock_head_tx(tx, workspace_id).await?;
+    let (seq, hash) = rows::lock_head_tx(tx, workspace_id)
+        .await?
+        .ok_or(DbError::Query(sqlx::Error::RowNotFound))?;
     Ok(Head { seq, hash })
 }
 

@@ -201,7 +201,7 @@ pub async fn ensure_head_tx(
 pub async fn lock_head_tx(
     tx: &mut Tx,
     workspace_id: &WorkspaceId,
-) -> Result<(i64, String), DbError> {
+) -> Result<Option<(i64, String)>, DbError> {
     let sql = match tx {
         Tx::Postgres(_) => {
             "select seq, hash from audit_chain_heads where workspace_id = $1 for update"
@@ -211,7 +211,7 @@ pub async fn lock_head_tx(
     let head = on_tx!(tx, conn => {
         sqlx::query_as::<_, (i64, String)>(sql)
             .bind(workspace_id)
-            .fetch_one(conn)
+            .fetch_optional(conn)
             .await
     })?;
     Ok(head)
