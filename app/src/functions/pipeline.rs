@@ -279,6 +279,7 @@ mod ssr {
             sections,
             difference_count: drift.differences().count(),
             can_promote,
+            hidden: drift.hidden.iter().map(|s| s.label().to_owned()).collect(),
         }
     }
 

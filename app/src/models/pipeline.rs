@@ -42,6 +42,8 @@ pub struct DriftView {
     pub difference_count: usize,
     /// Whether the viewer may promote (admins and owners).
     pub can_promote: bool,
+    /// Sections this viewer's role does not show (e.g. "Webhook endpoints").
+    pub hidden: Vec<String>,
 }
 
 /// One change a promotion makes.

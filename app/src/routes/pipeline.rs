@@ -133,8 +133,14 @@ fn Drift(view: DriftView, workspace: String) -> impl IntoView {
             }
         })
         .collect_view();
-    let note = (!view.can_promote).then(|| view! {
-        <p class="notice" role="note">"You can compare environments; owners and admins promote configuration."</p>
+    let hidden = (!view.hidden.is_empty()).then(|| view.hidden.join(", "));
+    let note = (!view.can_promote).then(|| {
+        view! {
+            <p class="notice" role="note">
+                "You can compare environments; owners and admins promote configuration."
+                {hidden.map(|h| format!(" Not shown to your role: {h}."))}
+            </p>
+        }
     });
     view! {
         <p class="lead" data-field="drift-summary">{summary}</p>

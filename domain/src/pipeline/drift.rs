@@ -1,6 +1,6 @@
 //! The drift view: two environments' snapshots compared item by item.
 
-use super::model::{Drift, EnvironmentRef, Newer, PipelineError, Row};
+use super::model::{Drift, EnvironmentRef, Newer, PipelineError, Row, Section};
 use super::snapshot::{self, Snapshot};
 use crate::Services;
 use crate::accounts::{Actor, EnvironmentId, WorkspaceId};
@@ -8,14 +8,21 @@ use crate::db::now_ms;
 use crate::db::repo::environments::{self, EnvironmentRow};
 
 /// Compares `from` with `to`, two environments of the actor's workspace.
-/// Every member may look: nothing secret is shown.
+/// Every member may look (nothing secret is shown), at what their role may
+/// see elsewhere: webhook endpoints only for owners and admins. The versions
+/// cover everything, so a promotion from a partial view is still checked.
 pub async fn diff(
     services: &Services,
     actor: &Actor,
     from: &EnvironmentId,
     to: &EnvironmentId,
 ) -> Result<Drift, PipelineError> {
-    diff_in(services, actor.workspace_id(), from, to).await
+    let mut drift = diff_in(services, actor.workspace_id(), from, to).await?;
+    if !actor.role().can_configure() {
+        drift.rows.retain(|r| r.section != Section::Webhooks);
+        drift.hidden.push(Section::Webhooks);
+    }
+    Ok(drift)
 }
 
 /// [`diff`] for a caller already known to belong to `workspace_id` (the CLI).
@@ -173,6 +180,7 @@ pub(super) fn compare(
             version: b.version(),
         },
         rows,
+        hidden: Vec::new(),
     }
 }
 

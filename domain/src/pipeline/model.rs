@@ -144,6 +144,9 @@ pub struct Drift {
     pub to: EnvironmentRef,
     /// Every item either side has, differences and equal ones, in section order.
     pub rows: Vec<Row>,
+    /// Sections left out for this viewer: webhook endpoints are shown only
+    /// to those who may see the Webhooks page (owners and admins).
+    pub hidden: Vec<Section>,
 }
 
 impl Drift {

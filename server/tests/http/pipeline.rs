@@ -312,8 +312,32 @@ fn review_path(p: &Pair) -> String {
 
 #[tokio::test]
 async fn viewers_only_look_and_another_workspace_finds_nothing() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&["--webhooks-allow-private"]).await;
     let p = pair(&app, "pipeline-owner2@example.com").await;
+    // A webhook endpoint in Development: the Webhooks page is for owners and
+    // admins, and so is its row in the comparison.
+    let types = vec!["connection.created".to_owned()];
+    let input = domain::webhooks::endpoints::EndpointInput::parse(
+        "http://127.0.0.1:9/viewer-must-not-see",
+        "",
+        &types,
+        true,
+        true,
+    )
+    .unwrap();
+    domain::webhooks::endpoints::create(
+        app.state(),
+        &p.actor,
+        &p.dev.1,
+        input,
+        &RequestMeta::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        drift(&p.owner.browser, &p).await.unwrap().difference_count,
+        4
+    );
     let (viewer, _) = join(
         &app,
         &p.owner.browser,
@@ -324,11 +348,18 @@ async fn viewers_only_look_and_another_workspace_finds_nothing() {
     .await;
     let view = drift(&viewer, &p).await.unwrap();
     assert!(!view.can_promote);
-    assert_eq!(view.difference_count, 3);
+    assert_eq!(view.difference_count, 3, "no webhook row for a viewer");
+    assert_eq!(view.hidden, ["Webhook endpoints"]);
     let page = viewer.page(&p.compare_path()).await;
     assert!(
         !page.body.contains("name=\"item\""),
         "a viewer is offered nothing to copy"
+    );
+    assert!(!page.body.contains("viewer-must-not-see"));
+    assert!(
+        page.body
+            .replace("<!>", "")
+            .contains("Not shown to your role: Webhook endpoints.")
     );
     let refused = viewer
         .post(
