@@ -46,7 +46,7 @@ test("compare two environments and promote a difference", async ({ page }) => {
   const scopes = page.locator('tr[data-item="pinterest.scopes"]');
   await expect(scopes).toContainText("ads:read");
   await expect(scopes).toContainText("Newer in Development");
-  await expect(page.locator('tr[data-item="pinterest.secret"]')).toContainText("sha256:");
+  await expect(page.locator('tr[data-item="pinterest.secret"]')).toContainText("fingerprint ");
   await expect(page.locator('tr[data-item="pinterest.secret"] input[type=checkbox]')).toHaveCount(0);
   const html = await page.content();
   expect(html).not.toContain(devSecret);

@@ -123,7 +123,12 @@ impl fmt::Debug for Sealed {
 struct Key {
     id: KeyId,
     cipher: Aes256Gcm,
+    /// HMAC-SHA256 of a fixed label under the key: the key of [`KeyRing::fingerprint`].
+    fingerprint_key: Zeroizing<[u8; 32]>,
 }
+
+/// What a key's fingerprint key is derived from (its HMAC under the key).
+const FINGERPRINT_LABEL: &[u8] = b"pinbridge secret fingerprint v1";
 
 /// Several keys; the first seals, every one of them opens.
 pub struct KeyRing {
@@ -168,7 +173,17 @@ impl KeyRing {
                     id: id.clone(),
                     len: bytes.len(),
                 })?;
-            keys.push(Key { id, cipher });
+            let fingerprint_key = Zeroizing::new(hmac_sha256(&bytes, FINGERPRINT_LABEL).ok_or(
+                KeyRingError::WrongLength {
+                    id: id.clone(),
+                    len: bytes.len(),
+                },
+            )?);
+            keys.push(Key {
+                id,
+                cipher,
+                fingerprint_key,
+            });
         }
         if keys.is_empty() {
             return Err(KeyRingError::Empty);
@@ -180,6 +195,19 @@ impl KeyRing {
     pub fn generate(id: &KeyId) -> (Self, Zeroizing<String>) {
         let spec = KeySpec::default().with_new_first(id.clone());
         (spec.ring(), spec.file_text())
+    }
+
+    /// A secret as people may see it: the first 12 hex digits of its
+    /// HMAC-SHA256 under a key derived from the ring's first key. Two
+    /// environments holding the same secret show the same fingerprint; unlike
+    /// a plain hash, it cannot be tested against guesses by someone who only
+    /// sees it (a weak secret stays unguessable without the key ring). It
+    /// changes when a new first key is added, so compare fingerprints drawn
+    /// at one moment.
+    pub fn fingerprint(&self, secret: &str) -> String {
+        hmac_sha256(&self.keys[0].fingerprint_key[..], secret.as_bytes())
+            .map(|mac| hex::encode(mac)[..12].to_owned())
+            .unwrap_or_default()
     }
 
     /// The id of the key that seals new values.
@@ -427,6 +455,14 @@ pub enum CryptoError {
     SealFailed,
 }
 
+/// HMAC-SHA256 (`None` never happens: HMAC takes a key of any length).
+fn hmac_sha256(key: &[u8], data: &[u8]) -> Option<[u8; 32]> {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).ok()?;
+    mac.update(data);
+    Some(mac.finalize().into_bytes().into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,6 +484,33 @@ mod tests {
             .collect::<Vec<_>>()
             .join(",");
         KeyRing::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn a_fingerprint_is_keyed_by_the_first_key() {
+        let one = ring(&[("k1", 1)]);
+        let same = ring(&[("k1", 1), ("k0", 9)]);
+        let other = ring(&[("k2", 2), ("k1", 1)]);
+        let f = one.fingerprint("secret123");
+        assert_eq!(f.len(), 12);
+        assert!(f.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(
+            f,
+            same.fingerprint("secret123"),
+            "the same first key, the same fingerprint"
+        );
+        assert_ne!(f, one.fingerprint("secret124"));
+        assert_ne!(
+            f,
+            other.fingerprint("secret123"),
+            "another first key, another fingerprint"
+        );
+        let plain = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"secret123"));
+        assert_ne!(
+            f,
+            plain[..12],
+            "not the plain hash a guess could be checked against"
+        );
     }
 
     #[test]

@@ -14,9 +14,9 @@
 //!   claim and the secret's fingerprint (`agent_sign_in.*`).
 //!
 //! Secrets are never shown and never copied. A secret appears only as its
-//! fingerprint (the first 12 hex digits of its SHA-256, so two environments
-//! holding the same secret show the same fingerprint); a promotion's plan says
-//! which secrets the target still needs.
+//! fingerprint (keyed by the key ring, so two environments holding the same
+//! secret show the same fingerprint and a guess cannot be tested against
+//! it); a promotion's plan says which secrets the target still needs.
 //!
 //! Each side of a view has a version: a hash of everything compared. A
 //! promotion names the versions its view was drawn at and is refused if either

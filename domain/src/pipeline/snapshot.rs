@@ -59,11 +59,11 @@ pub(super) struct Snapshot {
     pub duplicate_key_names: BTreeSet<String>,
 }
 
-/// A secret as the drift view shows it: the start of its SHA-256, which says
-/// whether two environments hold the same secret and reveals nothing usable.
-pub fn fingerprint(secret: &SecretString) -> String {
-    let digest = Sha256::digest(secret.expose().as_bytes());
-    format!("sha256:{}", &hex::encode(digest)[..12])
+/// A secret as the drift view shows it: its keyed fingerprint
+/// ([`KeyRing::fingerprint`]), which says whether two environments hold the
+/// same secret and cannot be tested against guesses without the key ring.
+pub fn fingerprint(keys: &KeyRing, secret: &SecretString) -> String {
+    format!("fingerprint {}", keys.fingerprint(secret.expose()))
 }
 
 /// A webhook endpoint's key: its URL's hash, since a URL may carry a token
@@ -184,7 +184,7 @@ impl Snapshot {
             Payload::Field,
         );
         let secret_side = Side {
-            value: format!("{} (…{})", fingerprint(&secret), p.secret_last4),
+            value: format!("{} (…{})", fingerprint(keys, &secret), p.secret_last4),
             changed_at: p.secret_set_at,
             changed_by: p.secret_set_by.clone(),
         };
@@ -264,7 +264,7 @@ impl Snapshot {
             Section::AgentSignIn,
             3,
             "Client secret".into(),
-            at(fingerprint(&secret)),
+            at(fingerprint(keys, &secret)),
             Payload::Field,
         );
         Ok(())

@@ -256,7 +256,21 @@ async fn drift_shows_exactly_the_differences_and_a_promotion_copies_the_chosen_o
         .iter()
         .find(|r| r.key == "pinterest.secret")
         .unwrap();
-    assert!(secret.from.as_ref().unwrap().value.starts_with("sha256:"));
+    // A keyed fingerprint: the same secret shows the same one, and it is not
+    // the secret's plain hash (which a guess could be tested against).
+    let shown = &secret.from.as_ref().unwrap().value;
+    let expected = pipeline::fingerprint(
+        &s.keys,
+        &domain::crypto::SecretString::new(APP_SECRET.into()),
+    );
+    assert_eq!(
+        shown,
+        &format!("{expected} (…{})", &APP_SECRET[APP_SECRET.len() - 4..])
+    );
+    let plain = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        APP_SECRET.as_bytes(),
+    ));
+    assert!(!shown.contains(&plain[..12]), "{shown}");
     assert!(
         secret
             .not_copyable

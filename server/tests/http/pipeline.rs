@@ -173,7 +173,7 @@ async fn the_comparison_and_promotion_work_with_and_without_javascript_and_show_
         "a secret is never offered"
     );
     assert!(page.body.contains("3 equal items"), "equal rows are folded");
-    assert!(page.body.contains("sha256:"));
+    assert!(page.body.contains("fingerprint "));
 
     // The review page lists exactly what will change.
     let review = browser
