@@ -177,8 +177,9 @@ fn Audit(
                 view! { <p class="muted">"No events match these filters."</p> }.into_any()
             } else {
                 view! {
-                    // Long user agents and details scroll inside the page, not past it.
-                    <div class="table-scroll">
+                    // Long user agents and details scroll inside the page, not past
+                    // it; a scrolling region is a tab stop, so keys can scroll it.
+                    <div class="table-scroll" tabindex="0" role="region" aria-label="Audit events">
                         <table class="table audit-table">
                             <thead>
                                 <tr><th>"Time"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Environment"</th><th>"From"</th></tr>

@@ -123,6 +123,7 @@ pub struct Row {
 }
 
 impl Row {
+    /// Whether a promotion may copy it: a difference with nothing against it.
     pub fn copyable(&self) -> bool {
         !self.equal && self.not_copyable.is_none()
     }

@@ -387,7 +387,7 @@ pub(super) fn why_not_copyable(
     None
 }
 
-/// What became of an item in the other environment, for a plan's reader.
+/// Whether an item is a webhook endpoint (whose copy gets a secret of its own).
 pub(super) fn is_endpoint(key: &str) -> bool {
     key.starts_with(WEBHOOK)
 }
