@@ -108,18 +108,15 @@ pub async fn promote_environment(
         domain::pipeline::promote(&state, &actor, request, &super::request::request_meta())
             .await
             .map_err(ssr::error)?;
-    let to_slug = super::context::environments(&state, &actor)
-        .await?
-        .into_iter()
-        .find(|e| e.id == promoted.plan.to.id)
-        .map(|e| e.slug)
-        .unwrap_or_default();
-    let from_slug = super::context::environments(&state, &actor)
-        .await?
-        .into_iter()
-        .find(|e| e.id == promoted.plan.from.id)
-        .map(|e| e.slug)
-        .unwrap_or_default();
+    let environments = super::context::environments(&state, &actor).await?;
+    let slug = |id: &domain::accounts::EnvironmentId| {
+        environments
+            .iter()
+            .find(|e| &e.id == id)
+            .map(|e| e.slug.clone())
+            .unwrap_or_default()
+    };
+    let (from_slug, to_slug) = (slug(&promoted.plan.from.id), slug(&promoted.plan.to.id));
     let view = PromotedView {
         to_name: promoted.plan.to.name.clone(),
         changes: promoted.plan.changes.len(),

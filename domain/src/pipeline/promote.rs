@@ -117,7 +117,7 @@ pub async fn promote_in(
     }
     // Endpoints the plan creates are checked before the transaction: the
     // check resolves their host, which must not hold the write lock.
-    check_new_endpoints(services, workspace_id, &request.from, &preview).await?;
+    check_new_endpoints(services, &drawn.a, &preview).await?;
 
     let now = now_ms();
     let mut tx = services.db.begin().await?;
@@ -231,26 +231,14 @@ fn secret_differs(a: &Snapshot, b: &Snapshot, key: &str) -> bool {
 }
 
 /// Resolves the host of every endpoint the plan creates, as creating one on
-/// the Webhooks page does.
+/// the Webhooks page does (their URLs from the source's snapshot).
 async fn check_new_endpoints(
     services: &Services,
-    workspace_id: &WorkspaceId,
-    from: &EnvironmentId,
+    source: &Snapshot,
     plan: &Plan,
 ) -> Result<(), PipelineError> {
-    let creates: Vec<&PlannedChange> = plan
-        .changes
-        .iter()
-        .filter(|c| snapshot::is_endpoint(&c.key) && c.before.is_none())
-        .collect();
-    if creates.is_empty() {
-        return Ok(());
-    }
-    let endpoints = webhook_rows::list_endpoints(&services.db, workspace_id, from).await?;
-    for c in creates {
-        if let Some(e) = endpoints
-            .iter()
-            .find(|e| snapshot::webhook_key(&e.url) == c.key)
+    for change in plan.changes.iter().filter(|c| c.before.is_none()) {
+        if let Some(Payload::Endpoint(e)) = source.items.get(&change.key).map(|i| &i.payload)
             && let Ok(url) = url::Url::parse(&e.url)
         {
             crate::webhooks::endpoints::check_target(services, &url).await?;

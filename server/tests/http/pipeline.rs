@@ -298,7 +298,6 @@ async fn the_comparison_and_promotion_work_with_and_without_javascript_and_show_
     }
     let logs = crate::common::logs::captured();
     assert!(!logs.contains(DEV_SECRET) && !logs.contains(PROD_SECRET));
-    let _ = &p.actor;
 }
 
 fn review_path(p: &Pair) -> String {
@@ -427,5 +426,4 @@ async fn viewers_only_look_and_another_workspace_finds_nothing() {
         drift(&p.owner.browser, &p).await.unwrap().to.version,
         owner_view.to.version
     );
-    let _ = &p.actor;
 }
